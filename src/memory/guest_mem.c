@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+#include "memory/guest_mem.h"
+#include "memory/layout.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/memfd.h>
+
+#define HUGEPAGE_SIZE MIB(2)
+
+int guest_mem_plan(struct guest_mem *m, uint64_t size)
+{
+	uint64_t low = size < LAYOUT_LOW_RAM_MAX ? size : LAYOUT_LOW_RAM_MAX;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->size = size;
+	m->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = low, .offset = 0 };
+	m->nregions = 1;
+	if (size > low) {
+		m->regions[1] = (struct guest_mem_region){
+			.gpa = LAYOUT_HIGH_RAM_BASE, .size = size - low, .offset = low,
+		};
+		m->nregions = 2;
+	}
+	return 0;
+}
+
+static uint64_t hugepages_free(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %llu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static int check_hugepages(uint64_t size, char *err, size_t errlen)
+{
+	uint64_t need = size / HUGEPAGE_SIZE, have;
+
+	if (size % HUGEPAGE_SIZE) {
+		snprintf(err, errlen, "--hugepages: --memory must be a multiple of 2M");
+		return -EINVAL;
+	}
+	have = hugepages_free();
+	if (have < need) {
+		snprintf(err, errlen,
+			 "--hugepages: %llu free 2M huge pages, %llu needed "
+			 "(reserve them with: echo %llu > /proc/sys/vm/nr_hugepages)",
+			 (unsigned long long)have, (unsigned long long)need,
+			 (unsigned long long)need);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int guest_mem_init(struct guest_mem *m, uint64_t size, bool hugepages, char *err, size_t errlen)
+{
+	unsigned flags = MFD_CLOEXEC;
+	int ret;
+
+	guest_mem_plan(m, size);
+	m->hugepages = hugepages;
+	if (hugepages) {
+		ret = check_hugepages(size, err, errlen);
+		if (ret)
+			return ret;
+		flags |= MFD_HUGETLB | MFD_HUGE_2MB;
+	}
+	m->fd = memfd_create("husk-guest-ram", flags);
+	if (m->fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "guest memory: memfd_create: %s", strerror(errno));
+		return ret;
+	}
+	if (ftruncate(m->fd, (off_t)size) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "--memory %llu bytes: %s", (unsigned long long)size,
+			 strerror(errno));
+		goto fail;
+	}
+	m->hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, m->fd, 0);
+	if (m->hva == MAP_FAILED) {
+		ret = -errno;
+		m->hva = NULL;
+		snprintf(err, errlen, "--memory %llu bytes: mmap: %s", (unsigned long long)size,
+			 strerror(errno));
+		goto fail;
+	}
+	if (!hugepages)
+		madvise(m->hva, size, MADV_HUGEPAGE);	/* THP when the host allows it */
+	return 0;
+fail:
+	close(m->fd);
+	m->fd = -1;
+	return ret;
+}
+
+void guest_mem_destroy(struct guest_mem *m)
+{
+	if (m->hva)
+		munmap(m->hva, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->hva = NULL;
+	m->fd = -1;
+}
+
+void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < m->nregions; i++) {
+		const struct guest_mem_region *r = &m->regions[i];
+
+		if (gpa < r->gpa || gpa - r->gpa >= r->size)
+			continue;
+		if (len > r->size - (gpa - r->gpa))
+			return NULL;
+		if (!m->hva)
+			return NULL;
+		return m->hva + r->offset + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+uint64_t guest_mem_low_end(const struct guest_mem *m)
+{
+	return m->regions[0].gpa + m->regions[0].size;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'I')	/* accept 256MiB */
+		end++;
+	if ((*end == 'b' || *end == 'B'))
+		end++;
+	if (*end != '\0')
+		return -EINVAL;
+	if (shift && v > (~0ULL >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HUSK_GUEST_MEM_H
+#define HUSK_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Guest RAM: one memfd, mapped once into husk (contiguous host view), and
+ * exposed to the guest as up to two regions (below the MMIO hole, above
+ * 4 GiB). Every guest-physical access made by husk goes through
+ * gpa_to_hva(), which checks that the whole range lies inside one region.
+ */
+#define GUEST_MEM_MAX_REGIONS 2
+
+struct guest_mem_region {
+	uint64_t gpa;		/* guest physical start */
+	uint64_t size;		/* bytes */
+	uint64_t offset;	/* offset in the memfd and in hva */
+};
+
+struct guest_mem {
+	int fd;			/* memfd, -1 when not created */
+	uint8_t *hva;		/* host mapping of the whole memfd */
+	uint64_t size;		/* total RAM bytes */
+	bool hugepages;
+	unsigned nregions;
+	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
+};
+
+/* Compute the regions for @size bytes of RAM (no allocation). */
+int guest_mem_plan(struct guest_mem *m, uint64_t size);
+
+/* Allocate the memfd and map it. On failure, fills @err and returns -errno. */
+int guest_mem_init(struct guest_mem *m, uint64_t size, bool hugepages, char *err, size_t errlen);
+void guest_mem_destroy(struct guest_mem *m);
+
+/* Host pointer for [gpa, gpa + len), or NULL if any byte is not guest RAM. */
+void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* End (exclusive) of the RAM region below 4 GiB. */
+uint64_t guest_mem_low_end(const struct guest_mem *m);
+
+/* Parse "256M", "1G", "65536K", "1048576" (bytes). Returns 0 or -EINVAL/-ERANGE. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif

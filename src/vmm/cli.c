@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/cli.h"
+#include "memory/guest_mem.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_KERNEL = 'k',
+	OPT_INITRD = 'i',
+	OPT_CMDLINE = 'c',
+	OPT_CPUS = 'p',
+	OPT_MEMORY = 'm',
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V',
+	OPT_SERIAL = 0x100,
+	OPT_LOG_LEVEL,
+	OPT_HUGEPAGES,
+};
+
+static const struct option long_options[] = {
+	{ "kernel",    required_argument, NULL, OPT_KERNEL },
+	{ "initrd",    required_argument, NULL, OPT_INITRD },
+	{ "cmdline",   required_argument, NULL, OPT_CMDLINE },
+	{ "cpus",      required_argument, NULL, OPT_CPUS },
+	{ "memory",    required_argument, NULL, OPT_MEMORY },
+	{ "hugepages", no_argument,       NULL, OPT_HUGEPAGES },
+	{ "serial",    required_argument, NULL, OPT_SERIAL },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help",      no_argument,       NULL, OPT_HELP },
+	{ "version",   no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void cli_print_help(FILE *out)
+{
+	fprintf(out,
+		"usage: husk --kernel IMAGE [options]\n"
+		"\n"
+		"Boot a KVM virtual machine from a Linux bzImage or an ELF kernel (PVH or 64-bit).\n"
+		"\n"
+		"  --kernel IMAGE       kernel to boot (bzImage, or ELF vmlinux with or without a PVH note)\n"
+		"  --initrd FILE        initial ramdisk\n"
+		"  --cmdline \"ARGS\"     kernel command line\n"
+		"  --cpus N             vCPUs, 1 to %u (default %u)\n"
+		"  --memory SIZE        guest RAM with K, M, G or T suffix, 8M to 1T (default 256M)\n"
+		"  --hugepages          back guest RAM with reserved 2 MiB huge pages\n"
+		"  --serial KIND        console: stdio (default), none, file:PATH or pty\n"
+		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --help               this text\n"
+		"  --version            husk's version\n"
+		"\n"
+		"On a stdio console, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n"
+		"Exit status: 0 guest reset, powered off or halted, or husk stopped by a signal;\n"
+		"1 usage or configuration error; 2 KVM or VMM error; a guest write of V to the\n"
+		"debug-exit port 0xf4 exits with V & 0xff.\n",
+		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS);
+}
+
+static int parse_cpus(const char *arg, unsigned *out, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno || v > UINT_MAX) {
+		snprintf(err, errlen, "--cpus %s: expected a number from 1 to %u", arg,
+			 HUSK_MAX_CPUS);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_memory(const char *arg, uint64_t *out, char *err, size_t errlen)
+{
+	if (parse_size(arg, out) < 0) {
+		snprintf(err, errlen, "--memory %s: expected a size such as 256M or 2G", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_one(int opt, const char *arg, struct cli_options *o, char *err, size_t errlen)
+{
+	switch (opt) {
+	case OPT_KERNEL:    o->cfg.kernel = arg; return 0;
+	case OPT_INITRD:    o->cfg.initrd = arg; return 0;
+	case OPT_CMDLINE:   o->cfg.cmdline = arg; return 0;
+	case OPT_SERIAL:    o->cfg.serial = arg; return 0;
+	case OPT_HUGEPAGES: o->cfg.hugepages = true; return 0;
+	case OPT_HELP:      o->action = CLI_HELP; return 0;
+	case OPT_VERSION:   o->action = CLI_VERSION; return 0;
+	case OPT_CPUS:      return parse_cpus(arg, &o->cfg.cpus, err, errlen);
+	case OPT_MEMORY:    return parse_memory(arg, &o->cfg.memory, err, errlen);
+	case OPT_LOG_LEVEL:
+		if (log_parse_level(arg, &o->log_level) == 0)
+			return 0;
+		snprintf(err, errlen, "--log-level %s: expected error, warn, info or debug", arg);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+static void bad_option(int argc, char **argv, char *err, size_t errlen)
+{
+	const char *arg = optind - 1 < argc ? argv[optind - 1] : "?";
+
+	if (optopt && strchr("kicpm", optopt) == NULL && optopt < 0x100)
+		snprintf(err, errlen, "unknown option -%c (see husk --help)", optopt);
+	else if (optopt)
+		snprintf(err, errlen, "%s needs a value (see husk --help)", arg);
+	else
+		snprintf(err, errlen, "unknown option %s (see husk --help)", arg);
+}
+
+int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)
+{
+	int opt, ret;
+
+	memset(o, 0, sizeof(*o));
+	husk_config_init(&o->cfg);
+	o->log_level = LOG_INFO;
+	o->action = CLI_RUN;
+	optind = 0;	/* glibc: full reinitialisation, so cli_parse can be called again */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":k:i:c:p:m:hV", long_options, NULL)) != -1) {
+		if (opt == '?' || opt == ':') {
+			bad_option(argc, argv, err, errlen);
+			return -EINVAL;
+		}
+		ret = parse_one(opt, optarg, o, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (see husk --help)", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}

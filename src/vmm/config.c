@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+#include "husk/husk.h"
+
+#include <string.h>
+
+void husk_config_init(struct husk_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cmdline = "";
+	cfg->cpus = HUSK_DEFAULT_CPUS;
+	cfg->memory = HUSK_DEFAULT_MEMORY;
+	cfg->serial = "stdio";
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+/* The VM builder: validate a config, then create everything, or nothing. */
+#include "vmm/vm.h"
+#include "core/log.h"
+#include "memory/layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERIAL_COM1_BASE 0x3f8
+#define SERIAL_COM1_IRQ	 4
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int check_readable_file(const char *flag, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", flag, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s %s: not a regular file", flag, path);
+		close(fd);
+		return -EINVAL;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Checks that need no KVM: done before anything is created. */
+static int validate_config(const struct husk_config *cfg, char *err, size_t errlen)
+{
+	enum console_kind kind;
+	const char *path;
+	int ret;
+
+	if (!cfg->kernel) {
+		snprintf(err, errlen, "--kernel is required (see husk --help)");
+		return -EINVAL;
+	}
+	ret = check_readable_file("--kernel", cfg->kernel, err, errlen);
+	if (!ret && cfg->initrd)
+		ret = check_readable_file("--initrd", cfg->initrd, err, errlen);
+	if (ret)
+		return ret;
+	if (cfg->cpus < 1 || cfg->cpus > HUSK_MAX_CPUS) {
+		snprintf(err, errlen, "--cpus %u: must be between 1 and %u", cfg->cpus,
+			 HUSK_MAX_CPUS);
+		return -EINVAL;
+	}
+	if (cfg->memory < LAYOUT_MIN_MEMORY || cfg->memory > LAYOUT_MAX_MEMORY) {
+		snprintf(err, errlen, "--memory %llu bytes: must be between 8M and 1T",
+			 (unsigned long long)cfg->memory);
+		return -EINVAL;
+	}
+	if (cfg->memory % 4096) {
+		snprintf(err, errlen, "--memory %llu bytes: must be a multiple of 4K",
+			 (unsigned long long)cfg->memory);
+		return -EINVAL;
+	}
+	if (console_parse(cfg->serial, &kind, &path) < 0) {
+		snprintf(err, errlen, "--serial %s: expected stdio, none, file:PATH or pty",
+			 cfg->serial);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void vm_stop_hook(void *ctx, enum stop_reason why, int status)
+{
+	vm_request_stop(ctx, why, status);
+}
+
+static struct husk_vm *vm_alloc(const struct husk_config *cfg)
+{
+	struct husk_vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return NULL;
+	vm->cfg = *cfg;
+	vm->start_ns = now_ns();
+	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+	vm->mem.fd = -1;
+	vm->console.in_fd = vm->console.out_fd = -1;
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->stop_hook = (struct stop_hook){ .request = vm_stop_hook, .ctx = vm };
+	atomic_init(&vm->stop_reason, STOP_NONE);
+	return vm;
+}
+
+static int vm_check_cpus(struct husk_vm *vm, char *err, size_t errlen)
+{
+	if (vm->cfg.cpus > vm->kvm.max_vcpus) {
+		snprintf(err, errlen, "--cpus %u: this host's KVM allows at most %u",
+			 vm->cfg.cpus, vm->kvm.max_vcpus);
+		return -EINVAL;
+	}
+	vm->ncpus = vm->cfg.cpus;
+	return 0;
+}
+
+static int vm_load_kernel(struct husk_vm *vm, char *err, size_t errlen)
+{
+	struct boot_request req = {
+		.kernel = vm->cfg.kernel,
+		.initrd = vm->cfg.initrd,
+		.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "",
+		.ncpus = vm->ncpus,
+	};
+
+	return boot_load(&vm->mem, &req, &vm->entry, err, errlen);
+}
+
+static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
+{
+	int ret;
+
+	vm->pio = iobus_create("pio");
+	vm->mmio = iobus_create("mmio");
+	if (!vm->pio || !vm->mmio)
+		goto nomem;
+	ret = console_open(&vm->console, vm->cfg.serial, err, errlen);
+	if (ret)
+		return ret;
+	if (vm->console.kind == CONSOLE_PTY)
+		pr_info("serial console on %s", vm->console.path);
+	vm->serial_irq = (struct irq_line){ .vm_fd = vm->kvm.vm_fd, .gsi = SERIAL_COM1_IRQ };
+	vm->serial = serial_create(vm->pio, SERIAL_COM1_BASE, &vm->serial_irq, &vm->console,
+				   vm->rx_wake_fd);
+	vm->i8042 = i8042_create(vm->pio, &vm->stop_hook);
+	vm->rtc = rtc_create(vm->pio);
+	vm->debug = debug_ports_create(vm->pio, &vm->stop_hook, vm->kvm.vm_fd, vm->start_ns);
+	if (!vm->serial || !vm->i8042 || !vm->rtc || !vm->debug)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(err, errlen, "creating devices: %s", strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+static int vm_create_vcpus(struct husk_vm *vm, char *err, size_t errlen)
+{
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(err, errlen, "vCPUs: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int ret = vcpu_create(&vm->vcpus[i], vm, i, err, errlen);
+
+		if (!ret)
+			ret = vcpu_configure(&vm->vcpus[i], &vm->entry, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen)
+{
+	struct husk_vm *vm;
+	int ret;
+
+	*out = NULL;
+	ret = validate_config(cfg, err, errlen);
+	if (ret)
+		return ret;
+	vm = vm_alloc(cfg);
+	if (!vm || vm->stop_fd < 0 || vm->rx_wake_fd < 0) {
+		snprintf(err, errlen, "creating the VM: %s", strerror(ENOMEM));
+		husk_vm_destroy(vm);
+		return -ENOMEM;
+	}
+	ret = kvm_open(&vm->kvm, err, errlen);
+	if (!ret)
+		ret = vm_check_cpus(vm, err, errlen);
+	if (!ret)
+		ret = guest_mem_init(&vm->mem, cfg->memory, cfg->hugepages, err, errlen);
+	if (!ret)
+		ret = vm_load_kernel(vm, err, errlen);
+	if (!ret)
+		ret = kvm_create_vm(&vm->kvm, err, errlen);
+	if (!ret)
+		ret = kvm_map_memory(&vm->kvm, &vm->mem, err, errlen);
+	if (!ret)
+		ret = vm_create_devices(vm, err, errlen);
+	if (!ret)
+		ret = vm_create_vcpus(vm, err, errlen);
+	if (ret) {
+		husk_vm_destroy(vm);
+		return ret;
+	}
+	*out = vm;
+	return 0;
+}
+
+void vm_request_stop(struct husk_vm *vm, enum stop_reason why, int exit_status)
+{
+	int expected = STOP_NONE;
+	uint64_t one = 1;
+
+	if (!atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)why))
+		return;
+	vm->exit_status = exit_status;
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+		pr_debug("stop eventfd: %s", strerror(errno));
+	for (unsigned i = 0; i < vm->ncpus && vm->vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+bool vm_stopping(const struct husk_vm *vm)
+{
+	return atomic_load(&((struct husk_vm *)vm)->stop_reason) != STOP_NONE;
+}
+
+void vm_halt_probe_answered(struct husk_vm *vm, unsigned gen)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (atomic_load(&v->probe_done) != gen || !atomic_load(&v->probe_dead))
+			return;
+	}
+	vm_request_stop(vm, STOP_HALT, HUSK_EXIT_OK);
+}
+
+static void vm_log_stop(struct husk_vm *vm)
+{
+	enum stop_reason why = (enum stop_reason)atomic_load(&vm->stop_reason);
+
+	if (why == STOP_DEBUG_EXIT)
+		pr_info("guest exited through the debug-exit port with status %d",
+			vm->exit_status);
+	else if (why == STOP_ERROR)
+		pr_err("stopped: VMM error (exit status %d)", vm->exit_status);
+	else
+		pr_info("%s", stop_reason_str(why));
+}
+
+int husk_vm_run(struct husk_vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int ret = vcpu_start(&vm->vcpus[i]);
+
+		if (ret) {
+			pr_err("vCPU %u: cannot start thread: %s", i, strerror(-ret));
+			vm_request_stop(vm, STOP_ERROR, HUSK_EXIT_VMM_ERROR);
+			break;
+		}
+	}
+	vm_event_loop(vm);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	console_restore(&vm->console);
+	vm_log_stop(vm);
+	return vm->exit_status;
+}
+
+void husk_vm_restore_terminal(struct husk_vm *vm)
+{
+	if (vm)
+		console_restore(&vm->console);
+}
+
+void husk_vm_destroy(struct husk_vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	if (vm->debug)
+		debug_ports_destroy(vm->debug);
+	if (vm->rtc)
+		rtc_destroy(vm->rtc);
+	if (vm->i8042)
+		i8042_destroy(vm->i8042);
+	if (vm->serial)
+		serial_destroy(vm->serial);
+	console_restore(&vm->console);
+	console_close(&vm->console);
+	if (vm->pio)
+		iobus_destroy(vm->pio);
+	if (vm->mmio)
+		iobus_destroy(vm->mmio);
+	kvm_close(&vm->kvm);
+	guest_mem_destroy(&vm->mem);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	if (vm->rx_wake_fd >= 0)
+		close(vm->rx_wake_fd);
+	free(vm);
+}

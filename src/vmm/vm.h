@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HUSK_VM_H
+#define HUSK_VM_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "husk/husk.h"
+#include "boot/boot.h"
+#include "core/stop.h"
+#include "cpu/vcpu.h"
+#include "devices/devices.h"
+#include "memory/guest_mem.h"
+#include "vmm/kvm.h"
+
+/* Everything one VM owns. Passed explicitly; there is one per process. */
+struct husk_vm {
+	struct husk_config cfg;
+	uint64_t start_ns;		/* CLOCK_MONOTONIC at creation */
+
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct io_bus *pio;
+	struct io_bus *mmio;
+	struct boot_entry entry;
+
+	struct console console;
+	struct irq_line serial_irq;
+	struct serial *serial;
+	struct i8042 *i8042;
+	struct rtc *rtc;
+	struct debug_ports *debug;
+
+	unsigned ncpus;
+	struct vcpu *vcpus;
+
+	struct stop_hook stop_hook;
+	atomic_int stop_reason;		/* enum stop_reason; first request wins */
+	int exit_status;
+	int stop_fd;			/* eventfd: wakes the event loop on stop */
+	int rx_wake_fd;			/* eventfd: the UART has room again */
+	atomic_uint probe_gen;		/* halt-probe generation */
+};
+
+void vm_request_stop(struct husk_vm *vm, enum stop_reason why, int exit_status);
+bool vm_stopping(const struct husk_vm *vm);
+/* A vCPU answered a halt probe; stops the VM when every vCPU is dead-halted. */
+void vm_halt_probe_answered(struct husk_vm *vm, unsigned gen);
+
+/* vmm/eventloop.c: the main thread's loop; returns when the VM stops. */
+int vm_event_loop(struct husk_vm *vm);
+
+#endif

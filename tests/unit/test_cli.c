@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vmm/cli.h"
+
+#define ARGV(...) (char *[]){ "husk", __VA_ARGS__, NULL }
+#define ARGC(...) ((int)(sizeof((char *[]){ "husk", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(o, err, ...) cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), (err), sizeof(err))
+
+static void test_defaults(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel", "k"), 0);
+	assert_string_equal(o.cfg.kernel, "k");
+	assert_null(o.cfg.initrd);
+	assert_string_equal(o.cfg.cmdline, "");
+	assert_int_equal(o.cfg.cpus, 1);
+	assert_int_equal(o.cfg.memory, 256ULL << 20);
+	assert_string_equal(o.cfg.serial, "stdio");
+	assert_false(o.cfg.hugepages);
+	assert_int_equal(o.log_level, LOG_INFO);
+	assert_int_equal(o.action, CLI_RUN);
+}
+
+static void test_all_flags(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel", "vmlinuz", "--initrd", "rd.img",
+			       "--cmdline", "console=ttyS0 quiet", "--cpus", "4",
+			       "--memory", "1G", "--hugepages", "--serial", "file:/tmp/x",
+			       "--log-level", "debug"), 0);
+	assert_string_equal(o.cfg.kernel, "vmlinuz");
+	assert_string_equal(o.cfg.initrd, "rd.img");
+	assert_string_equal(o.cfg.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(o.cfg.cpus, 4);
+	assert_int_equal(o.cfg.memory, 1ULL << 30);
+	assert_true(o.cfg.hugepages);
+	assert_string_equal(o.cfg.serial, "file:/tmp/x");
+	assert_int_equal(o.log_level, LOG_DEBUG);
+}
+
+static void test_equals_form_and_help(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel=k", "--memory=512M"), 0);
+	assert_int_equal(o.cfg.memory, 512ULL << 20);
+	assert_int_equal(PARSE(&o, err, "--help"), 0);
+	assert_int_equal(o.action, CLI_HELP);
+	assert_int_equal(PARSE(&o, err, "--version"), 0);
+	assert_int_equal(o.action, CLI_VERSION);
+}
+
+static void expect_error(int ret, const char *err, const char *needle)
+{
+	assert_int_not_equal(ret, 0);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not mention '%s'", err, needle);
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_errors(void **state)
+{
+	struct cli_options o;
+	char err[256];
+
+	(void)state;
+	expect_error(PARSE(&o, err, "--cpus", "abc"), err, "--cpus abc");
+	expect_error(PARSE(&o, err, "--cpus", "-1"), err, "--cpus -1");
+	expect_error(PARSE(&o, err, "--cpus", ""), err, "--cpus");
+	expect_error(PARSE(&o, err, "--memory", "abc"), err, "--memory abc");
+	expect_error(PARSE(&o, err, "--memory", "12Q"), err, "--memory 12Q");
+	expect_error(PARSE(&o, err, "--log-level", "loud"), err, "--log-level loud");
+	expect_error(PARSE(&o, err, "--frobnicate"), err, "--frobnicate");
+	expect_error(PARSE(&o, err, "--kernel"), err, "--kernel needs a value");
+	expect_error(PARSE(&o, err, "--kernel", "k", "extra"), err, "'extra'");
+}
+
+static void test_reparse_resets_state(void **state)
+{
+	struct cli_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel", "a", "--cpus", "2"), 0);
+	assert_int_equal(PARSE(&o, err, "--kernel", "b"), 0);
+	assert_string_equal(o.cfg.kernel, "b");
+	assert_int_equal(o.cfg.cpus, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_flags),
+		cmocka_unit_test(test_equals_form_and_help),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_reparse_resets_state),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
