@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Ring-3 main program of the test guest: boot marker, command line, the
+ * checks named by tests=, a summary line, and the exit code on port 0xf4.
+ */
+#include "testguest.h"
+
+#define DEFAULT_TESTS	"serial,bootparams,e820,smp,irq,msi,memory"
+#define TESTS_MAX	1024
+
+struct check {
+	const char *name;
+	int (*fn)(char *why);
+};
+
+static volatile int expect_fault;
+
+/* "exception": a deliberate #GP (non-canonical read) must come back here. */
+static int check_exception(char *why)
+{
+	expect_fault = 1;
+	(void)*(volatile uint64_t *)0x8000000000000000ULL;
+	expect_fault = 0;
+	snprintf(why, WHY_LEN, "non-canonical read did not fault");
+	return -1;
+}
+
+static const struct check checks[] = {
+	{ "serial", check_serial },
+	{ "bootparams", check_bootparams },
+	{ "e820", check_e820 },
+	{ "smp", check_smp },
+	{ "irq", check_irq },
+	{ "msi", check_msi },
+	{ "memory", check_memory },
+	{ "exception", check_exception },	/* not in the default list */
+};
+
+static struct jmp_ctx check_ctx;
+static volatile int in_check;
+static char why[WHY_LEN];
+static char tests[TESTS_MAX];
+static int passed, failed;
+
+void user_main(uint64_t kind, uint64_t info) __attribute__((noreturn));
+void fault_resume(void) __attribute__((noreturn));
+
+static void sti(void)
+{
+	sys_call(SYS_STI);
+}
+
+static void __attribute__((noreturn)) finish(void)
+{
+	printf("%d passed, %d failed\n", passed, failed);
+	outl(PORT_DEBUG_EXIT, failed ? 1 : 0);
+	for (;;)	/* no debug-exit device: stop in ring 0 */
+		sys_call(SYS_HALT);
+}
+
+static void explain_fault(void)
+{
+	snprintf(why, WHY_LEN, "exception %llu (error %#llx) at rip %#llx, cr2 %#llx",
+		 (unsigned long long)fault_vec, (unsigned long long)fault_err,
+		 (unsigned long long)fault_rip, (unsigned long long)fault_cr2);
+}
+
+/* Ring 0 sends exceptions here, on the fault stack, interrupts off. */
+void fault_resume(void)
+{
+	sti();
+	explain_fault();
+	if (in_check && expect_fault && fault_vec == 13) {
+		expect_fault = 0;
+		printf("exception: #GP at rip %#llx caught in ring 0\n",
+		       (unsigned long long)fault_rip);
+		ctx_restore(&check_ctx, 2);
+	}
+	if (in_check)
+		ctx_restore(&check_ctx, 1);
+	printf("fail boot: %s\n", why);
+	failed++;
+	finish();
+}
+
+static const struct check *find_check(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		if (!strncmp(checks[i].name, name, strlen(checks[i].name) + 1))
+			return &checks[i];
+	return NULL;
+}
+
+static void run_check(const char *name)
+{
+	static const struct check *c;
+	static int rc;
+
+	c = find_check(name);
+	why[0] = '\0';
+	if (!c) {
+		rc = -1;
+		snprintf(why, WHY_LEN, "unknown test");
+	} else if ((rc = ctx_save(&check_ctx)) == 0) {
+		in_check = 1;
+		rc = c->fn(why);
+	} else {
+		/* from fault_resume: 2 = an expected fault, else why is set */
+		rc = rc == 2 ? 0 : -1;
+	}
+	in_check = 0;
+	if (rc) {
+		printf("fail %s: %s\n", name, why[0] ? why : "failed");
+		failed++;
+	} else {
+		printf("ok %s\n", name);
+		passed++;
+	}
+}
+
+static void run_checks(void)
+{
+	char *p = tests, *name;
+
+	if (cmdline_get("tests", tests, sizeof(tests)))
+		memcpy(tests, DEFAULT_TESTS, sizeof(DEFAULT_TESTS));
+	while (*p) {
+		name = p;
+		while (*p && *p != ',')
+			p++;
+		if (*p)
+			*p++ = '\0';
+		if (*name)
+			run_check(name);
+	}
+}
+
+void user_main(uint64_t kind, uint64_t info)
+{
+	outb(PORT_BOOT_MARKER, BOOT_MARKER_MAGIC);
+	memset(_bss_start, 0, _bss_end - _bss_start);
+	serial_init();
+	printf("boot-marker\n");
+	idt_init();
+	lapic_init();
+	sti();
+	time_init();
+	boot_collect((enum boot_kind)kind, info);
+	paging_map_high();
+	serial_puts("cmdline: ");
+	serial_puts(cmdline);	/* may exceed printf's buffer */
+	serial_puts("\n");
+	run_checks();
+	finish();
+}
