@@ -37,8 +37,7 @@ void console_write(struct console *c, const uint8_t *buf, size_t len);
 /*
  * Filter bytes read from in_fd: Ctrl-A x requests quit (returns 1),
  * Ctrl-A Ctrl-A passes one Ctrl-A, Ctrl-A followed by anything else passes
- * both bytes. Writes the bytes for the guest to @out (at most @n + 1: a
- * Ctrl-A held over from the previous call comes out with the next byte) and
+ * both bytes. Writes the bytes for the guest to @out (at most @n) and
  * stores their count in @outn. Returns 0, or 1 when quit was requested.
  */
 int console_filter_input(struct console *c, const uint8_t *in, size_t n,

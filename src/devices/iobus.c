@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The I/O bus: a sorted, immutable array of ranges published through an
+ * atomic pointer. Lookups (every PIO/MMIO exit, any vCPU thread) load the
+ * pointer and binary-search it without a lock. Registration and removal
+ * (rare: device setup and teardown) take the bus mutex, build a new array,
+ * publish it, and keep the old one on a retired list until iobus_destroy(),
+ * so a reader still holding it never touches freed memory.
+ */
+#include "devices/iobus.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define IO_NAME_MAX		32
+/* Unclaimed addresses remembered so each is logged only once. */
+#define IO_UNCLAIMED_SLOTS	64
+
+struct io_range {
+	uint64_t base;
+	uint64_t len;
+	const struct io_region_ops *ops;
+	void *opaque;
+	char name[IO_NAME_MAX];
+};
+
+struct io_table {
+	struct io_table *retired_next;	/* retired list, under the bus mutex */
+	size_t n;
+	struct io_range r[];
+};
+
+struct io_bus {
+	char name[IO_NAME_MAX];
+	_Atomic(struct io_table *) table;	/* NULL when empty */
+	pthread_mutex_t lock;			/* serialises writers */
+	struct io_table *retired;
+	/* addr + 1 of each unclaimed address already logged; 0 = free slot */
+	_Atomic uint64_t logged[IO_UNCLAIMED_SLOTS];
+	atomic_bool logged_full;
+};
+
+struct io_bus *iobus_create(const char *name)
+{
+	struct io_bus *bus = calloc(1, sizeof(*bus));
+
+	if (!bus)
+		return NULL;
+	snprintf(bus->name, sizeof(bus->name), "%s", name ? name : "bus");
+	if (pthread_mutex_init(&bus->lock, NULL)) {
+		free(bus);
+		return NULL;
+	}
+	atomic_init(&bus->table, NULL);
+	return bus;
+}
+
+void iobus_destroy(struct io_bus *bus)
+{
+	struct io_table *t, *next;
+
+	if (!bus)
+		return;
+	free(atomic_load(&bus->table));
+	for (t = bus->retired; t; t = next) {
+		next = t->retired_next;
+		free(t);
+	}
+	pthread_mutex_destroy(&bus->lock);
+	free(bus);
+}
+
+/* Last range whose base is <= addr, or NULL. */
+static const struct io_range *iobus_floor(const struct io_table *t, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!t || !t->n)
+		return NULL;
+	hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->r[mid].base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &t->r[lo - 1] : NULL;
+}
+
+/* The range that holds all of [addr, addr + len), or NULL. */
+static const struct io_range *iobus_find(const struct io_table *t, uint64_t addr,
+					 uint64_t len)
+{
+	const struct io_range *r = iobus_floor(t, addr);
+	uint64_t off;
+
+	if (!r || !len)
+		return NULL;
+	off = addr - r->base;
+	if (off >= r->len || len > r->len - off)
+		return NULL;
+	return r;
+}
+
+static void iobus_retire(struct io_bus *bus, struct io_table *old)
+{
+	if (!old)
+		return;
+	old->retired_next = bus->retired;
+	bus->retired = old;
+}
+
+static struct io_table *iobus_table_alloc(size_t n)
+{
+	struct io_table *t = calloc(1, sizeof(*t) + n * sizeof(struct io_range));
+
+	if (t)
+		t->n = n;
+	return t;
+}
+
+int iobus_register(struct io_bus *bus, uint64_t base, uint64_t len,
+		   const struct io_region_ops *ops, void *opaque, const char *name)
+{
+	struct io_table *old, *new;
+	size_t n, pos, i;
+	const struct io_range *prev;
+
+	if (!bus || !ops || !len || len - 1 > UINT64_MAX - base)
+		return -EINVAL;
+
+	pthread_mutex_lock(&bus->lock);
+	old = atomic_load_explicit(&bus->table, memory_order_relaxed);
+	n = old ? old->n : 0;
+	prev = iobus_floor(old, base + len - 1);
+	/* the only possible overlap is the last range starting at or below our end */
+	if (prev && prev->base + (prev->len - 1) >= base) {
+		pthread_mutex_unlock(&bus->lock);
+		return -EEXIST;
+	}
+	new = iobus_table_alloc(n + 1);
+	if (!new) {
+		pthread_mutex_unlock(&bus->lock);
+		return -ENOMEM;
+	}
+	pos = prev ? (size_t)(prev - old->r) + 1 : 0;
+	for (i = 0; i < pos; i++)
+		new->r[i] = old->r[i];
+	new->r[pos] = (struct io_range){
+		.base = base, .len = len, .ops = ops, .opaque = opaque,
+	};
+	snprintf(new->r[pos].name, IO_NAME_MAX, "%s", name ? name : "?");
+	for (i = pos; i < n; i++)
+		new->r[i + 1] = old->r[i];
+
+	atomic_store_explicit(&bus->table, new, memory_order_release);
+	iobus_retire(bus, old);
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+int iobus_unregister(struct io_bus *bus, uint64_t base)
+{
+	struct io_table *old, *new = NULL;
+	const struct io_range *r;
+	size_t pos, i;
+
+	if (!bus)
+		return -ENOENT;
+	pthread_mutex_lock(&bus->lock);
+	old = atomic_load_explicit(&bus->table, memory_order_relaxed);
+	r = iobus_floor(old, base);
+	if (!r || r->base != base) {
+		pthread_mutex_unlock(&bus->lock);
+		return -ENOENT;
+	}
+	pos = (size_t)(r - old->r);
+	if (old->n > 1) {
+		new = iobus_table_alloc(old->n - 1);
+		if (!new) {
+			pthread_mutex_unlock(&bus->lock);
+			return -ENOMEM;
+		}
+		for (i = 0; i < old->n; i++)
+			if (i != pos)
+				new->r[i < pos ? i : i - 1] = old->r[i];
+	}
+	atomic_store_explicit(&bus->table, new, memory_order_release);
+	iobus_retire(bus, old);
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+/* True the first time @addr is seen (and there is room to remember it). */
+static bool iobus_first_unclaimed(struct io_bus *bus, uint64_t addr)
+{
+	uint64_t key = addr + 1;
+
+	if (!key)
+		return false;
+	for (size_t i = 0; i < IO_UNCLAIMED_SLOTS; i++) {
+		uint64_t cur = atomic_load_explicit(&bus->logged[i], memory_order_relaxed);
+
+		while (!cur) {
+			if (atomic_compare_exchange_weak(&bus->logged[i], &cur, key))
+				return true;
+		}
+		if (cur == key)
+			return false;
+	}
+	if (!atomic_exchange(&bus->logged_full, true))
+		pr_debug("%s: more than %d unclaimed addresses, no longer logging them",
+			 bus->name, IO_UNCLAIMED_SLOTS);
+	return false;
+}
+
+static void iobus_unclaimed(struct io_bus *bus, const char *what, uint64_t addr,
+			    uint32_t len)
+{
+	if (!log_enabled(LOG_DEBUG) || !iobus_first_unclaimed(bus, addr))
+		return;
+	pr_debug("%s: unclaimed %u-byte %s at 0x%llx", bus->name, len, what,
+		 (unsigned long long)addr);
+}
+
+static const struct io_range *iobus_lookup(struct io_bus *bus, uint64_t addr, uint32_t len)
+{
+	const struct io_table *t;
+
+	if (!bus)
+		return NULL;
+	t = atomic_load_explicit(&bus->table, memory_order_acquire);
+	return iobus_find(t, addr, len);
+}
+
+bool iobus_read(struct io_bus *bus, uint64_t addr, uint8_t *data, uint32_t len)
+{
+	const struct io_range *r = iobus_lookup(bus, addr, len);
+
+	if (!r) {
+		memset(data, 0xff, len);
+		if (bus)
+			iobus_unclaimed(bus, "read", addr, len);
+		return false;
+	}
+	if (r->ops->read)
+		r->ops->read(r->opaque, addr - r->base, data, len);
+	else
+		memset(data, 0xff, len);
+	return true;
+}
+
+bool iobus_write(struct io_bus *bus, uint64_t addr, const uint8_t *data, uint32_t len)
+{
+	const struct io_range *r = iobus_lookup(bus, addr, len);
+
+	if (!r) {
+		if (bus)
+			iobus_unclaimed(bus, "write", addr, len);
+		return false;
+	}
+	if (r->ops->write)
+		r->ops->write(r->opaque, addr - r->base, data, len);
+	return true;
+}
