@@ -50,9 +50,20 @@ static void sti(void)
 	sys_call(SYS_STI);
 }
 
+/* hold=MS: stay up MS milliseconds after the summary (benchmarks sample the VMM meanwhile). */
+static void hold(void)
+{
+	char val[32];
+	uint64_t ms;
+
+	if (!cmdline_get("hold", val, sizeof(val)) && !parse_uint(val, &ms))
+		delay_us(ms * 1000);
+}
+
 static void __attribute__((noreturn)) finish(void)
 {
 	printf("%d passed, %d failed\n", passed, failed);
+	hold();
 	outl(PORT_DEBUG_EXIT, failed ? 1 : 0);
 	for (;;)	/* no debug-exit device: stop in ring 0 */
 		sys_call(SYS_HALT);
