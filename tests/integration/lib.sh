@@ -1,0 +1,103 @@
+# shellcheck shell=bash disable=SC2034
+# Helpers shared by husk's integration test scripts (sourced, not run).
+#
+# Environment (set by tests/integration/CMakeLists.txt; defaults for running a
+# script by hand from the repository root):
+#   BUILD_DIR          build directory (default: build)
+#   HUSK               the husk binary (default: $BUILD_DIR/husk)
+#   TESTGUEST_ELF      test guest ELF (default: $BUILD_DIR/firmware/testguest.elf)
+#   TESTGUEST_BZIMAGE  test guest bzImage (default: $BUILD_DIR/firmware/testguest.bzImage)
+#   TINY_DIR           tiny lifecycle kernels (default: $BUILD_DIR/tests/integration/tiny)
+#   HUSK_REQUIRE_KVM=1 fail instead of skipping when /dev/kvm is unusable
+# Exit codes: 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE).
+
+INT_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$INT_SRC_DIR/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+[[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$REPO_DIR/$BUILD_DIR"
+HUSK=${HUSK:-$BUILD_DIR/husk}
+TESTGUEST_ELF=${TESTGUEST_ELF:-$BUILD_DIR/firmware/testguest.elf}
+TESTGUEST_BZIMAGE=${TESTGUEST_BZIMAGE:-$BUILD_DIR/firmware/testguest.bzImage}
+TINY_DIR=${TINY_DIR:-$BUILD_DIR/tests/integration/tiny}
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+
+SKIP=77
+
+log() { echo "[$TEST_NAME] $*" >&2; }
+
+# fail MESSAGE: print it and exit 1.
+fail() {
+	echo "[$TEST_NAME] FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "[$TEST_NAME] SKIP: $*" >&2
+	exit "$SKIP"
+}
+
+# A scratch directory removed on exit. Sets WORK.
+make_workdir() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/husk-it.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$WORK'" EXIT
+}
+
+need_file() {
+	[[ -f "$1" ]] || fail "$2 not found: $1 (build it first: cmake --build $BUILD_DIR)"
+}
+
+need_husk() { [[ -x "$HUSK" ]] || fail "husk binary not found: $HUSK"; }
+
+need_kvm() {
+	if [[ -r /dev/kvm && -w /dev/kvm ]]; then
+		return 0
+	fi
+	if [[ "${HUSK_REQUIRE_KVM:-0}" = 1 ]]; then
+		fail "/dev/kvm is missing or not read-write for uid $EUID"
+	fi
+	skip "/dev/kvm is missing or not read-write for uid $EUID (HUSK_REQUIRE_KVM=1 makes this a failure)"
+}
+
+# show_file LABEL FILE [MAX_LINES]: dump a captured stream into the test log.
+show_file() {
+	local label=$1 file=$2 max=${3:-80} n
+	n=$(wc -l <"$file")
+	echo "----- $label ($n lines) -----" >&2
+	if ((n > max)); then
+		head -n $((max / 2)) "$file" >&2
+		echo "    ... $((n - max)) lines left out ..." >&2
+		tail -n $((max / 2)) "$file" >&2
+	else
+		cat "$file" >&2
+	fi
+	echo "----- end of $label -----" >&2
+}
+
+# run_husk TIMEOUT_S OUT ERR ARGS...: run husk with stdin from /dev/null,
+# stdout to OUT, stderr to ERR, killed after TIMEOUT_S. Sets RC (124 on timeout)
+# and ELAPSED_MS. HUSK_PREFIX (an array) goes before husk, e.g. setpriv ...
+HUSK_PREFIX=()
+run_husk() {
+	local t=$1 out=$2 err=$3 start end
+	shift 3
+	start=$(date +%s%N)
+	RC=0
+	timeout -k 5 "$t" "${HUSK_PREFIX[@]}" "$HUSK" "$@" </dev/null >"$out" 2>"$err" || RC=$?
+	end=$(date +%s%N)
+	ELAPSED_MS=$(((end - start) / 1000000))
+}
+
+# Convert a husk size (K/M/G/T suffix, or plain bytes) to bytes.
+size_bytes() {
+	local s=$1 n unit
+	n=${s%[KkMmGgTt]}
+	unit=${s#"$n"}
+	case "$unit" in
+	"") echo "$n" ;;
+	[Kk]) echo $((n << 10)) ;;
+	[Mm]) echo $((n << 20)) ;;
+	[Gg]) echo $((n << 30)) ;;
+	[Tt]) echo $((n << 40)) ;;
+	esac
+}
