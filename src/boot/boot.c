@@ -9,7 +9,7 @@
  *   0x7000   zero page       0x8ff0  boot stack (grows down)
  *   0x9000   page tables     0x20000 command line
  *   0xf0000  MP table        1 MiB+  kernel, then the initrd at the top of
- *                                    low RAM (below the kernel's limit)
+ *   0xf8000  ACPI tables             low RAM (below the kernel's limit)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +162,10 @@ static int write_cpu_state(struct boot_ctx *ctx)
 	ret = mptable_write(ctx->mem, ctx->req->ncpus);
 	if (ret)
 		return boot_fail(ctx, ret, "--cpus %u: cannot write the MP table: %s",
+				 ctx->req->ncpus, strerror(-ret));
+	ret = acpi_write_tables(ctx->mem, ctx->req->ncpus);
+	if (ret)
+		return boot_fail(ctx, ret, "--cpus %u: cannot write the ACPI tables: %s",
 				 ctx->req->ncpus, strerror(-ret));
 	return 0;
 }

@@ -16,7 +16,7 @@ struct boot_request {
 	const char *kernel;	/* path */
 	const char *initrd;	/* path or NULL */
 	const char *cmdline;	/* never NULL ("" for none) */
-	unsigned ncpus;		/* for the MP table */
+	unsigned ncpus;		/* for the MP and ACPI tables */
 };
 
 enum boot_entry_mode {
@@ -39,7 +39,8 @@ struct boot_entry {
 
 /*
  * Validate and load everything into guest RAM: kernel, initrd, command line,
- * zero page (with the e820 map) or hvm_start_info, MP table, boot GDT and
+ * zero page (with the e820 map and the RSDP address) or hvm_start_info, MP
+ * and ACPI tables, boot GDT and
  * (LINUX64) page tables. Nothing else in guest RAM is touched.
  * On error fills @err with one line naming the file or flag, e.g.
  * "--kernel /tmp/x: not a bzImage or ELF kernel", and returns -errno.
@@ -60,5 +61,13 @@ int e820_build(const struct guest_mem *mem, struct e820_entry *out, int max);
 
 /* MP table (spec 1.4) at LAYOUT_BIOS_START for @ncpus CPUs + IOAPIC + ISA IRQs. */
 int mptable_write(struct guest_mem *mem, unsigned ncpus);
+
+/*
+ * ACPI tables (RSDP at LAYOUT_ACPI_RSDP, XSDT, FADT, MADT, DSDT) for
+ * @ncpus CPUs in the reserved BIOS area after the MP table, and the reset
+ * stub at the BIOS reset vector (LAYOUT_RESET_VECTOR); see acpi.c.
+ * Returns 0, -EINVAL (CPU count), -ENOMEM (no RAM there) or -E2BIG.
+ */
+int acpi_write_tables(struct guest_mem *mem, unsigned ncpus);
 
 #endif

@@ -54,7 +54,7 @@ int pvh_write_start_info(struct boot_ctx *ctx)
 	si->magic = HVM_START_MAGIC;
 	si->version = HVM_START_VERSION;
 	si->cmdline_paddr = LAYOUT_CMDLINE;
-	si->rsdp_paddr = 0;		/* no ACPI tables yet */
+	si->rsdp_paddr = LAYOUT_ACPI_RSDP;
 	ret = write_memmap(ctx, si);
 	if (!ret)
 		ret = write_modlist(ctx, si);

@@ -3,7 +3,8 @@
  * The zero page (struct boot_params) for the 64-bit Linux entry: a clean
  * page, the image's setup header (bzImage) or a minimal one (vmlinux), and
  * the fields a boot loader must fill in: loader type, command line,
- * initrd, e820 map.
+ * initrd, e820 map, and the RSDP's address (boot protocol 2.14+; older
+ * kernels find it by scanning the BIOS area).
  */
 #include <errno.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static void fill_loader_fields(struct boot_params *bp, const struct boot_ctx *ct
 	bp->hdr.hardware_subarch = X86_SUBARCH_PC;
 	bp->hdr.cmd_line_ptr = (uint32_t)LAYOUT_CMDLINE;
 	bp->ext_cmd_line_ptr = (uint32_t)(LAYOUT_CMDLINE >> 32);
+	bp->acpi_rsdp_addr = LAYOUT_ACPI_RSDP;
 	if (ctx->initrd_addr) {
 		bp->hdr.ramdisk_image = (uint32_t)ctx->initrd_addr;
 		bp->ext_ramdisk_image = (uint32_t)(ctx->initrd_addr >> 32);

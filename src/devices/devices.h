@@ -46,4 +46,36 @@ struct debug_ports *debug_ports_create(struct io_bus *pio, const struct stop_hoo
 				       int vm_fd, uint64_t start_ns);
 void debug_ports_destroy(struct debug_ports *d);
 
+/*
+ * ACPI hardware-reduced sleep control, sleep status and reset registers
+ * (PORT_ACPI_SLEEP_CTL, PORT_ACPI_SLEEP_STS, PORT_ACPI_RESET): the guest's
+ * ACPI power off (SLP_EN with the \_S5_ sleep type) stops the VM with
+ * STOP_SYSTEM_SHUTDOWN, its ACPI reset (ACPI_RESET_VALUE to the reset
+ * register) with STOP_SYSTEM_RESET.
+ */
+struct acpi_pm;
+struct acpi_pm *acpi_pm_create(struct io_bus *pio, const struct stop_hook *stop);
+void acpi_pm_destroy(struct acpi_pm *pm);
+
+/*
+ * ACPI Generic Event Device: the event byte at PORT_ACPI_GED (cleared when
+ * the guest reads it) and @irq (GSI ACPI_GED_GSI, level-triggered, high
+ * while an event is pending). The DSDT's GED _EVT turns bit
+ * ACPI_GED_EVT_PWRBTN into a power button press.
+ */
+struct acpi_ged;
+struct acpi_ged *acpi_ged_create(struct io_bus *pio, struct irq_line *irq);
+void acpi_ged_destroy(struct acpi_ged *g);
+/*
+ * Press the guest's ACPI power button: a guest that handles it (systemd,
+ * acpid) shuts down and powers off through the sleep control register;
+ * one that does not (no ACPI, acpi=off, a bare busybox) ignores it, so the
+ * caller must also bound the wait and then stop the VM hard. Meant for the
+ * event loop on SIGTERM; safe from any thread. Returns 0 or -errno from
+ * KVM_IRQ_LINE.
+ */
+int acpi_power_button(struct acpi_ged *g);
+/* The event bits the guest has not read yet (tests, state saving). */
+uint8_t acpi_ged_pending(struct acpi_ged *g);
+
 #endif

@@ -11,7 +11,8 @@
  *   0x00000000 - 0x0009fbff  RAM (usable)
  *   0x0009fc00 - 0x0009ffff  reserved (EBDA)
  *   0x000a0000 - 0x000effff  not described (legacy VGA / ROM hole)
- *   0x000f0000 - 0x000fffff  reserved (BIOS area: MP table)
+ *   0x000f0000 - 0x000fffff  reserved (BIOS area: MP table at 0xf0000,
+ *                            ACPI tables at 0xf8000, reset stub at 0xffff0)
  *   0x00100000 - low_end     RAM (usable), low_end = min(memory, 3 GiB)
  *   0xc0000000 - 0xffffffff  MMIO hole (no RAM)
  *   4 GiB      - 4 GiB + (memory - 3 GiB)   RAM (usable), if memory > 3 GiB
@@ -34,6 +35,9 @@
 #define LAYOUT_EBDA_START	0x9fc00ULL
 #define LAYOUT_LEGACY_HOLE	0xa0000ULL
 #define LAYOUT_BIOS_START	0xf0000ULL	/* MP floating pointer + MP config table */
+#define LAYOUT_ACPI_START	0xf8000ULL	/* RSDP, then XSDT, FADT, MADT, DSDT */
+#define LAYOUT_ACPI_RSDP	LAYOUT_ACPI_START
+#define LAYOUT_RESET_VECTOR	0xffff0ULL	/* F000:FFF0: a stub that resets through ACPI */
 #define LAYOUT_BIOS_END		0x100000ULL
 #define LAYOUT_HIGH_RAM_START	0x100000ULL	/* kernels load here (1 MiB) */
 
@@ -55,5 +59,21 @@
 #define PORT_BOOT_MARKER	0x440	/* write 123 (any byte value): husk logs ms since start */
 #define PORT_TEST_MSI		0x448	/* 4 bytes: write (dest_apic << 8) | vector: husk sends that MSI */
 #define BOOT_MARKER_MAGIC	123
+
+/*
+ * ACPI hardware-reduced registers, described by the FADT and the DSDT and
+ * emulated by devices/acpi_pm.c and devices/acpi_ged.c (one byte each).
+ */
+#define PORT_ACPI_SLEEP_CTL	0x600	/* FADT SLEEP_CONTROL_REG: write SLP_EN | SLP_TYP << 2 */
+#define PORT_ACPI_SLEEP_STS	0x601	/* FADT SLEEP_STATUS_REG: reads 0 */
+#define PORT_ACPI_RESET		0x602	/* FADT RESET_REG: write ACPI_RESET_VALUE */
+#define PORT_ACPI_GED		0x608	/* GED event bits, cleared by the read */
+#define ACPI_SLP_EN		0x20	/* sleep control: SLP_EN */
+#define ACPI_SLP_TYP_SHIFT	2	/* sleep control: SLP_TYP in bits 4:2 */
+#define ACPI_SLP_TYP_MASK	0x1c
+#define ACPI_S5_SLP_TYP		5	/* \_S5_: soft off */
+#define ACPI_RESET_VALUE	0x01	/* FADT RESET_VALUE */
+#define ACPI_GED_GSI		9	/* GED interrupt: ISA IRQ 9, level, active high */
+#define ACPI_GED_EVT_PWRBTN	0x01	/* GED event bit: power button pressed */
 
 #endif

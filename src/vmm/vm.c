@@ -148,7 +148,10 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 	vm->i8042 = i8042_create(vm->pio, &vm->stop_hook);
 	vm->rtc = rtc_create(vm->pio);
 	vm->debug = debug_ports_create(vm->pio, &vm->stop_hook, vm->kvm.vm_fd, vm->start_ns);
-	if (!vm->serial || !vm->i8042 || !vm->rtc || !vm->debug)
+	vm->acpi_pm = acpi_pm_create(vm->pio, &vm->stop_hook);
+	vm->ged_irq = (struct irq_line){ .vm_fd = vm->kvm.vm_fd, .gsi = ACPI_GED_GSI };
+	vm->acpi_ged = acpi_ged_create(vm->pio, &vm->ged_irq);
+	if (!vm->serial || !vm->i8042 || !vm->rtc || !vm->debug || !vm->acpi_pm || !vm->acpi_ged)
 		goto nomem;
 	return 0;
 nomem:
@@ -291,6 +294,10 @@ void husk_vm_destroy(struct husk_vm *vm)
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	if (vm->acpi_ged)
+		acpi_ged_destroy(vm->acpi_ged);
+	if (vm->acpi_pm)
+		acpi_pm_destroy(vm->acpi_pm);
 	if (vm->debug)
 		debug_ports_destroy(vm->debug);
 	if (vm->rtc)

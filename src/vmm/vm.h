@@ -30,6 +30,9 @@ struct husk_vm {
 	struct i8042 *i8042;
 	struct rtc *rtc;
 	struct debug_ports *debug;
+	struct acpi_pm *acpi_pm;
+	struct irq_line ged_irq;
+	struct acpi_ged *acpi_ged;	/* acpi_power_button() presses the power button */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;

@@ -171,8 +171,10 @@ static void test_valid_zero_page(void **state)
 	assert_int_equal(bp->e820_table[3].addr, 0x100000);
 	assert_int_equal(bp->e820_table[3].size, MIB(256) - MIB(1));
 	assert_int_equal(bp->e820_table[3].type, E820_RAM);
-	/* the MP table is part of a load */
+	/* the MP table and the ACPI tables are part of a load */
 	assert_memory_equal(tb_gpa(t, LAYOUT_BIOS_START, 4), "_MP_", 4);
+	assert_int_equal(bp->acpi_rsdp_addr, LAYOUT_ACPI_RSDP);
+	assert_memory_equal(tb_gpa(t, bp->acpi_rsdp_addr, 8), "RSD PTR ", 8);
 	tb_free(t);
 }
 

@@ -292,7 +292,8 @@ static void assert_pvh_start_info(struct tb *t, uint64_t initrd_addr, uint64_t i
 	assert_int_equal(si->magic, 0x336ec578);
 	assert_int_equal(si->version, 1);
 	assert_int_equal(si->cmdline_paddr, LAYOUT_CMDLINE);
-	assert_int_equal(si->rsdp_paddr, 0);
+	assert_int_equal(si->rsdp_paddr, LAYOUT_ACPI_RSDP);
+	assert_memory_equal(tb_gpa(t, si->rsdp_paddr, 8), "RSD PTR ", 8);
 	assert_int_equal(si->memmap_entries, n);
 	mm = tb_gpa(t, si->memmap_paddr, n * sizeof(*mm));
 	for (int i = 0; i < n; i++) {

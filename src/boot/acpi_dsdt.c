@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The DSDT's AML, emitted with the builder in aml.c rather than compiled
+ * from ASL with iasl: no build-time tool, and the table can follow the VM.
+ * In ASL it reads:
+ *
+ *   Name (_S5, Package () { 5, 5, 0, 0 })	// SLP_TYP for soft off
+ *   Scope (\_SB) {
+ *     Device (COM1) { _HID PNP0501, _UID 1, _CRS IO 0x3f8/8, IRQNoFlags {4} }
+ *     Device (RTC)  { _HID PNP0B00, _CRS IO 0x70/2 }	// no alarm: no IRQ 8
+ *     Device (KBD)  { _HID PNP0303, _CRS IO 0x60/1, IO 0x64/1, IRQNoFlags {1} }
+ *     Device (PWRB) { _HID PNP0C0C, _UID 0 }		// power button
+ *     Device (GED)  {					// Generic Event Device
+ *       _HID "ACPI0013", _UID 0,
+ *       _CRS ExtendedInterrupt (Consumer, Level, ActiveHigh, Exclusive) { 9 }
+ *       OperationRegion (GDRG, SystemIO, 0x608, 1)
+ *       Field (GDRG, ByteAcc, NoLock, Preserve) { GDAT, 8 }
+ *       Method (_EVT, 1, Serialized) {		// Arg0: the GSI that fired
+ *         Local0 = GDAT				// reading clears the bits
+ *         If (Local0 & 1) { Notify (\_SB.PWRB, 0x80) }
+ *       }
+ *     }
+ *   }
+ *
+ * Linux's GED driver (drivers/acpi/evged.c) requests every interrupt in
+ * the GED's _CRS and runs _EVT from a threaded handler while the (level)
+ * line is masked; the read of GDAT lowers the line (devices/acpi_ged.c).
+ * Notify 0x80 on the PNP0C0C device is a power button press for Linux's
+ * ACPI button driver (KEY_POWER to userspace).
+ *
+ * The devices sit directly under \_SB (husk has no PCI/ISA bridge yet);
+ * their _HIDs are what Linux's PNP layer binds the 8250, rtc-cmos and i8042
+ * drivers to. In hardware-reduced mode Linux has no legacy PIC and maps
+ * ISA IRQs dynamically, so drivers need these _CRS IRQs to find theirs.
+ */
+#include "boot/acpi.h"
+#include "boot/aml.h"
+#include "memory/layout.h"
+
+#define COM1_BASE	0x3f8
+#define COM1_IRQ	4
+#define RTC_BASE	0x70
+#define I8042_DATA	0x60
+#define I8042_CMD	0x64
+#define I8042_KBD_IRQ	1
+#define NOTIFY_STATUS	0x80	/* power button: "button pressed" */
+
+static void dsdt_sleep_states(struct aml *a)
+{
+	aml_name(a, "_S5");
+	aml_package_begin(a, 4);
+	aml_integer(a, ACPI_S5_SLP_TYP);
+	aml_integer(a, ACPI_S5_SLP_TYP);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_end(a);
+}
+
+static void dsdt_com1(struct aml *a)
+{
+	struct aml_res r = { .len = 0 };
+
+	aml_device_begin(a, "COM1");
+	aml_name_eisaid(a, "_HID", "PNP0501");
+	aml_name_integer(a, "_UID", 1);
+	aml_res_io(&r, COM1_BASE, 8);
+	aml_res_irq(&r, COM1_IRQ);
+	aml_name_resources(a, "_CRS", &r);
+	aml_end(a);
+}
+
+static void dsdt_rtc(struct aml *a)
+{
+	struct aml_res r = { .len = 0 };
+
+	aml_device_begin(a, "RTC");
+	aml_name_eisaid(a, "_HID", "PNP0B00");
+	aml_res_io(&r, RTC_BASE, 2);
+	aml_name_resources(a, "_CRS", &r);
+	aml_end(a);
+}
+
+static void dsdt_i8042(struct aml *a)
+{
+	struct aml_res r = { .len = 0 };
+
+	aml_device_begin(a, "KBD");
+	aml_name_eisaid(a, "_HID", "PNP0303");
+	aml_res_io(&r, I8042_DATA, 1);
+	aml_res_io(&r, I8042_CMD, 1);
+	aml_res_irq(&r, I8042_KBD_IRQ);
+	aml_name_resources(a, "_CRS", &r);
+	aml_end(a);
+}
+
+static void dsdt_power_button(struct aml *a)
+{
+	aml_device_begin(a, "PWRB");
+	aml_name_eisaid(a, "_HID", "PNP0C0C");
+	aml_name_integer(a, "_UID", 0);
+	aml_end(a);
+}
+
+/* Method (_EVT, 1) { Local0 = GDAT; If (Local0 & 1) { Notify (PWRB, 0x80) } } */
+static void dsdt_ged_evt(struct aml *a)
+{
+	aml_method_begin(a, "_EVT", 1, 1);
+	aml_byte(a, AML_STORE);
+	aml_namestring(a, "GDAT");
+	aml_local(a, 0);
+	aml_if_begin(a);
+	aml_byte(a, AML_AND);
+	aml_local(a, 0);
+	aml_integer(a, ACPI_GED_EVT_PWRBTN);
+	aml_namestring(a, "");			/* no target */
+	aml_byte(a, AML_NOTIFY);
+	aml_namestring(a, "\\_SB.PWRB");
+	aml_integer(a, NOTIFY_STATUS);
+	aml_end(a);
+	aml_end(a);
+}
+
+static void dsdt_ged(struct aml *a)
+{
+	struct aml_res r = { .len = 0 };
+
+	aml_device_begin(a, "GED");
+	aml_name_string(a, "_HID", "ACPI0013");
+	aml_name_integer(a, "_UID", 0);
+	aml_res_ext_irq(&r, ACPI_GED_GSI, 0);	/* level, active high, exclusive */
+	aml_name_resources(a, "_CRS", &r);
+	aml_opregion(a, "GDRG", AML_SPACE_SYSTEM_IO, PORT_ACPI_GED, 1);
+	aml_field_begin(a, "GDRG", AML_FIELD_BYTE_ACC | AML_FIELD_NO_LOCK | AML_FIELD_PRESERVE);
+	aml_field_unit(a, "GDAT", 8);
+	aml_end(a);
+	dsdt_ged_evt(a);
+	aml_end(a);
+}
+
+int acpi_dsdt_build(struct aml *a, unsigned ncpus)
+{
+	(void)ncpus;			/* no processor objects: the MADT lists the CPUs */
+	dsdt_sleep_states(a);
+	aml_scope_begin(a, "\\_SB");
+	dsdt_com1(a);
+	dsdt_rtc(a);
+	dsdt_i8042(a);
+	dsdt_power_button(a);
+	dsdt_ged(a);
+	aml_end(a);
+	return aml_finish(a);
+}
