@@ -32,11 +32,14 @@ struct husk_config {
 	uint64_t memory;	/* bytes */
 	bool hugepages;		/* back guest RAM with 2 MiB huge pages */
 	const char *serial;	/* stdio | none | file:PATH | pty */
+	unsigned shutdown_timeout; /* seconds SIGTERM waits for an ACPI power-off; 0: stop at once */
 };
 
 #define HUSK_DEFAULT_CPUS	1
 #define HUSK_DEFAULT_MEMORY	(256ULL << 20)
 #define HUSK_MAX_CPUS		254	/* xAPIC IDs and the MP table */
+#define HUSK_DEFAULT_SHUTDOWN_TIMEOUT 10	/* seconds */
+#define HUSK_MAX_SHUTDOWN_TIMEOUT 3600
 
 struct husk_vm;
 

@@ -6,9 +6,9 @@ const char *stop_reason_str(enum stop_reason why)
 	switch (why) {
 	case STOP_NONE:            return "running";
 	case STOP_DEBUG_EXIT:      return "guest wrote the debug-exit port";
-	case STOP_RESET_I8042:     return "guest reset (i8042)";
+	case STOP_RESET_I8042:     return "guest reboot (i8042 reset)";
 	case STOP_TRIPLE_FAULT:    return "guest reset (triple fault)";
-	case STOP_SYSTEM_RESET:    return "guest reset";
+	case STOP_SYSTEM_RESET:    return "guest reboot (ACPI reset)";
 	case STOP_SYSTEM_SHUTDOWN: return "guest powered off";
 	case STOP_HALT:            return "guest halted";
 	case STOP_SIGNAL:          return "stopped by signal";

@@ -20,6 +20,7 @@ enum {
 	OPT_SERIAL = 0x100,
 	OPT_LOG_LEVEL,
 	OPT_HUGEPAGES,
+	OPT_SHUTDOWN_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,7 @@ static const struct option long_options[] = {
 	{ "hugepages", no_argument,       NULL, OPT_HUGEPAGES },
 	{ "serial",    required_argument, NULL, OPT_SERIAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -51,6 +53,9 @@ void cli_print_help(FILE *out)
 		"  --hugepages          back guest RAM with reserved 2 MiB huge pages\n"
 		"  --serial KIND        console: stdio (default), none, file:PATH or pty\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --shutdown-timeout S on SIGTERM, press the guest's ACPI power button and wait up\n"
+		"                       to S seconds for it to power off before stopping it (default %u;\n"
+		"                       0 stops at once; SIGINT, SIGHUP or a second SIGTERM never wait)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -58,19 +63,19 @@ void cli_print_help(FILE *out)
 		"Exit status: 0 guest reset, powered off or halted, or husk stopped by a signal;\n"
 		"1 usage or configuration error; 2 KVM or VMM error; a guest write of V to the\n"
 		"debug-exit port 0xf4 exits with V & 0xff.\n",
-		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS);
+		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS, HUSK_DEFAULT_SHUTDOWN_TIMEOUT);
 }
 
-static int parse_cpus(const char *arg, unsigned *out, char *err, size_t errlen)
+static int parse_unsigned(const char *flag, const char *arg, unsigned min, unsigned max,
+			  unsigned *out, char *err, size_t errlen)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno || v > UINT_MAX) {
-		snprintf(err, errlen, "--cpus %s: expected a number from 1 to %u", arg,
-			 HUSK_MAX_CPUS);
+	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno || v < min || v > max) {
+		snprintf(err, errlen, "%s %s: expected a number from %u to %u", flag, arg, min, max);
 		return -EINVAL;
 	}
 	*out = (unsigned)v;
@@ -96,7 +101,11 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_HUGEPAGES: o->cfg.hugepages = true; return 0;
 	case OPT_HELP:      o->action = CLI_HELP; return 0;
 	case OPT_VERSION:   o->action = CLI_VERSION; return 0;
-	case OPT_CPUS:      return parse_cpus(arg, &o->cfg.cpus, err, errlen);
+	case OPT_CPUS:
+		return parse_unsigned("--cpus", arg, 1, HUSK_MAX_CPUS, &o->cfg.cpus, err, errlen);
+	case OPT_SHUTDOWN_TIMEOUT:
+		return parse_unsigned("--shutdown-timeout", arg, 0, HUSK_MAX_SHUTDOWN_TIMEOUT,
+				      &o->cfg.shutdown_timeout, err, errlen);
 	case OPT_MEMORY:    return parse_memory(arg, &o->cfg.memory, err, errlen);
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &o->log_level) == 0)

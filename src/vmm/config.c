@@ -10,4 +10,5 @@ void husk_config_init(struct husk_config *cfg)
 	cfg->cpus = HUSK_DEFAULT_CPUS;
 	cfg->memory = HUSK_DEFAULT_MEMORY;
 	cfg->serial = "stdio";
+	cfg->shutdown_timeout = HUSK_DEFAULT_SHUTDOWN_TIMEOUT;
 }

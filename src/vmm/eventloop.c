@@ -17,15 +17,19 @@
 
 #define HALT_PROBE_INTERVAL_MS 500
 
-enum loop_source { SRC_SIGNAL, SRC_STOP, SRC_CONSOLE, SRC_RX_WAKE, SRC_PROBE };
+enum loop_source { SRC_SIGNAL, SRC_STOP, SRC_CONSOLE, SRC_RX_WAKE, SRC_PROBE, SRC_GRACE };
 
 struct event_loop {
 	struct husk_vm *vm;
 	int epfd;
 	int sigfd;
 	int probefd;
+	int gracefd;		/* armed when SIGTERM asked the guest to power off */
 	bool console_watched;	/* console input is in the epoll set */
 	bool console_eof;
+	bool backlog_warned;
+	size_t backlog_len;
+	uint8_t backlog[4096];	/* console input the UART has no room for yet */
 };
 
 static int loop_add(struct event_loop *l, int fd, enum loop_source src)
@@ -35,54 +39,81 @@ static int loop_add(struct event_loop *l, int fd, enum loop_source src)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void console_watch(struct event_loop *l, bool on)
+static void console_watch(struct event_loop *l)
 {
-	int fd = l->vm->console.in_fd;
+	int ret, fd = l->vm->console.in_fd;
 
-	if (fd < 0 || l->console_eof || on == l->console_watched)
+	if (fd < 0 || l->console_eof || l->console_watched)
 		return;
-	if (on) {
-		int ret = loop_add(l, fd, SRC_CONSOLE);
-
-		if (ret == -EPERM) {	/* a regular file or /dev/null: nothing to wait on */
-			pr_debug("console input is not pollable; ignoring it");
-			l->console_eof = true;
-			return;
-		}
-		if (ret) {
-			pr_warn("console input: epoll: %s", strerror(-ret));
-			return;
-		}
-	} else {
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	ret = loop_add(l, fd, SRC_CONSOLE);
+	if (ret == -EPERM) {	/* a regular file or /dev/null: nothing to wait on */
+		pr_debug("console input is not pollable; ignoring it");
+		l->console_eof = true;
+		return;
 	}
-	l->console_watched = on;
+	if (ret) {
+		pr_warn("console input: epoll: %s", strerror(-ret));
+		return;
+	}
+	l->console_watched = true;
 }
 
+static void console_unwatch(struct event_loop *l)
+{
+	if (l->console_watched)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->vm->console.in_fd, NULL);
+	l->console_watched = false;
+	l->console_eof = true;
+}
+
+/* Move what the UART has room for from the backlog into its receive FIFO. */
+static void backlog_flush(struct event_loop *l)
+{
+	size_t n = serial_rx_push(l->vm->serial, l->backlog, l->backlog_len);
+
+	memmove(l->backlog, l->backlog + n, l->backlog_len - n);
+	l->backlog_len -= n;
+}
+
+static void backlog_add(struct event_loop *l, const uint8_t *buf, size_t n)
+{
+	size_t room = sizeof(l->backlog) - l->backlog_len;
+
+	if (n > room) {
+		if (!l->backlog_warned)
+			pr_warn("the guest is not reading its console; dropping input");
+		l->backlog_warned = true;
+		n = room;
+	}
+	memcpy(l->backlog + l->backlog_len, buf, n);
+	l->backlog_len += n;
+}
+
+/*
+ * Console input is always read, even while the guest does not drain its
+ * UART, so that Ctrl-A x works on a wedged guest; what the UART cannot take
+ * yet waits in a bounded backlog.
+ */
 static void handle_console(struct event_loop *l)
 {
 	struct husk_vm *vm = l->vm;
 	uint8_t in[256], out[256];
-	size_t room = serial_rx_space(vm->serial), outn = 0;
+	size_t outn = 0;
 	ssize_t n;
 
-	if (room == 0) {	/* resume when the guest drains its FIFO */
-		console_watch(l, false);
-		return;
-	}
-	n = read(vm->console.in_fd, in, room < sizeof(in) ? room : sizeof(in));
+	n = read(vm->console.in_fd, in, sizeof(in));
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		console_watch(l, false);
-		l->console_eof = true;	/* EOF or error: no more input */
+		console_unwatch(l);	/* EOF or error: no more input */
 		return;
 	}
 	if (console_filter_input(&vm->console, in, (size_t)n, out, &outn)) {
 		vm_request_stop(vm, STOP_CONSOLE_ESCAPE, HUSK_EXIT_OK);
 		return;
 	}
-	serial_rx_push(vm->serial, out, outn);
+	backlog_add(l, out, outn);
+	backlog_flush(l);
 }
 
 static void handle_rx_wake(struct event_loop *l)
@@ -91,7 +122,30 @@ static void handle_rx_wake(struct event_loop *l)
 
 	if (read(l->vm->rx_wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		pr_debug("rx wake: %s", strerror(errno));
-	console_watch(l, true);
+	backlog_flush(l);
+}
+
+/*
+ * SIGTERM asks the guest to shut down: press its ACPI power button and give
+ * it cfg.shutdown_timeout seconds to power off. Returns false when there is
+ * no graceful path (timeout 0, no power button, already asked).
+ */
+static bool request_graceful_shutdown(struct event_loop *l)
+{
+	struct husk_vm *vm = l->vm;
+	struct itimerspec its = { .it_value = { .tv_sec = vm->cfg.shutdown_timeout } };
+
+	if (l->gracefd >= 0 || vm->cfg.shutdown_timeout == 0 || !vm->acpi_ged)
+		return false;
+	l->gracefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->gracefd < 0 || timerfd_settime(l->gracefd, 0, &its, NULL) < 0 ||
+	    loop_add(l, l->gracefd, SRC_GRACE) < 0 || acpi_power_button(vm->acpi_ged) < 0) {
+		pr_warn("cannot press the ACPI power button: %s", strerror(errno));
+		return false;
+	}
+	pr_info("received SIGTERM: pressed the guest's power button, waiting up to %u s for it to power off",
+		vm->cfg.shutdown_timeout);
+	return true;
 }
 
 static void handle_signal(struct event_loop *l)
@@ -100,7 +154,15 @@ static void handle_signal(struct event_loop *l)
 
 	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGTERM && request_graceful_shutdown(l))
+		return;
 	pr_info("received %s, stopping", strsignal((int)si.ssi_signo));
+	vm_request_stop(l->vm, STOP_SIGNAL, HUSK_EXIT_OK);
+}
+
+static void handle_grace_expired(struct event_loop *l)
+{
+	pr_info("the guest did not power off within %u s, stopping it", l->vm->cfg.shutdown_timeout);
 	vm_request_stop(l->vm, STOP_SIGNAL, HUSK_EXIT_OK);
 }
 
@@ -150,7 +212,7 @@ static int loop_setup(struct event_loop *l, struct husk_vm *vm)
 
 	memset(l, 0, sizeof(*l));
 	l->vm = vm;
-	l->sigfd = l->probefd = -1;
+	l->sigfd = l->probefd = l->gracefd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
@@ -161,12 +223,14 @@ static int loop_setup(struct event_loop *l, struct husk_vm *vm)
 		ret = loop_add(l, vm->rx_wake_fd, SRC_RX_WAKE);
 	if (!ret)
 		ret = loop_setup_probe(l);
-	console_watch(l, true);
+	console_watch(l);
 	return ret;
 }
 
 static void loop_teardown(struct event_loop *l)
 {
+	if (l->gracefd >= 0)
+		close(l->gracefd);
 	if (l->probefd >= 0)
 		close(l->probefd);
 	if (l->sigfd >= 0)
@@ -182,6 +246,7 @@ static void loop_dispatch(struct event_loop *l, uint32_t src)
 	case SRC_CONSOLE: handle_console(l); break;
 	case SRC_RX_WAKE: handle_rx_wake(l); break;
 	case SRC_PROBE:   handle_probe(l); break;
+	case SRC_GRACE:   handle_grace_expired(l); break;
 	case SRC_STOP:    break;	/* vm_stopping() ends the loop */
 	}
 }

@@ -54,6 +54,7 @@ kernel-flag-no-value     ; --kernel                        ; --kernel
 serial-bogus             ; --serial                        ; --kernel $ELF --serial bogus
 serial-file-bad-path     ; (--serial|/nonexistent/dir/log) ; --kernel $ELF --serial file:/nonexistent/dir/log
 log-level-bogus          ; --log-level                     ; --kernel $ELF --log-level bogus
+shutdown-timeout-bogus   ; --shutdown-timeout              ; --kernel $ELF --shutdown-timeout soon
 EOF
 )
 # Not covered: a garbage initrd (an initrd is opaque to the VMM: any bytes are a

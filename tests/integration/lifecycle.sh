@@ -17,14 +17,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # name | kernel | husk flags | how it ends | expected status | ERE on stderr
 CASES=$(
 	cat <<'EOF'
-sigterm          | loop   |         | TERM | 0   | stopped by signal
+sigterm-grace    | loop   | --shutdown-timeout 1 | TERM | 0 | did not power off within 1 s
+sigterm-twice    | loop   |         | TERMTERM | 0 | received Terminated, stopping
+sigterm-now      | loop   | --shutdown-timeout 0 | TERM | 0 | stopped by signal
 sigint           | loop   |         | INT  | 0   | stopped by signal
-sigterm-2cpus    | loop   | --cpus 2| TERM | 0   | stopped by signal
+sigterm-2cpus    | loop   | --cpus 2 --shutdown-timeout 0 | TERM | 0 | stopped by signal
 sighup           | loop   |         | HUP  | 0   | stopped by signal
-sigterm-testguest| testguest | --cpus 2 --memory 64M --cmdline hold=60000 | TERM | 0 | stopped by signal
+sigterm-testguest| testguest | --cpus 2 --memory 64M --shutdown-timeout 0 --cmdline hold=60000 | TERM | 0 | stopped by signal
+console-escape   | loop   |         | ESC  | 0   | stopped from the console
 debug-exit-42    | exit42 |         | -    | 42  | debug-exit
 debug-exit-0x1ff | exit511|         | -    | 255 | debug-exit
-reset-i8042      | i8042  |         | -    | 0   | guest reset \(i8042\)
+reset-i8042      | i8042  |         | -    | 0   | guest reboot \(i8042 reset\)
 triple-fault     | triple |         | -    | 0   | guest reset \(triple fault\)
 halt             | halt   |         | -    | 0   | guest halted
 kvm-error        | badfetch|        | -    | 2   | [Rr][Ii][Pp][ =:]+(0x)?0*[dD]0000000
@@ -61,8 +64,16 @@ out=$WORK/stdout err=$WORK/stderr
 args=(--kernel "$kfile" "${flags[@]}")
 log "husk ${args[*]}"
 start=$(date +%s%N)
-"$HUSK" "${args[@]}" </dev/null >"$out" 2>"$err" &
-pid=$!
+if [[ "$how" = ESC ]]; then
+	# Ctrl-A x on the console (a pipe goes through the same escape filter as a terminal)
+	mkfifo "$WORK/stdin"
+	"$HUSK" "${args[@]}" <"$WORK/stdin" >"$out" 2>"$err" &
+	pid=$!
+	exec 3>"$WORK/stdin"
+else
+	"$HUSK" "${args[@]}" </dev/null >"$out" 2>"$err" &
+	pid=$!
+fi
 
 # wait_exit SECONDS: wait for husk to end; sets RC (124 if it did not).
 wait_exit() {
@@ -91,7 +102,11 @@ if [[ "$how" != - ]]; then
 		grep -q 'boot marker' "$err" || problems+=("no boot marker within 30 s; sending SIG$how anyway")
 		sleep 0.2 # let the guest spin a little
 		sig_at=$(date +%s%N)
-		kill "-$how" "$pid"
+		case "$how" in
+		ESC) printf '\001x' >&3 ;;
+		TERMTERM) kill -TERM "$pid"; sleep 0.3; kill -TERM "$pid" ;;
+		*) kill "-$how" "$pid" ;;
+		esac
 		wait_exit 5
 		((RC == 124)) && problems+=("husk still running 5 s after SIG$how")
 		log "SIG$how -> exit in $((($(date +%s%N) - sig_at) / 1000000)) ms"

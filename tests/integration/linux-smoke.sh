@@ -55,7 +55,8 @@ fi
 need_kvm
 token="husk_smoke=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 cmdline="console=ttyS0 earlyprintk=ttyS0 $token"
-args=(--kernel "$vmlinuz" --memory 512M --cmdline "$cmdline")
+# --shutdown-timeout 0: this early, Linux cannot take an ACPI power-button press
+args=(--kernel "$vmlinuz" --memory 512M --shutdown-timeout 0 --cmdline "$cmdline")
 log "husk ${args[*]}"
 # The console goes through a FIFO that this script reads line by line, so that
 # SIGTERM follows "Memory:" within a millisecond or so.

@@ -28,6 +28,23 @@ static void test_defaults(void **state)
 	assert_false(o.cfg.hugepages);
 	assert_int_equal(o.log_level, LOG_INFO);
 	assert_int_equal(o.action, CLI_RUN);
+	assert_int_equal(o.cfg.shutdown_timeout, HUSK_DEFAULT_SHUTDOWN_TIMEOUT);
+}
+
+static void test_shutdown_timeout(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--shutdown-timeout", "0"), 0);
+	assert_int_equal(o.cfg.shutdown_timeout, 0);
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--shutdown-timeout", "30"), 0);
+	assert_int_equal(o.cfg.shutdown_timeout, 30);
+	assert_int_not_equal(PARSE(&o, err, "--shutdown-timeout", "soon"), 0);
+	assert_non_null(strstr(err, "--shutdown-timeout soon"));
+	assert_int_not_equal(PARSE(&o, err, "--shutdown-timeout", "3601"), 0);
+	assert_non_null(strstr(err, "from 0 to 3600"));
 }
 
 static void test_all_flags(void **state)
@@ -79,6 +96,8 @@ static void test_errors(void **state)
 
 	(void)state;
 	expect_error(PARSE(&o, err, "--cpus", "abc"), err, "--cpus abc");
+	expect_error(PARSE(&o, err, "--cpus", "0"), err, "from 1 to 254");
+	expect_error(PARSE(&o, err, "--cpus", "255"), err, "--cpus 255");
 	expect_error(PARSE(&o, err, "--cpus", "-1"), err, "--cpus -1");
 	expect_error(PARSE(&o, err, "--cpus", ""), err, "--cpus");
 	expect_error(PARSE(&o, err, "--memory", "abc"), err, "--memory abc");
@@ -106,6 +125,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_flags),
+		cmocka_unit_test(test_shutdown_timeout),
 		cmocka_unit_test(test_equals_form_and_help),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_reparse_resets_state),
