@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static enum log_level current_level = LOG_INFO;
 
@@ -48,9 +49,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	/* one fprintf per line so lines from several threads never interleave */
-	if (level == LOG_WARN)
-		fprintf(stderr, "husk: warning: %s\n", line);
-	else
-		fprintf(stderr, "husk: %s\n", line);
+	/*
+	 * One fprintf per line so lines from several threads never interleave.
+	 * On a terminal, end lines with CR LF: the console may have put it in
+	 * raw mode (no output processing), where a bare LF would staircase.
+	 */
+	fprintf(stderr, "husk: %s%s%s", level == LOG_WARN ? "warning: " : "", line,
+		isatty(STDERR_FILENO) ? "\r\n" : "\n");
 }

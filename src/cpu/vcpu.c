@@ -226,6 +226,8 @@ static void *vcpu_thread(void *arg)
 				break;
 			}
 			v->run->immediate_exit = 0;
+			/* order the clear before re-reading the stop flag: a kick after it re-arms */
+			atomic_thread_fence(memory_order_seq_cst);
 			vcpu_answer_probe(v);
 			continue;
 		}

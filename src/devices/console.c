@@ -55,6 +55,7 @@ static void console_init(struct console *c)
 	c->kind = CONSOLE_NONE;
 	c->in_fd = -1;
 	c->out_fd = -1;
+	c->pty_slave_fd = -1;
 }
 
 /* Raw mode without signal keys, so Ctrl-C and friends reach the guest. */
@@ -90,9 +91,10 @@ static int console_open_stdio(struct console *c)
 	return 0;
 }
 
+/* Non-blocking: a FIFO nobody reads fails at once (ENXIO) instead of hanging. */
 static int console_open_file(struct console *c, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
 
 	if (fd < 0)
 		return -errno;
@@ -123,6 +125,10 @@ static int console_open_pty(struct console *c)
 	if (ret)
 		goto fail;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		goto fail_errno;
+	/* while husk holds the slave, a client detaching does not hang up the master */
+	c->pty_slave_fd = open(c->path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (c->pty_slave_fd < 0)
 		goto fail_errno;
 	c->in_fd = fd;
 	c->out_fd = fd;
@@ -195,21 +201,24 @@ void console_close(struct console *c)
 		close(c->out_fd);
 	else if (c->kind == CONSOLE_PTY && c->out_fd >= 0)
 		close(c->out_fd);
+	if (c->pty_slave_fd >= 0)
+		close(c->pty_slave_fd);
+	c->pty_slave_fd = -1;
 	c->in_fd = -1;
 	c->out_fd = -1;
 	c->kind = CONSOLE_NONE;
 }
 
-/* Wait for a blocked (non-blocking) output fd; false when it stays full. */
-static bool console_wait_writable(int fd)
+/*
+ * Wait until @fd takes output; false when it stays full for @wait_ms. A
+ * kick (EINTR) ends the wait early, so a stopping VM is never held here.
+ */
+static bool console_wait_writable(int fd, int wait_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int ret;
+	int ret = poll(&pfd, 1, wait_ms);
 
-	do {
-		ret = poll(&pfd, 1, CONSOLE_WRITE_WAIT_MS);
-	} while (ret < 0 && errno == EINTR);
-	return ret > 0 && !(pfd.revents & (POLLERR | POLLHUP | POLLNVAL));
+	return ret > 0 && !(pfd.revents & (POLLERR | POLLNVAL));
 }
 
 void console_write(struct console *c, const uint8_t *buf, size_t len)
@@ -217,20 +226,21 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 	if (!c || c->out_fd < 0)
 		return;
 	while (len) {
-		ssize_t n = write(c->out_fd, buf, len);
+		bool stalled = atomic_load(&c->stalled);
+		ssize_t n;
 
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
+		/* stdout may be a blocking pipe or terminal: never write into a full one */
+		if (c->kind != CONSOLE_PTY &&
+		    !console_wait_writable(c->out_fd, stalled ? 0 : CONSOLE_WRITE_WAIT_MS)) {
+			atomic_store(&c->stalled, true);
+			return;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* a pty nobody reads: drop rather than stall the vCPU */
-		if (n < 0 && errno == EAGAIN && c->kind != CONSOLE_PTY &&
-		    console_wait_writable(c->out_fd))
-			continue;
-		return;
+		atomic_store(&c->stalled, false);
+		n = write(c->out_fd, buf, len);
+		if (n <= 0)
+			return;	/* a pty nobody reads (EAGAIN) or an error: drop */
+		buf += n;
+		len -= (size_t)n;
 	}
 }
 

@@ -2,6 +2,7 @@
 #ifndef HUSK_CONSOLE_H
 #define HUSK_CONSOLE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,8 @@ struct console {
 	struct termios saved;
 	char path[256];		/* file path or pty name */
 	bool escape_pending;	/* saw Ctrl-A */
+	int pty_slave_fd;	/* held open so the master never sees a hang-up */
+	atomic_bool stalled;	/* output blocked past the wait: drop until writable */
 };
 
 /* Validate a --serial value without opening anything. */
@@ -31,7 +34,12 @@ int console_open(struct console *c, const char *spec, char *err, size_t errlen);
 void console_restore(struct console *c);
 void console_close(struct console *c);
 
-/* Write guest output; short writes are retried, errors dropped. */
+/*
+ * Write guest output (from vCPU threads). It never blocks for long: output
+ * that cannot be written within a second is dropped, and while the reader
+ * stays stalled further output is dropped at once, so a reader that stops
+ * reading can slow the guest's console but never wedge a vCPU or husk.
+ */
 void console_write(struct console *c, const uint8_t *buf, size_t len);
 
 /*

@@ -92,7 +92,9 @@ int guest_mem_init(struct guest_mem *m, uint64_t size, bool hugepages, char *err
 			 strerror(errno));
 		goto fail;
 	}
-	m->hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, m->fd, 0);
+	/* huge pages are reserved at mmap (no MAP_NORESERVE): a later fault cannot fail */
+	m->hva = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | (hugepages ? 0 : MAP_NORESERVE), m->fd, 0);
 	if (m->hva == MAP_FAILED) {
 		ret = -errno;
 		m->hva = NULL;

@@ -25,6 +25,7 @@ struct event_loop {
 	int sigfd;
 	int probefd;
 	int gracefd;		/* armed when SIGTERM asked the guest to power off */
+	bool stop_seen;		/* the stop eventfd fired: every kick is done */
 	bool console_watched;	/* console input is in the epoll set */
 	bool console_eof;
 	bool backlog_warned;
@@ -247,7 +248,7 @@ static void loop_dispatch(struct event_loop *l, uint32_t src)
 	case SRC_RX_WAKE: handle_rx_wake(l); break;
 	case SRC_PROBE:   handle_probe(l); break;
 	case SRC_GRACE:   handle_grace_expired(l); break;
-	case SRC_STOP:    break;	/* vm_stopping() ends the loop */
+	case SRC_STOP:    l->stop_seen = true; break;
 	}
 }
 
@@ -260,13 +261,16 @@ int vm_event_loop(struct husk_vm *vm)
 	if (ret) {
 		pr_err("event loop: %s", strerror(-ret));
 		vm_request_stop(vm, STOP_ERROR, HUSK_EXIT_VMM_ERROR);
+		l.stop_seen = true;	/* the loop may lack the stop fd */
 	}
-	while (!vm_stopping(vm)) {
+	/* ends on the stop eventfd, which vm_request_stop() writes after its kicks */
+	while (!l.stop_seen) {
 		int n = epoll_wait(l.epfd, evs, 8, -1);
 
 		if (n < 0 && errno != EINTR) {
 			pr_err("event loop: epoll_wait: %s", strerror(errno));
 			vm_request_stop(vm, STOP_ERROR, HUSK_EXIT_VMM_ERROR);
+			break;
 		}
 		for (int i = 0; i < n; i++)
 			loop_dispatch(&l, evs[i].data.u32);

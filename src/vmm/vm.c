@@ -225,10 +225,14 @@ void vm_request_stop(struct husk_vm *vm, enum stop_reason why, int exit_status)
 	if (!atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)why))
 		return;
 	vm->exit_status = exit_status;
-	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
-		pr_debug("stop eventfd: %s", strerror(errno));
 	for (unsigned i = 0; i < vm->ncpus && vm->vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
+	/*
+	 * Wake the main thread last: it joins the vCPU threads once it has
+	 * read this, so no thread is joined while this one may still kick it.
+	 */
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+		pr_debug("stop eventfd: %s", strerror(errno));
 }
 
 bool vm_stopping(const struct husk_vm *vm)
