@@ -13,41 +13,17 @@
 #include "devices/devices.h"
 #include "memory/layout.h"
 #include "unit_helpers.h"
+#include "fake_vm_ioctl.h"
 
 /* KVM_IRQ_LINE on a fake VM fd is recorded here (replaces libc's ioctl). */
-#define FAKE_VM_FD	1002
 static struct kvm_irq_level irq_log[16];
 static int irq_log_n;
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_vm_ioctl(unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (fd == FAKE_VM_FD && request == KVM_IRQ_LINE) {
-		if (irq_log_n < 16)
-			irq_log[irq_log_n++] = *(const struct kvm_irq_level *)arg;
-		return 0;
-	}
-	return (int)syscall(SYS_ioctl, fd, request, arg);
-}
-
-struct stop_rec {
-	int calls;
-	enum stop_reason why;
-	int status;
-};
-
-static void record_stop(void *ctx, enum stop_reason why, int status)
-{
-	struct stop_rec *r = ctx;
-
-	r->calls++;
-	r->why = why;
-	r->status = status;
+	if (request == KVM_IRQ_LINE && irq_log_n < 16)
+		irq_log[irq_log_n++] = *(const struct kvm_irq_level *)arg;
+	return 0;
 }
 
 struct fixture {

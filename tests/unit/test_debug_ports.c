@@ -14,44 +14,20 @@
 #include "devices/devices.h"
 #include "memory/layout.h"
 #include "unit_helpers.h"
+#include "fake_vm_ioctl.h"
 
 /*
  * KVM_SIGNAL_MSI on a fake VM fd is recorded here (this ioctl() takes the
  * place of libc's for husk_core).
  */
-#define FAKE_VM_FD	1001
 static struct kvm_msi msi_log[16];
 static int msi_log_n;
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_vm_ioctl(unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (fd == FAKE_VM_FD && request == KVM_SIGNAL_MSI) {
-		if (msi_log_n < 16)
-			msi_log[msi_log_n++] = *(const struct kvm_msi *)arg;
-		return 1;
-	}
-	return (int)syscall(SYS_ioctl, fd, request, arg);
-}
-
-struct stop_rec {
-	int calls;
-	enum stop_reason why;
-	int status;
-};
-
-static void record_stop(void *ctx, enum stop_reason why, int status)
-{
-	struct stop_rec *r = ctx;
-
-	r->calls++;
-	r->why = why;
-	r->status = status;
+	if (request == KVM_SIGNAL_MSI && msi_log_n < 16)
+		msi_log[msi_log_n++] = *(const struct kvm_msi *)arg;
+	return request == KVM_SIGNAL_MSI ? 1 : 0;
 }
 
 static uint64_t mono_ns(void)

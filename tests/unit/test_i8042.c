@@ -13,21 +13,6 @@
 #define CMD	0x64
 #define STATUS	0x64
 
-struct stop_rec {
-	int calls;
-	enum stop_reason why;
-	int status;
-};
-
-static void record_stop(void *ctx, enum stop_reason why, int status)
-{
-	struct stop_rec *r = ctx;
-
-	r->calls++;
-	r->why = why;
-	r->status = status;
-}
-
 struct fixture {
 	struct io_bus *bus;
 	struct stop_rec rec;

@@ -12,27 +12,19 @@
 #include <cmocka.h>
 
 #include "devices/irq_routing.h"
+#include "fake_vm_ioctl.h"
 
 /*
  * KVM_SET_GSI_ROUTING and KVM_IRQFD on a fake VM fd are recorded here (this
  * ioctl() takes the place of libc's for husk_core), and can be made to fail.
  */
-#define FAKE_VM_FD	1000
 static unsigned set_routing_calls;
 static unsigned last_nr;
 static int irqfd_calls, irqfd_deassigns;
 static int fail_errno;
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_vm_ioctl(unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (fd != FAKE_VM_FD)
-		return (int)syscall(SYS_ioctl, fd, request, arg);
 	if (fail_errno) {
 		errno = fail_errno;
 		return -1;

@@ -15,6 +15,7 @@
 
 #include "devices/devices.h"
 #include "unit_helpers.h"
+#include "fake_vm_ioctl.h"
 
 #define COM1	0x3f8
 #define THR	(COM1 + 0)
@@ -35,26 +36,16 @@
  * ioctl() takes the place of libc's for husk_core), so the tests can see
  * every edge, not only the last level.
  */
-#define FAKE_VM_FD	1000
 static int line_log[256];
 static int line_log_n;
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_vm_ioctl(unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
+	const struct kvm_irq_level *l = arg;
 
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (fd == FAKE_VM_FD && request == KVM_IRQ_LINE) {
-		const struct kvm_irq_level *l = arg;
-
-		if (l->irq == 4 && line_log_n < 256)
-			line_log[line_log_n++] = (int)l->level;
-		return 0;
-	}
-	return (int)syscall(SYS_ioctl, fd, request, arg);
+	if (request == KVM_IRQ_LINE && l->irq == 4 && line_log_n < 256)
+		line_log[line_log_n++] = (int)l->level;
+	return 0;
 }
 
 struct fixture {

@@ -9,7 +9,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/stop.h"
 #include "devices/iobus.h"
+
+/* Records stop requests made through a struct stop_hook. */
+struct stop_rec {
+	int calls;
+	enum stop_reason why;
+	int status;
+};
+
+static inline void record_stop(void *ctx, enum stop_reason why, int status)
+{
+	struct stop_rec *r = ctx;
+
+	r->calls++;
+	r->why = why;
+	r->status = status;
+}
 
 static inline void pio_out(struct io_bus *bus, uint64_t port, uint32_t v, uint32_t len)
 {
