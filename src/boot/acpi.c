@@ -4,16 +4,21 @@
  * reserved BIOS area after the MP table (the e820 map is unchanged):
  *
  *   LAYOUT_ACPI_RSDP (0xf8000)  RSDP, revision 2 (XSDT address only)
- *   then, 16-byte aligned:      XSDT -> FADT, MADT (room for 4 entries: MCFG later)
+ *   then, 16-byte aligned:      XSDT -> FADT, MADT, MCFG (room for 4 entries)
  *                               DSDT (AML from acpi_dsdt.c)
  *                               FADT -> DSDT (X_DSDT)
  *                               MADT (one local APIC per vCPU, IOAPIC, ...)
+ *                               MCFG (PCI segment 0's ECAM window)
  *
- * For 2 vCPUs that is RSDP 0xf8000, XSDT 0xf8030, DSDT 0xf8080 (314
- * bytes), FADT 0xf81c0 (276), MADT 0xf82e0 (98); with 254 vCPUs the MADT
- * is 2114 bytes and everything ends at 0xf8b22, far below the reset stub
- * at 0xffff0. The MP table before 0xf8000 is at most 5.2 KiB (checked at
- * build time).
+ * The DSDT is about 2 KiB (the PCI root's _PRT is most of it), the MADT
+ * 98 bytes for 2 vCPUs and 2114 for 254, so everything ends below
+ * 0xf9800, far below the reset stub at 0xffff0. The MP table before
+ * 0xf8000 is at most 5.2 KiB (checked at build time).
+ *
+ * MCFG lists the ECAM window of devices/pci_layout.h for buses 0-255
+ * (all of it decodes; only bus 0 has devices). Linux uses MMCONFIG only
+ * when the window is also reserved, which the DSDT does with a PNP0C02
+ * motherboard resource device (acpi_dsdt.c).
  *
  * Linux finds the RSDP by scanning 0xe0000-0xfffff, and husk also passes
  * its address in the zero page (acpi_rsdp_addr) and the PVH start info.
@@ -54,6 +59,7 @@
 #define LINT_NMI		1
 
 _Static_assert(ACPI_MAX_CPUS == MPTABLE_MAX_CPUS, "ACPI and MP tables describe the same CPUs");
+_Static_assert(ACPI_PCI_BUS_LAST == 255, "MCFG: the ECAM window decodes buses 0-255");
 _Static_assert(LAYOUT_BIOS_START + sizeof(struct mp_floating_pointer) +
 	       sizeof(struct mp_config_header) +
 	       MPTABLE_MAX_CPUS * sizeof(struct mp_processor) + sizeof(struct mp_bus) +
@@ -106,14 +112,14 @@ static void seal(struct acpi_header *h)
 	h->checksum = acpi_checksum(h, h->length);
 }
 
-static int write_dsdt(struct acpi_area *ar, unsigned ncpus, uint64_t *gpa)
+static int write_dsdt(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size, uint64_t *gpa)
 {
 	struct acpi_header *h;
 	struct aml a;
 	int ret;
 
 	aml_init(&a);
-	ret = acpi_dsdt_build(&a, ncpus);
+	ret = acpi_dsdt_build(&a, ncpus, ram_size);
 	if (!ret) {
 		h = area_alloc(ar, sizeof(*h) + a.len, gpa);
 		if (!h)
@@ -226,6 +232,22 @@ static int write_madt(struct acpi_area *ar, unsigned ncpus, uint64_t *gpa)
 	return 0;
 }
 
+static int write_mcfg(struct acpi_area *ar, uint64_t *gpa)
+{
+	struct acpi_mcfg *m = area_alloc(ar, ACPI_MCFG_SIZE, gpa);
+	struct acpi_mcfg_alloc e = {
+		.base = PCI_ECAM_BASE, .segment = 0,
+		.start_bus = ACPI_PCI_BUS_FIRST, .end_bus = ACPI_PCI_BUS_LAST,
+	};
+
+	if (!m)
+		return -E2BIG;
+	put_header(&m->h, "MCFG", ACPI_MCFG_SIZE, ACPI_MCFG_REVISION);
+	memcpy(m + 1, &e, sizeof(e));
+	seal(&m->h);
+	return 0;
+}
+
 static void write_xsdt(struct acpi_header *h, const uint64_t *tables, unsigned n)
 {
 	size_t size = sizeof(*h) + n * sizeof(uint64_t);
@@ -246,7 +268,7 @@ static void write_rsdp(struct acpi_rsdp *r, uint64_t xsdt)
 	r->ext_checksum = acpi_checksum(r, sizeof(*r));
 }
 
-static int write_tables(struct acpi_area *ar, unsigned ncpus)
+static int write_tables(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size)
 {
 	uint64_t rsdp_gpa, xsdt_gpa, dsdt, tables[ACPI_XSDT_MAX_ENTRIES];
 	struct acpi_header *xsdt;
@@ -259,11 +281,13 @@ static int write_tables(struct acpi_area *ar, unsigned ncpus)
 			  &xsdt_gpa);
 	if (!rsdp || !xsdt || rsdp_gpa != LAYOUT_ACPI_RSDP)
 		return -E2BIG;
-	ret = write_dsdt(ar, ncpus, &dsdt);
+	ret = write_dsdt(ar, ncpus, ram_size, &dsdt);
 	if (!ret)
 		ret = write_fadt(ar, dsdt, &tables[n++]);
 	if (!ret)
 		ret = write_madt(ar, ncpus, &tables[n++]);
+	if (!ret)
+		ret = write_mcfg(ar, &tables[n++]);
 	if (ret)
 		return ret;
 	write_xsdt(xsdt, tables, n);
@@ -298,7 +322,7 @@ int acpi_write_tables(struct guest_mem *mem, unsigned ncpus)
 	if (!ar.base)
 		return -ENOMEM;
 	memset(ar.base, 0, ACPI_AREA_SIZE);
-	ret = write_tables(&ar, ncpus);
+	ret = write_tables(&ar, ncpus, mem->size);
 	if (!ret)
 		ret = write_reset_stub(mem);
 	if (ret)

@@ -4,10 +4,13 @@
 
 /*
  * ACPI 6.5 table layouts husk writes (acpi.c): RSDP (5.2.5), the common
- * header (5.2.6), XSDT (5.2.8), FADT (5.2.9), MADT (5.2.12), and the
- * Generic Address Structure (5.2.3.2). Shared with the unit tests.
+ * header (5.2.6), XSDT (5.2.8), FADT (5.2.9), MADT (5.2.12), the Generic
+ * Address Structure (5.2.3.2), and MCFG (PCI Firmware Specification 3.3,
+ * 4.1.2). Shared with the unit tests.
  */
 #include <stdint.h>
+
+#include "devices/pci_layout.h"
 
 #define ACPI_OEM_ID		"HUSK  "
 #define ACPI_OEM_TABLE_ID	"HUSKVM  "
@@ -21,7 +24,8 @@
 #define ACPI_FADT_MINOR		5	/* ACPI 6.5 */
 #define ACPI_MADT_REVISION	5
 #define ACPI_DSDT_REVISION	2	/* 64-bit AML integers */
-#define ACPI_XSDT_MAX_ENTRIES	4	/* FADT, MADT; MCFG and more later */
+#define ACPI_MCFG_REVISION	1
+#define ACPI_XSDT_MAX_ENTRIES	4	/* FADT, MADT, MCFG; room for one more */
 #define ACPI_MAX_CPUS		254	/* 8-bit APIC IDs; the IOAPIC takes ID ncpus */
 
 struct acpi_rsdp {
@@ -152,7 +156,25 @@ struct acpi_madt_lapic_nmi {
 	uint8_t lint;
 } __attribute__((packed));
 
+/* MCFG: one allocation for segment 0, covering the whole ECAM window. */
+struct acpi_mcfg {
+	struct acpi_header h;
+	uint8_t reserved[8];
+} __attribute__((packed));
+
+struct acpi_mcfg_alloc {
+	uint64_t base;			/* ECAM address of bus 0 (even if start_bus > 0) */
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
+
+#define ACPI_MCFG_SIZE	(sizeof(struct acpi_mcfg) + sizeof(struct acpi_mcfg_alloc))
+
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP");
+_Static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG");
+_Static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation");
 _Static_assert(sizeof(struct acpi_header) == 36, "ACPI table header");
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS");
 _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT (ACPI 6.5)");
@@ -172,8 +194,19 @@ _Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT local APIC NMI");
 	 sizeof(struct acpi_madt_lapic_nmi))
 
 
-/* acpi_dsdt.c: appends the DSDT's AML (after the header) to @a; returns 0 or -errno. */
+/*
+ * PCI segment 0 as the tables describe it (devices/pci_layout.h): MCFG and
+ * the root bridge's bus range cover every bus the ECAM window decodes.
+ */
+#define ACPI_PCI_BUS_FIRST	0
+#define ACPI_PCI_BUS_LAST	((PCI_ECAM_SIZE >> PCI_ECAM_BUS_SHIFT) - 1)
+
+/*
+ * acpi_dsdt.c: appends the DSDT's AML (after the header) to @a for a guest
+ * with @ncpus vCPUs and @ram_size bytes of RAM (which places the 64-bit PCI
+ * window); returns 0 or -errno.
+ */
 struct aml;
-int acpi_dsdt_build(struct aml *a, unsigned ncpus);
+int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size);
 
 #endif

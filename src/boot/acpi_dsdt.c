@@ -10,6 +10,14 @@
  *     Device (RTC)  { _HID PNP0B00, _CRS IO 0x70/2 }	// no alarm: no IRQ 8
  *     Device (KBD)  { _HID PNP0303, _CRS IO 0x60/1, IO 0x64/1, IRQNoFlags {1} }
  *     Device (PWRB) { _HID PNP0C0C, _UID 0 }		// power button
+ *     Device (PCI0) {					// PCI segment 0's host bridge
+ *       _HID PNP0A08, _CID PNP0A03, _SEG 0, _BBN 0, _UID 0
+ *       _CRS WordBusNumber 0-255, IO 0xcf8/8,
+ *            WordIO 0xc000-0xffff, DWordMemory 0xc0000000-0xdfffffff,
+ *            QWordMemory pci_mmio64_base(RAM)-+64 GiB
+ *       _PRT Package { Package { 0xSSSSFFFF, pin, Zero, GSI }, ... }
+ *     }
+ *     Device (MBRD) { _HID PNP0C02, _UID 0, _CRS Memory32Fixed ECAM }
  *     Device (GED)  {					// Generic Event Device
  *       _HID "ACPI0013", _UID 0,
  *       _CRS ExtendedInterrupt (Consumer, Level, ActiveHigh, Exclusive) { 9 }
@@ -28,13 +36,23 @@
  * Notify 0x80 on the PNP0C0C device is a power button press for Linux's
  * ACPI button driver (KEY_POWER to userspace).
  *
- * The devices sit directly under \_SB (husk has no PCI/ISA bridge yet);
+ * PCI0's windows, bus range and INTx routing are the ones in
+ * devices/pci_layout.h: the _PRT gives device (slot) 1-31's pins INTA-INTD
+ * the GSIs pci_intx_gsi() returns (a Source of Zero: global GSIs, which
+ * Linux treats as level-triggered, active-low). The 0xcf8 config ports
+ * are listed as a consumed I/O range (Linux drops them from the windows).
+ * MBRD reserves the ECAM window, which Linux requires before it uses the
+ * MCFG ("MMCONFIG at ... reserved as ACPI motherboard resource").
+ *
+ * The legacy devices sit directly under \_SB, not behind an ISA bridge;
  * their _HIDs are what Linux's PNP layer binds the 8250, rtc-cmos and i8042
  * drivers to. In hardware-reduced mode Linux has no legacy PIC and maps
  * ISA IRQs dynamically, so drivers need these _CRS IRQs to find theirs.
  */
 #include "boot/acpi.h"
 #include "boot/aml.h"
+#include "devices/pci.h"
+#include "devices/pci_layout.h"
 #include "memory/layout.h"
 
 #define COM1_BASE	0x3f8
@@ -44,6 +62,9 @@
 #define I8042_CMD	0x64
 #define I8042_KBD_IRQ	1
 #define NOTIFY_STATUS	0x80	/* power button: "button pressed" */
+#define PCI_PRT_FIRST_SLOT 1	/* 00:00.0 is the host bridge: no INTx */
+#define PCI_PRT_PINS	4	/* INTA-INTD */
+#define PCI_CONFIG_PORTS 8	/* 0xcf8-0xcff */
 
 static void dsdt_sleep_states(struct aml *a)
 {
@@ -137,7 +158,64 @@ static void dsdt_ged(struct aml *a)
 	aml_end(a);
 }
 
-int acpi_dsdt_build(struct aml *a, unsigned ncpus)
+static void dsdt_pci_crs(struct aml *a, uint64_t ram_size)
+{
+	uint64_t mmio64 = pci_mmio64_base(ram_size);
+	struct aml_res r = { .len = 0 };
+
+	aml_res_word_bus(&r, ACPI_PCI_BUS_FIRST, ACPI_PCI_BUS_LAST);
+	aml_res_io(&r, PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_PORTS);
+	aml_res_word_io(&r, PCI_IOPORT_BASE, PCI_IOPORT_BASE + PCI_IOPORT_SIZE - 1);
+	aml_res_dword_mem(&r, PCI_MMIO32_BASE, PCI_MMIO32_BASE + PCI_MMIO32_SIZE - 1, 0);
+	aml_res_qword_mem(&r, mmio64, mmio64 + PCI_MMIO64_SIZE - 1, 0);
+	aml_name_resources(a, "_CRS", &r);
+}
+
+/* Name (_PRT, Package { Package (4) { 0xSSSSFFFF, pin (0 = INTA), Zero, GSI }, ... }) */
+static void dsdt_pci_prt(struct aml *a)
+{
+	aml_name(a, "_PRT");
+	aml_package_begin(a, (PCI_SLOTS - PCI_PRT_FIRST_SLOT) * PCI_PRT_PINS);
+	for (unsigned slot = PCI_PRT_FIRST_SLOT; slot < PCI_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < PCI_PRT_PINS; pin++) {
+			aml_package_begin(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);	/* any function */
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, pci_intx_gsi(slot, pin + 1));
+			aml_end(a);
+		}
+	}
+	aml_end(a);
+}
+
+static void dsdt_pci_root(struct aml *a, uint64_t ram_size)
+{
+	aml_device_begin(a, "PCI0");
+	aml_name_eisaid(a, "_HID", "PNP0A08");
+	aml_name_eisaid(a, "_CID", "PNP0A03");
+	aml_name_integer(a, "_SEG", 0);
+	aml_name_integer(a, "_BBN", ACPI_PCI_BUS_FIRST);
+	aml_name_integer(a, "_UID", 0);
+	dsdt_pci_crs(a, ram_size);
+	dsdt_pci_prt(a);
+	aml_end(a);
+}
+
+/* The ECAM window, reserved as a motherboard resource. */
+static void dsdt_motherboard(struct aml *a)
+{
+	struct aml_res r = { .len = 0 };
+
+	aml_device_begin(a, "MBRD");
+	aml_name_eisaid(a, "_HID", "PNP0C02");
+	aml_name_integer(a, "_UID", 0);
+	aml_res_mem32(&r, PCI_ECAM_BASE, PCI_ECAM_SIZE, 1);
+	aml_name_resources(a, "_CRS", &r);
+	aml_end(a);
+}
+
+int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size)
 {
 	(void)ncpus;			/* no processor objects: the MADT lists the CPUs */
 	dsdt_sleep_states(a);
@@ -146,6 +224,8 @@ int acpi_dsdt_build(struct aml *a, unsigned ncpus)
 	dsdt_rtc(a);
 	dsdt_i8042(a);
 	dsdt_power_button(a);
+	dsdt_pci_root(a, ram_size);
+	dsdt_motherboard(a);
 	dsdt_ged(a);
 	aml_end(a);
 	return aml_finish(a);

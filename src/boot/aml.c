@@ -23,11 +23,24 @@
 #define RES_END			0x79
 #define RES_MEM32_FIXED		0x86
 #define RES_EXT_IRQ		0x89
+#define RES_DWORD_SPACE		0x87
+#define RES_WORD_SPACE		0x88
+#define RES_QWORD_SPACE		0x8a
 #define RES_IO_DECODE16		0x01
 #define RES_EXT_IRQ_CONSUMER	0x01
 #define RES_EXT_IRQ_EDGE	0x02
 #define RES_EXT_IRQ_LOW		0x04
 #define RES_EXT_IRQ_SHARED	0x08
+/* Address space descriptors: resource type, general and type-specific flags. */
+#define RES_SPACE_MEM		0
+#define RES_SPACE_IO		1
+#define RES_SPACE_BUS		2
+#define RES_SPACE_MIN_FIXED	0x04
+#define RES_SPACE_MAX_FIXED	0x08
+#define RES_SPACE_MEM_RW	0x01
+#define RES_SPACE_MEM_CACHEABLE	0x02
+#define RES_SPACE_IO_ENTIRE	0x03
+#define RES_SPACE_MAX_LEN	46	/* a QWord descriptor */
 
 static void aml_fail(struct aml *a, int err)
 {
@@ -486,6 +499,54 @@ void aml_res_ext_irq(struct aml_res *r, uint32_t gsi, unsigned flags)
 		d[3] |= RES_EXT_IRQ_SHARED;
 	put_le32(d + 5, gsi);
 	res_put(r, d, sizeof(d));
+}
+
+/*
+ * Word (@width 2), DWord (4) or QWord (8) address space descriptor: tag,
+ * length, resource type, general flags, type-specific flags, then
+ * granularity, minimum, maximum, translation offset and length, each
+ * @width bytes.
+ */
+static void res_space(struct aml_res *r, uint8_t tag, unsigned width, uint8_t type,
+		      uint8_t tflags, uint64_t min, uint64_t max)
+{
+	uint64_t f[5] = { 0, min, max, 0, max - min + 1 };
+	uint8_t d[RES_SPACE_MAX_LEN] = {
+		tag, (uint8_t)(3 + 5 * width), 0, type,
+		RES_SPACE_MIN_FIXED | RES_SPACE_MAX_FIXED, tflags,
+	};
+	uint8_t *p = d + 6;
+
+	if (min > max) {
+		r->err = -EINVAL;
+		return;
+	}
+	for (unsigned i = 0; i < 5; i++)
+		for (unsigned b = 0; b < width; b++)
+			*p++ = (uint8_t)(f[i] >> (8 * b));
+	res_put(r, d, (size_t)(p - d));
+}
+
+void aml_res_word_bus(struct aml_res *r, uint16_t min, uint16_t max)
+{
+	res_space(r, RES_WORD_SPACE, 2, RES_SPACE_BUS, 0, min, max);
+}
+
+void aml_res_word_io(struct aml_res *r, uint16_t min, uint16_t max)
+{
+	res_space(r, RES_WORD_SPACE, 2, RES_SPACE_IO, RES_SPACE_IO_ENTIRE, min, max);
+}
+
+void aml_res_dword_mem(struct aml_res *r, uint32_t min, uint32_t max, int cacheable)
+{
+	res_space(r, RES_DWORD_SPACE, 4, RES_SPACE_MEM,
+		  RES_SPACE_MEM_RW | (cacheable ? RES_SPACE_MEM_CACHEABLE : 0), min, max);
+}
+
+void aml_res_qword_mem(struct aml_res *r, uint64_t min, uint64_t max, int cacheable)
+{
+	res_space(r, RES_QWORD_SPACE, 8, RES_SPACE_MEM,
+		  RES_SPACE_MEM_RW | (cacheable ? RES_SPACE_MEM_CACHEABLE : 0), min, max);
 }
 
 void aml_name_resources(struct aml *a, const char *name, struct aml_res *r)

@@ -132,6 +132,17 @@ void aml_res_io(struct aml_res *r, uint16_t base, uint8_t len);	/* IO (Decode16)
 void aml_res_irq(struct aml_res *r, unsigned irq);	/* IRQNoFlags: ISA edge high */
 void aml_res_mem32(struct aml_res *r, uint32_t base, uint32_t len, int writable);
 void aml_res_ext_irq(struct aml_res *r, uint32_t gsi, unsigned flags);
+/*
+ * Address space descriptors (6.4.3.5) for [@min, @max], as a bridge's
+ * windows are described: ResourceProducer, PosDecode, MinFixed, MaxFixed,
+ * granularity and translation 0. WordBusNumber, WordIO (EntireRange),
+ * DWordMemory and QWordMemory (ReadWrite; @cacheable: Cacheable, else
+ * NonCacheable). @min > @max fails with -EINVAL.
+ */
+void aml_res_word_bus(struct aml_res *r, uint16_t min, uint16_t max);
+void aml_res_word_io(struct aml_res *r, uint16_t min, uint16_t max);
+void aml_res_dword_mem(struct aml_res *r, uint32_t min, uint32_t max, int cacheable);
+void aml_res_qword_mem(struct aml_res *r, uint64_t min, uint64_t max, int cacheable);
 /* Name (NAME, ResourceTemplate () { ... }): appends the end tag. */
 void aml_name_resources(struct aml *a, const char *name, struct aml_res *r);
 

@@ -129,6 +129,47 @@ static int vm_load_kernel(struct husk_vm *vm, char *err, size_t errlen)
 	return boot_load(&vm->mem, &req, &vm->entry, err, errlen);
 }
 
+/*
+ * The GSI routing table and the PCI bus (host bridge at 00:00.0, config
+ * ports, ECAM). PCI devices register after this and before
+ * vm_commit_routing(); the ACPI tables (boot/acpi*.c) describe the same
+ * windows and INTx lines.
+ */
+static int vm_create_pci(struct husk_vm *vm, char *err, size_t errlen)
+{
+	struct pci_bus_params p = {
+		.pio = vm->pio, .mmio = vm->mmio, .vm_fd = vm->kvm.vm_fd,
+		.ram_size = vm->mem.size,
+	};
+	int ret;
+
+	ret = irq_routing_create(vm->kvm.vm_fd, &vm->routing);
+	if (ret) {
+		snprintf(err, errlen, "GSI routing: %s", strerror(-ret));
+		return ret;
+	}
+	p.routing = vm->routing;
+	ret = pci_bus_create(&p, &vm->pci);
+	if (ret)
+		snprintf(err, errlen, "PCI bus: %s", strerror(-ret));
+	return ret;
+}
+
+/*
+ * Replaces KVM's default GSI routing with the table's: the same legacy
+ * routes (GSI n -> IOAPIC pin n, n < 16 also -> PIC) plus the MSI routes
+ * of the devices registered so far. Once, before any vCPU runs; later
+ * changes (MSI-X reprogramming) commit again from the PCI layer.
+ */
+static int vm_commit_routing(struct husk_vm *vm, char *err, size_t errlen)
+{
+	int ret = irq_routing_commit(vm->routing);
+
+	if (ret)
+		snprintf(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-ret));
+	return ret;
+}
+
 static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 {
 	int ret;
@@ -153,7 +194,10 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 	vm->acpi_ged = acpi_ged_create(vm->pio, &vm->ged_irq);
 	if (!vm->serial || !vm->i8042 || !vm->rtc || !vm->debug || !vm->acpi_pm || !vm->acpi_ged)
 		goto nomem;
-	return 0;
+	ret = vm_create_pci(vm, err, errlen);
+	if (!ret)
+		ret = vm_commit_routing(vm, err, errlen);
+	return ret;
 nomem:
 	snprintf(err, errlen, "creating devices: %s", strerror(ENOMEM));
 	return -ENOMEM;
@@ -298,6 +342,9 @@ void husk_vm_destroy(struct husk_vm *vm)
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	/* PCI devices (none yet) go before the bus, the bus before the routing table. */
+	pci_bus_destroy(vm->pci);
+	irq_routing_destroy(vm->routing);
 	if (vm->acpi_ged)
 		acpi_ged_destroy(vm->acpi_ged);
 	if (vm->acpi_pm)

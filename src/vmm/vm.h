@@ -10,6 +10,8 @@
 #include "core/stop.h"
 #include "cpu/vcpu.h"
 #include "devices/devices.h"
+#include "devices/irq_routing.h"
+#include "devices/pci.h"
 #include "memory/guest_mem.h"
 #include "vmm/kvm.h"
 
@@ -33,6 +35,8 @@ struct husk_vm {
 	struct acpi_pm *acpi_pm;
 	struct irq_line ged_irq;
 	struct acpi_ged *acpi_ged;	/* acpi_power_button() presses the power button */
+	struct irq_routing *routing;	/* the GSI routing table: legacy routes, MSI-X */
+	struct pci_bus *pci;		/* the host bridge and bus 0 (devices/pci.h) */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;

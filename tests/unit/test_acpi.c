@@ -12,9 +12,11 @@ struct tables {
 	struct acpi_fadt *fadt;
 	struct acpi_madt *madt;
 	struct acpi_header *dsdt;
-	uint64_t gpa[4];		/* XSDT, FADT, MADT, DSDT */
-	uint32_t len[4];
+	struct acpi_mcfg *mcfg;
+	uint64_t gpa[5];		/* XSDT, FADT, MADT, DSDT, MCFG */
+	uint32_t len[5];
 };
+#define NTABLES 5
 
 /* Finds the RSDP as Linux does: 16-byte steps through 0xe0000-0xfffff. */
 static struct acpi_rsdp *find_rsdp(struct tb *t)
@@ -48,15 +50,15 @@ static struct acpi_header *table_at(struct tb *t, uint64_t gpa, const char *sig,
 
 static void assert_no_overlap(const struct tables *p)
 {
-	for (int i = 0; i < 4; i++)
-		for (int j = i + 1; j < 4; j++)
+	for (int i = 0; i < NTABLES; i++)
+		for (int j = i + 1; j < NTABLES; j++)
 			assert_true(p->gpa[i] + p->len[i] <= p->gpa[j] ||
 				    p->gpa[j] + p->len[j] <= p->gpa[i]);
 }
 
 static void parse(struct tb *t, struct tables *p)
 {
-	uint64_t e[2];
+	uint64_t e[3];
 
 	memset(p, 0, sizeof(*p));
 	p->rsdp = find_rsdp(t);
@@ -68,19 +70,22 @@ static void parse(struct tb *t, struct tables *p)
 	assert_memory_equal(p->rsdp->oem_id, "HUSK  ", 6);
 	assert_int_equal(p->rsdp->rsdt_address, 0);
 	p->xsdt = table_at(t, p->rsdp->xsdt_address, "XSDT", 1);
-	assert_int_equal(p->xsdt->length, 36 + 2 * 8);
+	assert_int_equal(p->xsdt->length, 36 + 3 * 8);
 	memcpy(e, p->xsdt + 1, sizeof(e));
 	p->fadt = (struct acpi_fadt *)table_at(t, e[0], "FACP", 6);
 	p->madt = (struct acpi_madt *)table_at(t, e[1], "APIC", 5);
+	p->mcfg = (struct acpi_mcfg *)table_at(t, e[2], "MCFG", 1);
 	p->dsdt = table_at(t, p->fadt->x_dsdt, "DSDT", 2);
 	p->gpa[0] = p->rsdp->xsdt_address;
 	p->gpa[1] = e[0];
 	p->gpa[2] = e[1];
 	p->gpa[3] = p->fadt->x_dsdt;
+	p->gpa[4] = e[2];
 	p->len[0] = p->xsdt->length;
 	p->len[1] = p->fadt->h.length;
 	p->len[2] = p->madt->h.length;
 	p->len[3] = p->dsdt->length;
+	p->len[4] = p->mcfg->h.length;
 	assert_true(p->rsdp->xsdt_address >= LAYOUT_ACPI_RSDP + 36);
 	assert_no_overlap(p);
 }
@@ -271,6 +276,125 @@ static void test_dsdt(void **state)
 	tb_free(t);
 }
 
+/* MCFG: one allocation, segment 0, the ECAM window for buses 0-255. */
+static void test_mcfg(void **state)
+{
+	struct tb *t = tb_new(MIB(16));
+	struct acpi_mcfg_alloc e;
+	struct tables p;
+
+	(void)state;
+	assert_int_equal(acpi_write_tables(&t->mem, 2), 0);
+	parse(t, &p);
+	assert_int_equal(p.mcfg->h.length, 44 + 16);
+	assert_int_equal(tb_sum8(p.mcfg, p.mcfg->h.length), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(p.mcfg->reserved[i], 0);
+	memcpy(&e, p.mcfg + 1, sizeof(e));
+	assert_int_equal(e.base, 0xe0000000);
+	assert_int_equal(e.base, PCI_ECAM_BASE);
+	assert_int_equal(e.segment, 0);
+	assert_int_equal(e.start_bus, 0);
+	assert_int_equal(e.end_bus, 255);
+	/* 1 MiB of ECAM per bus: the buses listed are exactly the window */
+	assert_int_equal((uint64_t)(e.end_bus - e.start_bus + 1) << 20, PCI_ECAM_SIZE);
+	assert_int_equal(e.reserved, 0);
+	tb_free(t);
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A QWordMemory producer window [min, max], as in the PCI root's _CRS. */
+static const uint8_t *find_qword_window(const uint8_t *aml, size_t n, uint64_t min, uint64_t max)
+{
+	uint8_t d[46] = { 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01 };
+
+	put_le(d + 14, min, 8);
+	put_le(d + 22, max, 8);
+	put_le(d + 38, max - min + 1, 8);
+	return find_bytes(aml, n, d, sizeof(d));
+}
+
+/* Package (4) { 0xSSSSFFFF, pin, Zero, gsi }, integers as the builder encodes them. */
+static const uint8_t *find_prt_entry(const uint8_t *aml, size_t n, unsigned slot, unsigned pin,
+				     unsigned gsi)
+{
+	uint8_t d[16] = { 0x12, 0, 0x04, 0x0c, 0xff, 0xff, (uint8_t)slot, 0x00 };
+	size_t len = 8;
+
+	if (pin > 1)
+		d[len++] = 0x0a;	/* BytePrefix; 0 and 1 are Zero and One */
+	d[len++] = (uint8_t)pin;
+	d[len++] = 0x00;		/* Source: Zero (a global GSI) */
+	d[len++] = 0x0a;
+	d[len++] = (uint8_t)gsi;
+	d[1] = (uint8_t)(len - 1);	/* PkgLength: everything after the opcode */
+	return find_bytes(aml, n, d, len);
+}
+
+static void check_dsdt_pci(uint64_t ram, uint64_t want_mmio64)
+{
+	struct tb *t = tb_new(MIB(16));
+	const uint8_t *aml, *prt;
+	uint64_t real_size = t->mem.size;
+	struct tables p;
+	size_t n;
+
+	t->mem.size = ram;		/* only the tables' view of the RAM size */
+	assert_int_equal(acpi_write_tables(&t->mem, 2), 0);
+	t->mem.size = real_size;	/* guest_mem_destroy() unmaps this much */
+	parse(t, &p);
+	aml = (const uint8_t *)(p.dsdt + 1);
+	n = p.dsdt->length - sizeof(*p.dsdt);
+	/* Device (PCI0) { _HID PNP0A08, _CID PNP0A03, _SEG 0, _BBN 0, _UID 0 } */
+	assert_non_null(AML_HAS(aml, n, 'P', 'C', 'I', '0', 0x08, '_', 'H', 'I', 'D',
+				0x0c, 0x41, 0xd0, 0x0a, 0x08,
+				0x08, '_', 'C', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+				0x08, '_', 'S', 'E', 'G', 0x00,
+				0x08, '_', 'B', 'B', 'N', 0x00,
+				0x08, '_', 'U', 'I', 'D', 0x00));
+	/* _CRS: WordBusNumber 0-255, IO 0xcf8/8, WordIO 0xc000-0xffff */
+	assert_non_null(AML_HAS(aml, n, 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0,
+				0x00, 0x00, 0xff, 0x00, 0, 0, 0x00, 0x01,
+				0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+				0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0,
+				0x00, 0xc0, 0xff, 0xff, 0, 0, 0x00, 0x40));
+	/* DWordMemory 0xc0000000-0xdfffffff */
+	assert_non_null(AML_HAS(aml, n, 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0,
+				0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf,
+				0, 0, 0, 0, 0x00, 0x00, 0x00, 0x20));
+	/* QWordMemory: the 64-bit window, 64 GiB at pci_mmio64_base() */
+	assert_int_equal(pci_mmio64_base(ram), want_mmio64);
+	assert_non_null(find_qword_window(aml, n, want_mmio64, want_mmio64 + GIB(64) - 1));
+	/* Name (_PRT, Package (124) { ... }) */
+	prt = AML_HAS(aml, n, 0x08, '_', 'P', 'R', 'T', 0x12);
+	assert_non_null(prt);
+	/* every slot 1-31, pin INTA-INTD: Package (4) { 0xSSSSFFFF, pin, Zero, GSI } */
+	for (unsigned slot = 1; slot < 32; slot++)
+		for (unsigned pin = 0; pin < 4; pin++)
+			assert_non_null(find_prt_entry(prt, n - (size_t)(prt - aml), slot, pin,
+						       16 + (slot + pin) % 8));
+	/* MBRD: PNP0C02 reserving the ECAM window (Memory32Fixed, read/write) */
+	assert_non_null(AML_HAS(aml, n, 'M', 'B', 'R', 'D', 0x08, '_', 'H', 'I', 'D',
+				0x0c, 0x41, 0xd0, 0x0c, 0x02));
+	assert_non_null(AML_HAS(aml, n, 0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0xe0,
+				0x00, 0x00, 0x00, 0x10, 0x79, 0x00));
+	tb_free(t);
+}
+
+static void test_dsdt_pci(void **state)
+{
+	(void)state;
+	check_dsdt_pci(MIB(256), GIB(64));
+	check_dsdt_pci(GIB(4), GIB(64));
+	/* 100 GiB: 3 GiB below 4 GiB, the rest from 4 GiB to 101 GiB */
+	check_dsdt_pci(GIB(100), GIB(101));
+}
+
 /* The largest MP table and the ACPI tables share the BIOS area without overlapping. */
 static void test_fits_with_mptable(void **state)
 {
@@ -316,7 +440,7 @@ static void test_rewrite(void **state)
 	assert_int_equal(acpi_write_tables(&t->mem, 1), 0);
 	parse(t, &p);
 	assert_int_equal(p.madt->h.length, ACPI_MADT_SIZE(1));
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NTABLES; i++)
 		if (p.gpa[i] + p.len[i] > end)
 			end = p.gpa[i] + p.len[i];
 	rest = tb_gpa(t, end, LAYOUT_RESET_VECTOR - end);
@@ -352,6 +476,8 @@ int main(void)
 		cmocka_unit_test(test_fadt),
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_dsdt),
+		cmocka_unit_test(test_mcfg),
+		cmocka_unit_test(test_dsdt_pci),
 		cmocka_unit_test(test_fits_with_mptable),
 		cmocka_unit_test(test_bad_cpu_counts),
 		cmocka_unit_test(test_rewrite),
