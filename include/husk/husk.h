@@ -33,6 +33,7 @@ struct husk_config {
 	bool hugepages;		/* back guest RAM with 2 MiB huge pages */
 	const char *serial;	/* stdio | none | file:PATH | pty */
 	unsigned shutdown_timeout; /* seconds SIGTERM waits for an ACPI power-off; 0: stop at once */
+	bool rng;		/* a virtio-rng PCI device (default on) */
 };
 
 #define HUSK_DEFAULT_CPUS	1

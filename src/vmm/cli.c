@@ -21,6 +21,8 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_HUGEPAGES,
 	OPT_SHUTDOWN_TIMEOUT,
+	OPT_RNG,
+	OPT_NO_RNG,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +35,8 @@ static const struct option long_options[] = {
 	{ "serial",    required_argument, NULL, OPT_SERIAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ "rng",       no_argument,       NULL, OPT_RNG },
+	{ "no-rng",    no_argument,       NULL, OPT_NO_RNG },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -56,6 +60,8 @@ void cli_print_help(FILE *out)
 		"  --shutdown-timeout S on SIGTERM, press the guest's ACPI power button and wait up\n"
 		"                       to S seconds for it to power off before stopping it (default %u;\n"
 		"                       0 stops at once; SIGINT, SIGHUP or a second SIGTERM never wait)\n"
+		"  --rng, --no-rng      a virtio-rng PCI device feeding the guest from getrandom(),\n"
+		"                       at most 1 MiB/s (default on)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -99,6 +105,8 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_CMDLINE:   o->cfg.cmdline = arg; return 0;
 	case OPT_SERIAL:    o->cfg.serial = arg; return 0;
 	case OPT_HUGEPAGES: o->cfg.hugepages = true; return 0;
+	case OPT_RNG:       o->cfg.rng = true; return 0;
+	case OPT_NO_RNG:    o->cfg.rng = false; return 0;
 	case OPT_HELP:      o->action = CLI_HELP; return 0;
 	case OPT_VERSION:   o->action = CLI_VERSION; return 0;
 	case OPT_CPUS:

@@ -11,4 +11,5 @@ void husk_config_init(struct husk_config *cfg)
 	cfg->memory = HUSK_DEFAULT_MEMORY;
 	cfg->serial = "stdio";
 	cfg->shutdown_timeout = HUSK_DEFAULT_SHUTDOWN_TIMEOUT;
+	cfg->rng = true;
 }

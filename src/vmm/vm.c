@@ -170,6 +170,19 @@ static int vm_commit_routing(struct husk_vm *vm, char *err, size_t errlen)
 	return ret;
 }
 
+/* The PCI devices the config asks for; after the bus, before the routing commit. */
+static int vm_create_pci_devices(struct husk_vm *vm, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!vm->cfg.rng)
+		return 0;
+	ret = virtio_rng_create(vm->pci, &vm->mem, &vm->rng);
+	if (ret)
+		snprintf(err, errlen, "virtio-rng: %s", strerror(-ret));
+	return ret;
+}
+
 static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 {
 	int ret;
@@ -195,6 +208,8 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 	if (!vm->serial || !vm->i8042 || !vm->rtc || !vm->debug || !vm->acpi_pm || !vm->acpi_ged)
 		goto nomem;
 	ret = vm_create_pci(vm, err, errlen);
+	if (!ret)
+		ret = vm_create_pci_devices(vm, err, errlen);
 	if (!ret)
 		ret = vm_commit_routing(vm, err, errlen);
 	return ret;
@@ -342,7 +357,8 @@ void husk_vm_destroy(struct husk_vm *vm)
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
-	/* PCI devices (none yet) go before the bus, the bus before the routing table. */
+	/* PCI devices go before the bus, the bus before the routing table. */
+	virtio_rng_destroy(vm->rng);
 	pci_bus_destroy(vm->pci);
 	irq_routing_destroy(vm->routing);
 	if (vm->acpi_ged)

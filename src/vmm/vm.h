@@ -12,6 +12,7 @@
 #include "devices/devices.h"
 #include "devices/irq_routing.h"
 #include "devices/pci.h"
+#include "virtio/virtio_pci.h"
 #include "memory/guest_mem.h"
 #include "vmm/kvm.h"
 
@@ -37,6 +38,7 @@ struct husk_vm {
 	struct acpi_ged *acpi_ged;	/* acpi_power_button() presses the power button */
 	struct irq_routing *routing;	/* the GSI routing table: legacy routes, MSI-X */
 	struct pci_bus *pci;		/* the host bridge and bus 0 (devices/pci.h) */
+	struct virtio_rng *rng;		/* --rng (virtio/virtio_pci.h) */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;

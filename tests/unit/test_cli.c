@@ -26,6 +26,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.cfg.memory, 256ULL << 20);
 	assert_string_equal(o.cfg.serial, "stdio");
 	assert_false(o.cfg.hugepages);
+	assert_true(o.cfg.rng);
 	assert_int_equal(o.log_level, LOG_INFO);
 	assert_int_equal(o.action, CLI_RUN);
 	assert_int_equal(o.cfg.shutdown_timeout, HUSK_DEFAULT_SHUTDOWN_TIMEOUT);
@@ -45,6 +46,18 @@ static void test_shutdown_timeout(void **state)
 	assert_non_null(strstr(err, "--shutdown-timeout soon"));
 	assert_int_not_equal(PARSE(&o, err, "--shutdown-timeout", "3601"), 0);
 	assert_non_null(strstr(err, "from 0 to 3600"));
+}
+
+static void test_rng(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--no-rng"), 0);
+	assert_false(o.cfg.rng);
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--no-rng", "--rng"), 0);
+	assert_true(o.cfg.rng);
 }
 
 static void test_all_flags(void **state)
@@ -125,6 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_flags),
+		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_shutdown_timeout),
 		cmocka_unit_test(test_equals_form_and_help),
 		cmocka_unit_test(test_errors),
