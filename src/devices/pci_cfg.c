@@ -26,6 +26,7 @@
  * function << 12 | register).
  */
 #include "devices/pci_internal.h"
+#include "core/bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -48,42 +49,27 @@ static bool raw_range_ok(uint32_t offset, uint32_t len)
 	       len <= PCI_CFG_SPACE_EXP_SIZE - offset;
 }
 
-static uint32_t get_le(const uint8_t *p, uint32_t len)
-{
-	uint32_t v = 0;
-
-	for (uint32_t i = 0; i < len; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, uint32_t len, uint32_t v)
-{
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 uint32_t pci_cfg_get(const struct pci_device *dev, uint32_t offset, uint32_t len)
 {
-	return raw_range_ok(offset, len) ? get_le(&dev->st.cfg[offset], len) : 0;
+	return raw_range_ok(offset, len) ? (uint32_t)le_get(&dev->st.cfg[offset], len) : 0;
 }
 
 void pci_cfg_set(struct pci_device *dev, uint32_t offset, uint32_t len, uint32_t value)
 {
 	if (raw_range_ok(offset, len))
-		put_le(&dev->st.cfg[offset], len, value);
+		le_put(&dev->st.cfg[offset], value, len);
 }
 
 void pci_cfg_set_wmask(struct pci_device *dev, uint32_t offset, uint32_t len, uint32_t mask)
 {
 	if (raw_range_ok(offset, len))
-		put_le(&dev->wmask[offset], len, mask);
+		le_put(&dev->wmask[offset], mask, len);
 }
 
 void pci_cfg_set_w1cmask(struct pci_device *dev, uint32_t offset, uint32_t len, uint32_t mask)
 {
 	if (raw_range_ok(offset, len))
-		put_le(&dev->w1cmask[offset], len, mask);
+		le_put(&dev->w1cmask[offset], mask, len);
 }
 
 int pci_cap_add(struct pci_device *dev, uint8_t cap_id, uint8_t len)
@@ -198,7 +184,7 @@ static void cf8_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t len)
 	uint8_t b[4];
 
 	pthread_mutex_lock(&bus->lock);
-	put_le(b, 4, bus->st.config_address);
+	le_put(b, bus->st.config_address, 4);
 	pthread_mutex_unlock(&bus->lock);
 	memset(data, 0xff, len);
 	if (offset < 4 && len <= 4 - offset)
@@ -212,7 +198,7 @@ static void cf8_write(void *opaque, uint64_t offset, const uint8_t *data, uint32
 	if (offset != 0 || len != 4)
 		return;
 	pthread_mutex_lock(&bus->lock);
-	bus->st.config_address = get_le(data, 4) & CF8_WRITABLE;
+	bus->st.config_address = (uint32_t)le_get(data, 4) & CF8_WRITABLE;
 	pthread_mutex_unlock(&bus->lock);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The virtio 1.2 modern PCI transport: see virtio/virtio_pci.h. */
 #include "virtio/virtio_pci.h"
+#include "core/bytes.h"
 #include "core/log.h"
 #include "devices/msix.h"
 
@@ -13,21 +14,6 @@
 #ifndef VIRTIO_PCI_ISR_QUEUE
 #define VIRTIO_PCI_ISR_QUEUE	0x1
 #endif
-
-static uint64_t get_le(const uint8_t *p, uint32_t len)
-{
-	uint64_t v = 0;
-
-	for (uint32_t i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, uint64_t v, uint32_t len)
-{
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* ---- interrupts ------------------------------------------------------ */
 
@@ -88,24 +74,24 @@ static void common_fill(struct virtio_pci_dev *vd, uint8_t *b)
 	uint32_t gsel = vd->st.driver_feature_select;
 
 	memset(b, 0, VIRTIO_PCI_COMMON_LEN);
-	put_le(b + VIRTIO_PCI_COMMON_DFSELECT, dsel, 4);
-	put_le(b + VIRTIO_PCI_COMMON_DF, dsel < 2 ? vd->device_features >> (32 * dsel) : 0, 4);
-	put_le(b + VIRTIO_PCI_COMMON_GFSELECT, gsel, 4);
-	put_le(b + VIRTIO_PCI_COMMON_GF, gsel < 2 ? vd->st.driver_features >> (32 * gsel) : 0, 4);
-	put_le(b + VIRTIO_PCI_COMMON_MSIX, vd->st.msix_config, 2);
-	put_le(b + VIRTIO_PCI_COMMON_NUMQ, vd->nqueues, 2);
+	le_put(b + VIRTIO_PCI_COMMON_DFSELECT, dsel, 4);
+	le_put(b + VIRTIO_PCI_COMMON_DF, dsel < 2 ? vd->device_features >> (32 * dsel) : 0, 4);
+	le_put(b + VIRTIO_PCI_COMMON_GFSELECT, gsel, 4);
+	le_put(b + VIRTIO_PCI_COMMON_GF, gsel < 2 ? vd->st.driver_features >> (32 * gsel) : 0, 4);
+	le_put(b + VIRTIO_PCI_COMMON_MSIX, vd->st.msix_config, 2);
+	le_put(b + VIRTIO_PCI_COMMON_NUMQ, vd->nqueues, 2);
 	b[VIRTIO_PCI_COMMON_STATUS] = vd->st.status;
 	b[VIRTIO_PCI_COMMON_CFGGENERATION] = vd->st.config_generation;
-	put_le(b + VIRTIO_PCI_COMMON_Q_SELECT, vd->st.queue_select, 2);
+	le_put(b + VIRTIO_PCI_COMMON_Q_SELECT, vd->st.queue_select, 2);
 	if (!q)
 		return;
-	put_le(b + VIRTIO_PCI_COMMON_Q_SIZE, q->size, 2);
-	put_le(b + VIRTIO_PCI_COMMON_Q_MSIX, q->msix_vector, 2);
-	put_le(b + VIRTIO_PCI_COMMON_Q_ENABLE, q->enabled, 2);
-	put_le(b + VIRTIO_PCI_COMMON_Q_NOFF, vd->st.queue_select, 2);
-	put_le(b + VIRTIO_PCI_COMMON_Q_DESCLO, q->desc, 8);
-	put_le(b + VIRTIO_PCI_COMMON_Q_AVAILLO, q->driver, 8);
-	put_le(b + VIRTIO_PCI_COMMON_Q_USEDLO, q->device, 8);
+	le_put(b + VIRTIO_PCI_COMMON_Q_SIZE, q->size, 2);
+	le_put(b + VIRTIO_PCI_COMMON_Q_MSIX, q->msix_vector, 2);
+	le_put(b + VIRTIO_PCI_COMMON_Q_ENABLE, q->enabled, 2);
+	le_put(b + VIRTIO_PCI_COMMON_Q_NOFF, vd->st.queue_select, 2);
+	le_put(b + VIRTIO_PCI_COMMON_Q_DESCLO, q->desc, 8);
+	le_put(b + VIRTIO_PCI_COMMON_Q_AVAILLO, q->driver, 8);
+	le_put(b + VIRTIO_PCI_COMMON_Q_USEDLO, q->device, 8);
 }
 
 static void kick_all(struct virtio_pci_dev *vd)
@@ -169,7 +155,7 @@ static void common_write(struct virtio_pci_dev *vd, uint64_t off, const uint8_t 
 			 uint32_t len)
 {
 	struct virtio_pci_queue_state *q = sel_queue(vd);
-	uint64_t v = get_le(data, len);
+	uint64_t v = le_get(data, len);
 
 	switch (off) {
 	case VIRTIO_PCI_COMMON_DFSELECT:
