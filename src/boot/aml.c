@@ -5,6 +5,7 @@
  * (20.2.2), named objects (20.2.5); resource descriptors follow 6.4.
  */
 #include "boot/aml.h"
+#include "core/bytes.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -108,8 +109,7 @@ static void aml_le(struct aml *a, uint64_t v, unsigned n)
 {
 	uint8_t b[8];
 
-	for (unsigned i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
+	le_put(b, v, n);
 	aml_bytes(a, b, n);
 }
 
@@ -472,18 +472,12 @@ void aml_res_irq(struct aml_res *r, unsigned irq)
 	res_put(r, d, sizeof(d));
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 void aml_res_mem32(struct aml_res *r, uint32_t base, uint32_t len, int writable)
 {
 	uint8_t d[12] = { RES_MEM32_FIXED, 9, 0, writable ? 1 : 0 };
 
-	put_le32(d + 4, base);
-	put_le32(d + 8, len);
+	le_put(d + 4, base, 4);
+	le_put(d + 8, len, 4);
 	res_put(r, d, sizeof(d));
 }
 
@@ -497,7 +491,7 @@ void aml_res_ext_irq(struct aml_res *r, uint32_t gsi, unsigned flags)
 		d[3] |= RES_EXT_IRQ_LOW;
 	if (flags & AML_IRQ_SHARED)
 		d[3] |= RES_EXT_IRQ_SHARED;
-	put_le32(d + 5, gsi);
+	le_put(d + 5, gsi, 4);
 	res_put(r, d, sizeof(d));
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "boot/boot_internal.h"
+#include "core/bytes.h"
 #include "memory/layout.h"
 
 #define BZ_HDR_OFFSET		0x1f1	/* struct setup_header in the image */
@@ -29,22 +30,11 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 bool bzimage_detect(const uint8_t *head, size_t headlen)
 {
 	return headlen >= BZ_MAGIC_OFFSET + 4 &&
-	       get_le16(head + BZ_BOOT_FLAG_OFFSET) == BZ_BOOT_FLAG &&
-	       get_le32(head + BZ_MAGIC_OFFSET) == BZ_MAGIC;
+	       le_get(head + BZ_BOOT_FLAG_OFFSET, 2) == BZ_BOOT_FLAG &&
+	       le_get(head + BZ_MAGIC_OFFSET, 4) == BZ_MAGIC;
 }
 
 /* Reads the header and the number of its bytes the image defines. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "boot/boot_internal.h"
+#include "core/bytes.h"
 #include "memory/layout.h"
 
 #define ELF_MAX_PHDRS		256
@@ -236,14 +237,13 @@ static int collect_segments(struct boot_ctx *ctx, const struct elf_phdr *ph, uns
 static int pvh_entry_from_desc(struct boot_ctx *ctx, const uint8_t *desc, uint32_t descsz,
 			       uint64_t *entry)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
 	if (descsz != 4 && descsz != 8)
 		return boot_fail(ctx, -ENOEXEC,
 				 "--kernel %s: Xen PHYS32_ENTRY note has %u bytes, not 4 or 8",
 				 ctx->req->kernel, descsz);
-	for (unsigned i = 0; i < descsz; i++)
-		v |= (uint64_t)desc[i] << (8 * i);
+	v = le_get(desc, descsz);
 	if (v > UINT32_MAX)
 		return boot_fail(ctx, -ENOEXEC,
 				 "--kernel %s: PVH entry 0x%llx is above 4 GiB",

@@ -13,6 +13,7 @@
  * written, zero-extended, wherever it lands.
  */
 #include "devices/devices.h"
+#include "core/bytes.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -51,11 +52,7 @@ struct debug_ports {
 /* The value written: its bytes, little-endian, zero-extended to 32 bits. */
 static uint32_t debug_value(const uint8_t *data, uint32_t len)
 {
-	uint32_t v = 0;
-
-	for (uint32_t i = 0; i < len && i < DEBUG_PORT_WIDTH; i++)
-		v |= (uint32_t)data[i] << (8 * i);
-	return v;
+	return (uint32_t)le_get(data, len < DEBUG_PORT_WIDTH ? len : DEBUG_PORT_WIDTH);
 }
 
 static void debug_read_zero(void *opaque, uint64_t offset, uint8_t *data, uint32_t len)

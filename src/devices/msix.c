@@ -7,6 +7,7 @@
  * config write path (bus lock held) for Message Control.
  */
 #include "devices/msix.h"
+#include "core/bytes.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -351,17 +352,6 @@ static void table_write32(struct msix *m, uint64_t off, uint32_t val)
 	deliver_pending(m, v, 1);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static bool size_ok(uint64_t off, uint32_t len)
 {
 	return (len == 4 || len == 8) && !(off & (len - 1));
@@ -394,7 +384,7 @@ bool msix_bar_read(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_
 	pthread_mutex_lock(&m->lock);
 	if (which == 1 && size_ok(offset, len) && inside(offset, len, m->table_off, table_len(m))) {
 		for (uint32_t i = 0; i < len; i += 4)
-			put32(data + i, table_read32(m, offset - m->table_off + i));
+			le_put(data + i, table_read32(m, offset - m->table_off + i), 4);
 	} else if (which == 2 && size_ok(offset, len) &&
 		   inside(offset, len, m->pba_off, pba_len(m))) {
 		memcpy(data, (const uint8_t *)m->st.pba + (offset - m->pba_off), len);
@@ -415,7 +405,7 @@ bool msix_bar_write(struct pci_device *dev, unsigned bar, uint64_t offset,
 		return true;	/* PBA is read-only; bad sizes are ignored */
 	pthread_mutex_lock(&m->lock);
 	for (uint32_t i = 0; i < len; i += 4)
-		table_write32(m, offset - m->table_off + i, le32(data + i));
+		table_write32(m, offset - m->table_off + i, (uint32_t)le_get(data + i, 4));
 	pthread_mutex_unlock(&m->lock);
 	return true;
 }

@@ -12,8 +12,7 @@
 
 static inline void put_le32(uint8_t *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	le_put(p, v, 4);
 }
 
 static inline uint32_t cf8_addr(unsigned bus, unsigned slot, unsigned fn, unsigned reg)
@@ -43,21 +42,17 @@ static inline uint64_t ecam_addr(unsigned bus, unsigned slot, unsigned fn, unsig
 static inline uint64_t mmio_read(struct io_bus *mmio, uint64_t addr, uint32_t len)
 {
 	uint8_t b[8];
-	uint64_t v = 0;
 
 	memset(b, 0, sizeof(b));
 	iobus_read(mmio, addr, b, len);
-	for (uint32_t i = 0; i < len; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
+	return le_get(b, len);
 }
 
 static inline void mmio_write(struct io_bus *mmio, uint64_t addr, uint64_t v, uint32_t len)
 {
 	uint8_t b[8];
 
-	for (uint32_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
+	le_put(b, v, len);
 	iobus_write(mmio, addr, b, len);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/bytes.h"
 #include "core/stop.h"
 #include "devices/iobus.h"
 
@@ -32,20 +33,16 @@ static inline void pio_out(struct io_bus *bus, uint64_t port, uint32_t v, uint32
 {
 	uint8_t b[8];
 
-	for (uint32_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
+	le_put(b, v, len);
 	iobus_write(bus, port, b, len);
 }
 
 static inline uint32_t pio_in(struct io_bus *bus, uint64_t port, uint32_t len)
 {
 	uint8_t b[8] = { 0 };
-	uint32_t v = 0;
 
 	iobus_read(bus, port, b, len);
-	for (uint32_t i = 0; i < len && i < 4; i++)
-		v |= (uint32_t)b[i] << (8 * i);
-	return v;
+	return (uint32_t)le_get(b, len < 4 ? len : 4);
 }
 
 static inline void outb(struct io_bus *bus, uint64_t port, uint8_t v)
