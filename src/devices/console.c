@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CTRL_A		0x01
@@ -76,12 +77,24 @@ static int console_make_raw(int fd, struct termios *saved)
 	return 0;
 }
 
+/* A blocking fd that can fill up (pipe, FIFO, terminal, socket); regular files cannot. */
+static bool console_fd_may_block(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return false;
+	return fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
+}
+
 static int console_open_stdio(struct console *c)
 {
 	int ret;
 
 	c->in_fd = STDIN_FILENO;
 	c->out_fd = STDOUT_FILENO;
+	c->out_blocking = console_fd_may_block(STDOUT_FILENO);
 	if (!isatty(STDIN_FILENO))
 		return 0;
 	ret = console_make_raw(STDIN_FILENO, &c->saved);
@@ -226,22 +239,28 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 	if (!c || c->out_fd < 0)
 		return;
 	while (len) {
-		bool stalled = atomic_load(&c->stalled);
+		int wait_ms = atomic_load(&c->stalled) ? 0 : CONSOLE_WRITE_WAIT_MS;
 		ssize_t n;
 
-		/* stdout may be a blocking pipe or terminal: never write into a full one */
-		if (c->kind != CONSOLE_PTY &&
-		    !console_wait_writable(c->out_fd, stalled ? 0 : CONSOLE_WRITE_WAIT_MS)) {
-			atomic_store(&c->stalled, true);
-			return;
-		}
-		atomic_store(&c->stalled, false);
+		/* a blocking pipe or terminal: never write into a full one */
+		if (c->out_blocking && !console_wait_writable(c->out_fd, wait_ms))
+			goto stalled;
 		n = write(c->out_fd, buf, len);
-		if (n <= 0)
-			return;	/* a pty nobody reads (EAGAIN) or an error: drop */
-		buf += n;
-		len -= (size_t)n;
+		if (n > 0) {
+			atomic_store(&c->stalled, false);
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		/* non-blocking file: (a full FIFO) wait as above; a pty nobody reads: drop */
+		if (n < 0 && errno == EAGAIN && c->kind == CONSOLE_FILE &&
+		    console_wait_writable(c->out_fd, wait_ms))
+			continue;
+		goto stalled;
 	}
+	return;
+stalled:
+	atomic_store(&c->stalled, true);
 }
 
 /*

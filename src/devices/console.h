@@ -25,6 +25,7 @@ struct console {
 	bool escape_pending;	/* saw Ctrl-A */
 	int pty_slave_fd;	/* held open so the master never sees a hang-up */
 	atomic_bool stalled;	/* output blocked past the wait: drop until writable */
+	bool out_blocking;	/* out_fd is a blocking pipe/tty: poll before writing */
 };
 
 /* Validate a --serial value without opening anything. */
