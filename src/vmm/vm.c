@@ -183,6 +183,15 @@ static int vm_create_pci_devices(struct husk_vm *vm, char *err, size_t errlen)
 	return ret;
 }
 
+static int vm_open_console(struct husk_vm *vm, char *err, size_t errlen)
+{
+	int ret = console_open(&vm->console, vm->cfg.serial, err, errlen);
+
+	if (!ret && vm->console.kind == CONSOLE_PTY)
+		pr_info("serial console on %s", vm->console.path);
+	return ret;
+}
+
 static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 {
 	int ret;
@@ -191,11 +200,6 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 	vm->mmio = iobus_create("mmio");
 	if (!vm->pio || !vm->mmio)
 		goto nomem;
-	ret = console_open(&vm->console, vm->cfg.serial, err, errlen);
-	if (ret)
-		return ret;
-	if (vm->console.kind == CONSOLE_PTY)
-		pr_info("serial console on %s", vm->console.path);
 	vm->serial_irq = (struct irq_line){ .vm_fd = vm->kvm.vm_fd, .gsi = SERIAL_COM1_IRQ };
 	vm->serial = serial_create(vm->pio, SERIAL_COM1_BASE, &vm->serial_irq, &vm->console,
 				   vm->rx_wake_fd);
@@ -253,13 +257,21 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 		husk_vm_destroy(vm);
 		return -ENOMEM;
 	}
-	ret = kvm_open(&vm->kvm, err, errlen);
-	if (!ret)
-		ret = vm_check_cpus(vm, err, errlen);
-	if (!ret)
-		ret = guest_mem_init(&vm->mem, cfg->memory, cfg->hugepages, err, errlen);
+	/*
+	 * Everything that reads the user's files comes first, so that a bad
+	 * kernel, initrd or console path is reported as such on any host,
+	 * with or without KVM; guest RAM is reserved lazily (MAP_NORESERVE).
+	 */
+	vm->ncpus = cfg->cpus;
+	ret = guest_mem_init(&vm->mem, cfg->memory, cfg->hugepages, err, errlen);
 	if (!ret)
 		ret = vm_load_kernel(vm, err, errlen);
+	if (!ret)
+		ret = vm_open_console(vm, err, errlen);
+	if (!ret)
+		ret = kvm_open(&vm->kvm, err, errlen);
+	if (!ret)
+		ret = vm_check_cpus(vm, err, errlen);
 	if (!ret)
 		ret = kvm_create_vm(&vm->kvm, err, errlen);
 	if (!ret)
