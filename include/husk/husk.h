@@ -24,6 +24,35 @@
 #define HUSK_EXIT_CONFIG	1	/* usage, configuration or bad input */
 #define HUSK_EXIT_VMM_ERROR	2	/* KVM or VMM failure at run time */
 
+#define HUSK_MAX_DISKS		16
+#define HUSK_MAX_NETS		8
+#define HUSK_MAX_QUEUES		16	/* per device (blk queues, net queue pairs) */
+
+enum husk_virtio_transport { HUSK_VIRTIO_PCI = 0, HUSK_VIRTIO_MMIO };
+enum husk_blk_engine { HUSK_BLK_ENGINE_AUTO = 0, HUSK_BLK_ENGINE_URING, HUSK_BLK_ENGINE_SYNC };
+
+/* One --disk (or Firecracker "drives" entry). Strings are not owned. */
+struct husk_disk_config {
+	const char *path;		/* raw image, required */
+	const char *id;			/* NULL: "diskN" */
+	const char *serial;		/* GET_ID string (<= 20 bytes); NULL: the id */
+	bool readonly;
+	bool direct;			/* O_DIRECT */
+	unsigned queues;		/* 0: one per vCPU (capped at HUSK_MAX_QUEUES) */
+	enum husk_blk_engine engine;
+};
+
+/* One --net (or Firecracker "network-interfaces" entry). */
+struct husk_net_config {
+	const char *tap;		/* tap name, or NULL with fd >= 0 */
+	int fd;				/* an open tap fd handed over; -1: open @tap */
+	const char *id;			/* NULL: "netN" */
+	uint8_t mac[6];
+	bool mac_set;			/* false: derived from the VM and the index */
+	unsigned queues;		/* queue pairs, 0: 1 */
+	unsigned mtu;			/* 0: the tap's */
+};
+
 struct husk_config {
 	const char *kernel;	/* bzImage or ELF, required */
 	const char *initrd;	/* optional */
@@ -34,6 +63,11 @@ struct husk_config {
 	const char *serial;	/* stdio | none | file:PATH | pty */
 	unsigned shutdown_timeout; /* seconds SIGTERM waits for an ACPI power-off; 0: stop at once */
 	bool rng;		/* a virtio-rng PCI device (default on) */
+	enum husk_virtio_transport transport;	/* --virtio-transport pci|mmio */
+	unsigned ndisks;
+	struct husk_disk_config disks[HUSK_MAX_DISKS];
+	unsigned nnets;
+	struct husk_net_config nets[HUSK_MAX_NETS];
 };
 
 #define HUSK_DEFAULT_CPUS	1
