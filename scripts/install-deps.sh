@@ -12,7 +12,10 @@ Installs (with apt-get, only what is missing) the Debian 12 packages husk uses:
   build + unit tests:  build-essential cmake pkg-config libcmocka-dev
   benchmarks:          qemu-system-x86
   nested tests:        cpio busybox-static
-  later features:      liburing-dev libseccomp-dev libfdt-dev
+  virtio backends:     liburing-dev (io_uring), libseccomp-dev, libfdt-dev
+  API and config:      libmicrohttpd-dev (HTTP on the API socket), libjson-c-dev (JSON)
+  tests:               iproute2 (network namespaces, taps), e2fsprogs (ext4 images),
+                       curl (API socket client)
 
   --check   only report what is missing; exit 1 if anything is
 Runs apt-get update only when something has to be installed. Needs root, or
@@ -25,6 +28,8 @@ PACKAGES=(
 	qemu-system-x86
 	cpio busybox-static
 	liburing-dev libseccomp-dev libfdt-dev
+	libmicrohttpd-dev libjson-c-dev
+	iproute2 e2fsprogs curl
 )
 
 check_only=0
