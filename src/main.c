@@ -50,6 +50,7 @@ int main(int argc, char **argv)
 
 	if (cli_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
+		cli_free(&opts);
 		return HUSK_EXIT_CONFIG;
 	}
 	if (opts.action == CLI_HELP) {
@@ -64,11 +65,13 @@ int main(int argc, char **argv)
 	setup_signals();
 	if (husk_vm_create(&opts.cfg, &vm, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
+		cli_free(&opts);
 		return HUSK_EXIT_CONFIG;
 	}
 	fatal_signal_vm = vm;
 	status = husk_vm_run(vm);
 	fatal_signal_vm = NULL;
 	husk_vm_destroy(vm);
+	cli_free(&opts);
 	return status;
 }

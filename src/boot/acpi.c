@@ -112,14 +112,15 @@ static void seal(struct acpi_header *h)
 	h->checksum = acpi_checksum(h, h->length);
 }
 
-static int write_dsdt(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size, uint64_t *gpa)
+static int write_dsdt(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size, unsigned nmmio,
+		      uint64_t *gpa)
 {
 	struct acpi_header *h;
 	struct aml a;
 	int ret;
 
 	aml_init(&a);
-	ret = acpi_dsdt_build(&a, ncpus, ram_size);
+	ret = acpi_dsdt_build(&a, ncpus, ram_size, nmmio);
 	if (!ret) {
 		h = area_alloc(ar, sizeof(*h) + a.len, gpa);
 		if (!h)
@@ -268,7 +269,7 @@ static void write_rsdp(struct acpi_rsdp *r, uint64_t xsdt)
 	r->ext_checksum = acpi_checksum(r, sizeof(*r));
 }
 
-static int write_tables(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size)
+static int write_tables(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size, unsigned nmmio)
 {
 	uint64_t rsdp_gpa, xsdt_gpa, dsdt, tables[ACPI_XSDT_MAX_ENTRIES];
 	struct acpi_header *xsdt;
@@ -281,7 +282,7 @@ static int write_tables(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size)
 			  &xsdt_gpa);
 	if (!rsdp || !xsdt || rsdp_gpa != LAYOUT_ACPI_RSDP)
 		return -E2BIG;
-	ret = write_dsdt(ar, ncpus, ram_size, &dsdt);
+	ret = write_dsdt(ar, ncpus, ram_size, nmmio, &dsdt);
 	if (!ret)
 		ret = write_fadt(ar, dsdt, &tables[n++]);
 	if (!ret)
@@ -312,7 +313,7 @@ static int write_reset_stub(struct guest_mem *mem)
 	return 0;
 }
 
-int acpi_write_tables(struct guest_mem *mem, unsigned ncpus)
+int acpi_write_tables(struct guest_mem *mem, unsigned ncpus, unsigned nmmio)
 {
 	struct acpi_area ar = { .base = gpa_to_hva(mem, LAYOUT_ACPI_START, ACPI_AREA_SIZE) };
 	int ret;
@@ -322,7 +323,7 @@ int acpi_write_tables(struct guest_mem *mem, unsigned ncpus)
 	if (!ar.base)
 		return -ENOMEM;
 	memset(ar.base, 0, ACPI_AREA_SIZE);
-	ret = write_tables(&ar, ncpus, mem->size);
+	ret = write_tables(&ar, ncpus, mem->size, nmmio);
 	if (!ret)
 		ret = write_reset_stub(mem);
 	if (ret)

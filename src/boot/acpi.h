@@ -207,6 +207,6 @@ _Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT local APIC NMI");
  * window); returns 0 or -errno.
  */
 struct aml;
-int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size);
+int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size, unsigned nmmio);
 
 #endif

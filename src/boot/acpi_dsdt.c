@@ -54,6 +54,9 @@
 #include "devices/pci.h"
 #include "devices/pci_layout.h"
 #include "memory/layout.h"
+#include "virtio/virtio_mmio.h"
+
+#include <stdio.h>
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -215,7 +218,27 @@ static void dsdt_motherboard(struct aml *a)
 	aml_end(a);
 }
 
-int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size)
+/*
+ * A virtio-mmio device (Linux binds LNRO0005): its register page and its
+ * edge-triggered GSI, the same slots the command line announces.
+ */
+static void dsdt_virtio_mmio(struct aml *a, unsigned i)
+{
+	struct aml_res r = { .len = 0 };
+	char name[5];
+
+	snprintf(name, sizeof(name), "VR%02u", i);
+	aml_device_begin(a, name);
+	aml_name_string(a, "_HID", "LNRO0005");
+	aml_name_integer(a, "_UID", i);
+	aml_res_mem32(&r, (uint32_t)(VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE),
+		      (uint32_t)VIRTIO_MMIO_SIZE, 1);
+	aml_res_ext_irq(&r, virtio_mmio_gsis[i], AML_IRQ_EDGE);
+	aml_name_resources(a, "_CRS", &r);
+	aml_end(a);
+}
+
+int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size, unsigned nmmio)
 {
 	(void)ncpus;			/* no processor objects: the MADT lists the CPUs */
 	dsdt_sleep_states(a);
@@ -227,6 +250,8 @@ int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size)
 	dsdt_pci_root(a, ram_size);
 	dsdt_motherboard(a);
 	dsdt_ged(a);
+	for (unsigned i = 0; i < nmmio && i < VIRTIO_MMIO_MAX_DEVICES; i++)
+		dsdt_virtio_mmio(a, i);
 	aml_end(a);
 	return aml_finish(a);
 }

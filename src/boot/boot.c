@@ -163,7 +163,7 @@ static int write_cpu_state(struct boot_ctx *ctx)
 	if (ret)
 		return boot_fail(ctx, ret, "--cpus %u: cannot write the MP table: %s",
 				 ctx->req->ncpus, strerror(-ret));
-	ret = acpi_write_tables(ctx->mem, ctx->req->ncpus);
+	ret = acpi_write_tables(ctx->mem, ctx->req->ncpus, ctx->req->virtio_mmio);
 	if (ret)
 		return boot_fail(ctx, ret, "--cpus %u: cannot write the ACPI tables: %s",
 				 ctx->req->ncpus, strerror(-ret));

@@ -17,6 +17,7 @@ struct boot_request {
 	const char *initrd;	/* path or NULL */
 	const char *cmdline;	/* never NULL ("" for none) */
 	unsigned ncpus;		/* for the MP and ACPI tables */
+	unsigned virtio_mmio;	/* virtio-mmio devices the DSDT describes */
 };
 
 enum boot_entry_mode {
@@ -64,10 +65,10 @@ int mptable_write(struct guest_mem *mem, unsigned ncpus);
 
 /*
  * ACPI tables (RSDP at LAYOUT_ACPI_RSDP, XSDT, FADT, MADT, DSDT) for
- * @ncpus CPUs in the reserved BIOS area after the MP table, and the reset
+ * @ncpus CPUs and @nmmio virtio-mmio devices (virtio/virtio_mmio.h slots) in the reserved BIOS area after the MP table, and the reset
  * stub at the BIOS reset vector (LAYOUT_RESET_VECTOR); see acpi.c.
  * Returns 0, -EINVAL (CPU count), -ENOMEM (no RAM there) or -E2BIG.
  */
-int acpi_write_tables(struct guest_mem *mem, unsigned ncpus);
+int acpi_write_tables(struct guest_mem *mem, unsigned ncpus, unsigned nmmio);
 
 #endif

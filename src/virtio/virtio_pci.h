@@ -2,17 +2,15 @@
 #ifndef HUSK_VIRTIO_PCI_H
 #define HUSK_VIRTIO_PCI_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "devices/pci.h"
-#include "virtio/virtqueue.h"
-
-struct guest_mem;
+#include "virtio/virtio_dev.h"
 
 /*
- * The virtio 1.2 modern PCI transport (virtio 1.2, 4.1).
+ * The virtio 1.2 modern PCI transport (virtio 1.2, 4.1) for a struct
+ * virtio_dev (virtio/virtio_dev.h).
  *
  * Identity: vendor 0x1af4, device 0x1040 + virtio device id, revision 1,
  * subsystem 0x1af4:0x1100. No legacy (transitional) interface.
@@ -29,27 +27,14 @@ struct guest_mem;
  *   0x4000  MSI-X table  (nqueues + 1 vectors; handled by the PCI layer)
  *   0x6000  MSI-X PBA
  *
- * The VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9) is not implemented yet.
+ * The VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9) is not implemented.
  *
- * Notifications: a guest write to the notify region is handled on the
- * vCPU thread that made it (an MMIO exit): the device's queue_notify op
- * runs there, with the transport lock held. Follow-up: KVM ioeventfds per
- * queue (moved in ops.bar_mapped) handled by the event loop or an I/O
- * thread, as DESIGN.md wants.
- *
- * Interrupts: after pushing, the device calls virtio_pci_queue_done(),
- * which asks virtqueue_should_interrupt() and then fires the queue's MSI-X
- * vector, or (MSI-X disabled) sets ISR bit 0 and raises INTx.
- *
- * Locking: one mutex per device serialises the common config, ISR and
- * notify handlers (vCPU threads call them concurrently). Device ops are
- * called with it held and must not take it again.
- *
- * Every guest value is hostile: unknown offsets and widths are ignored
- * (reads return 0), queue fields for a queue_select beyond num_queues read
- * 0 and ignore writes, queue_size must be a power of two no larger than the
- * device's maximum, and a queue_enable whose rings are misaligned or not
- * guest RAM sets DEVICE_NEEDS_RESET instead of enabling the queue.
+ * Notifications: while BAR 0 is decoded, each queue's notify address is a
+ * KVM ioeventfd (any access width where KVM offers
+ * KVM_CAP_IOEVENTFD_ANY_LENGTH, else 2 bytes, the width Linux uses) bound
+ * to the queue's kick eventfd; other accesses exit and are forwarded to the
+ * same eventfd. Interrupts: the queue's MSI-X vector, or (MSI-X disabled)
+ * ISR bit 0 and INTx.
  */
 #define VIRTIO_PCI_VENDOR		0x1af4
 #define VIRTIO_PCI_DEVICE_BASE		0x1040
@@ -69,96 +54,17 @@ struct guest_mem;
 #define VIRTIO_PCI_MSIX_TABLE_OFF	0x4000
 #define VIRTIO_PCI_MSIX_PBA_OFF		0x6000
 
-#define VIRTIO_PCI_MAX_QUEUES		64
-
-/* Guest-visible per-queue registers (the rest lives in struct virtqueue). */
-struct virtio_pci_queue_state {
-	uint64_t desc;
-	uint64_t driver;
-	uint64_t device;
-	uint16_t size;
-	uint16_t msix_vector;
-	bool enabled;
-};
-
-/* Guest-visible transport state: plain data. */
-struct virtio_pci_state {
-	uint64_t driver_features;
-	uint32_t device_feature_select;
-	uint32_t driver_feature_select;
-	uint16_t msix_config;
-	uint16_t queue_select;
-	uint8_t status;
-	uint8_t config_generation;
-	uint8_t isr;
-	struct virtio_pci_queue_state q[VIRTIO_PCI_MAX_QUEUES];
-};
-
-struct virtio_pci_dev;
-
-struct virtio_dev_ops {
-	/* The guest notified queue @q (enabled, DRIVER_OK). Lock held. */
-	void (*queue_notify)(struct virtio_pci_dev *vd, unsigned q);
-	/* The guest reset the device (queues already reset). Lock held. */
-	void (*reset)(struct virtio_pci_dev *vd);
-	/* Device config access, @off + @len <= cfg_len. Lock held. */
-	void (*cfg_read)(struct virtio_pci_dev *vd, uint32_t off, uint8_t *data, uint32_t len);
-	void (*cfg_write)(struct virtio_pci_dev *vd, uint32_t off, const uint8_t *data,
-			  uint32_t len);
-};
-
-struct virtio_pci_params {
-	const char *name;
-	uint16_t device_id;		/* virtio device id (VIRTIO_ID_*) */
-	uint32_t class_code;
-	uint64_t features;		/* offered; VIRTIO_F_VERSION_1 is added */
-	unsigned nqueues;		/* 1 .. VIRTIO_PCI_MAX_QUEUES */
-	uint16_t queue_max;		/* power of two <= VQ_MAX_SIZE */
-	uint32_t cfg_len;		/* device config bytes, <= VIRTIO_PCI_DEVCFG_MAX */
-	const struct virtio_dev_ops *ops;
-	void *priv;
-};
-
-struct virtio_pci_dev {
-	struct pci_device pci;
-	struct virtio_pci_state st;
-	struct virtqueue vq[VIRTIO_PCI_MAX_QUEUES];
-	pthread_mutex_t lock;
-	const struct guest_mem *mem;
-	uint64_t device_features;
-	unsigned nqueues;
-	uint16_t queue_max;
-	uint32_t cfg_len;
-	const struct virtio_dev_ops *ops;
-	void *priv;
-	bool registered;
-};
-
-/* Describe the device (capabilities, BAR, MSI-X). Then virtio_pci_register(). */
-int virtio_pci_init(struct virtio_pci_dev *vd, const struct virtio_pci_params *p,
-		    const struct guest_mem *mem);
-int virtio_pci_register(struct virtio_pci_dev *vd, struct pci_bus *bus);
-/* Unregister (if registered) and release; vCPUs stopped. */
-void virtio_pci_uninit(struct virtio_pci_dev *vd);
-
-/* Negotiated features (valid once FEATURES_OK is set). Lock held. */
-static inline uint64_t virtio_pci_features(const struct virtio_pci_dev *vd)
-{
-	return vd->st.driver_features;
-}
+struct virtio_pci;
 
 /*
- * After pushing to queue @q: interrupt the driver if the ring says so.
- * @old_used_idx is vq->st.used_idx from before the pushes. Lock held.
+ * Put @vd on @bus behind a virtio-pci function (@vm_fd: KVM ioeventfds;
+ * < 0 in unit tests: every notify exits). Returns 0 or -errno.
  */
-void virtio_pci_queue_done(struct virtio_pci_dev *vd, unsigned q, uint16_t old_used_idx);
-/* The guest handed garbage: set DEVICE_NEEDS_RESET and notify. Lock held. */
-void virtio_pci_needs_reset(struct virtio_pci_dev *vd);
-
-/* virtio/virtio_rng.c */
-struct virtio_rng;
-int virtio_rng_create(struct pci_bus *bus, const struct guest_mem *mem,
-		      struct virtio_rng **out);
-void virtio_rng_destroy(struct virtio_rng *rng);
+int virtio_pci_attach(struct virtio_dev *vd, struct pci_bus *bus, int vm_fd,
+		      struct virtio_pci **out);
+/* Unregister and free (vCPUs stopped); the device itself is untouched. */
+void virtio_pci_detach(struct virtio_pci *vp);
+/* The PCI function (tests). */
+struct pci_device *virtio_pci_device(struct virtio_pci *vp);
 
 #endif

@@ -11,29 +11,36 @@
  * (at most RNG_CHAIN_MAX / RNG_RATE, 62.5 ms per chain): the notifying
  * vCPU pays for its own guest's appetite.
  *
- * Threading: requests are processed on the vCPU thread that wrote the
- * notify register (virtio-pci's MMIO handler), with the transport lock
- * held. DESIGN.md wants device work on the event loop: the follow-up is a
- * KVM ioeventfd per queue handled there (and a timer instead of sleeping).
+ * Threading: the device's own I/O thread (virtio/worker.h) serves the
+ * queue: a guest notify reaches it through the queue's kick eventfd (a KVM
+ * ioeventfd, no exit to husk). When the bucket is empty the thread arms a
+ * timerfd for the time the next chain needs instead of sleeping, so a
+ * pause or reset never waits for the rate limit.
  */
-#include "virtio/virtio_pci.h"
+#include "virtio/virtio_rng.h"
 #include "core/log.h"
+#include "virtio/worker.h"
 
 #include <errno.h>
 #include <linux/virtio_ids.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <time.h>
 
 #define RNG_QUEUE_MAX	256
 #define RNG_RATE	(1ull << 20)		/* bytes per second */
 #define RNG_BURST	(256ull << 10)		/* bucket capacity */
 #define RNG_CHAIN_MAX	(64u << 10)		/* bytes per chain */
-#define RNG_CLASS	0xff0000		/* unclassified device */
 
 struct virtio_rng {
-	struct virtio_pci_dev vd;
+	struct virtio_dev vd;
+	struct virtio_transport *tr;
+	struct worker worker;
+	int timer_fd;				/* armed while the bucket refills */
+	bool waiting;				/* a chain waits for tokens */
 	struct vq_seg *segs;
 	struct vq_chain chain;
 	uint64_t tokens;			/* bytes */
@@ -62,19 +69,23 @@ static void bucket_refill(struct virtio_rng *r)
 		r->last_ns = now;
 }
 
-/* Wait until @want bytes are available (want <= RNG_BURST), then take them. */
-static void bucket_take(struct virtio_rng *r, uint64_t want)
+/* Take @want tokens (want <= RNG_BURST) or arm the timer for when they are there. */
+static bool bucket_take(struct virtio_rng *r, uint64_t want)
 {
-	bucket_refill(r);
-	while (r->tokens < want) {
-		uint64_t ns = (want - r->tokens) * 1000000000ull / RNG_RATE + 1;
-		struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
-				       .tv_nsec = (long)(ns % 1000000000ull) };
+	uint64_t ns;
+	struct itimerspec its = { 0 };
 
-		nanosleep(&ts, NULL);
-		bucket_refill(r);
+	bucket_refill(r);
+	if (r->tokens >= want) {
+		r->tokens -= want;
+		return true;
 	}
-	r->tokens -= want;
+	ns = (want - r->tokens) * 1000000000ull / RNG_RATE + 1;
+	its.it_value.tv_sec = (time_t)(ns / 1000000000ull);
+	its.it_value.tv_nsec = (long)(ns % 1000000000ull);
+	if (timerfd_settime(r->timer_fd, 0, &its, NULL) < 0)
+		pr_warn("virtio-rng: timerfd: %s", strerror(errno));
+	return false;
 }
 
 /* Fill up to @want bytes of the chain's writable part; returns bytes written. */
@@ -103,70 +114,135 @@ static uint32_t fill_chain(const struct vq_chain *c, uint32_t want)
 	return done;
 }
 
-static void rng_queue_notify(struct virtio_pci_dev *vd, unsigned q)
+/*
+ * Serve the queue until it is empty or the bucket is. A chain that must
+ * wait for tokens stays popped (r->chain) until the timer fires.
+ */
+static void rng_serve(struct virtio_rng *r)
 {
-	struct virtio_rng *r = vd->priv;
-	struct virtqueue *vq = &vd->vq[q];
+	struct virtio_dev *vd = &r->vd;
+	struct virtqueue *vq = &vd->vq[0];
 	uint16_t old = vq->st.used_idx;
-	int ret;
+	int ret = 0;
 
 	do {
 		virtqueue_set_notify(vq, false);
-		while ((ret = virtqueue_pop(vq, &r->chain)) > 0) {
-			uint64_t wl = vq_chain_writable_len(&r->chain);
-			uint32_t want = wl < RNG_CHAIN_MAX ? (uint32_t)wl : RNG_CHAIN_MAX;
-			uint32_t len;
+		for (;;) {
+			uint64_t wl;
+			uint32_t want;
 
-			bucket_take(r, want);
-			len = fill_chain(&r->chain, want);
-			virtqueue_push(vq, r->chain.head, len);
+			if (!r->waiting) {
+				ret = virtqueue_pop(vq, &r->chain);
+				if (ret <= 0)
+					break;
+			}
+			wl = vq_chain_writable_len(&r->chain);
+			want = wl < RNG_CHAIN_MAX ? (uint32_t)wl : RNG_CHAIN_MAX;
+			r->waiting = !bucket_take(r, want);
+			if (r->waiting)
+				goto out;
+			virtqueue_push(vq, r->chain.head, fill_chain(&r->chain, want));
 		}
 	} while (ret == 0 && virtqueue_enable_notify(vq));
 	if (ret < 0)
-		virtio_pci_needs_reset(vd);
-	virtio_pci_queue_done(vd, q, old);
+		virtio_dev_needs_reset(vd);
+out:
+	virtio_dev_queue_done(vd, 0, old);
+}
+
+static void rng_kick(void *ctx)
+{
+	struct virtio_rng *r = ctx;
+
+	eventfd_drain(r->vd.kick_fd[0]);
+	if (!r->waiting)
+		rng_serve(r);
+}
+
+static void rng_timer(void *ctx)
+{
+	struct virtio_rng *r = ctx;
+
+	eventfd_drain(r->timer_fd);	/* a timerfd reads like an eventfd: 8 bytes */
+	rng_serve(r);
+}
+
+static int rng_start(struct virtio_dev *vd)
+{
+	struct virtio_rng *r = vd->priv;
+	int ret;
+
+	worker_unwatch_all(&r->worker);
+	ret = worker_watch(&r->worker, vd->kick_fd[0], rng_kick, r);
+	if (!ret)
+		ret = worker_watch(&r->worker, r->timer_fd, rng_timer, r);
+	if (!ret)
+		ret = worker_start(&r->worker);
+	if (!ret)
+		eventfd_kick(vd->kick_fd[0]);	/* buffers may be there already */
+	return ret;
+}
+
+static void rng_stop(struct virtio_dev *vd)
+{
+	struct virtio_rng *r = vd->priv;
+	struct itimerspec off = { 0 };
+
+	worker_stop(&r->worker);
+	timerfd_settime(r->timer_fd, 0, &off, NULL);
+	eventfd_drain(r->timer_fd);
+	r->waiting = false;
 }
 
 static const struct virtio_dev_ops rng_ops = {
-	.queue_notify = rng_queue_notify,
+	.start = rng_start,
+	.stop = rng_stop,
 };
 
-int virtio_rng_create(struct pci_bus *bus, const struct guest_mem *mem, struct virtio_rng **out)
+static void rng_free(struct virtio_rng *r)
+{
+	if (r->timer_fd >= 0)
+		close(r->timer_fd);
+	free(r->segs);
+	free(r);
+}
+
+int virtio_rng_create(const struct virtio_env *env, struct virtio_rng **out)
 {
 	struct virtio_rng *r = calloc(1, sizeof(*r));
-	struct virtio_pci_params p = {
-		.name = "virtio-rng", .device_id = VIRTIO_ID_RNG, .class_code = RNG_CLASS,
-		.features = 0, .nqueues = 1, .queue_max = RNG_QUEUE_MAX, .cfg_len = 0,
-		.ops = &rng_ops,
+	struct virtio_dev_params p = {
+		.name = "virtio-rng", .device_id = VIRTIO_ID_RNG,
+		.features = (1ull << VIRTIO_RING_F_EVENT_IDX) | (1ull << VIRTIO_RING_F_INDIRECT_DESC),
+		.nqueues = 1, .queue_max = RNG_QUEUE_MAX, .cfg_len = 0, .ops = &rng_ops,
 	};
 	int ret;
 
 	*out = NULL;
 	if (!r)
 		return -ENOMEM;
+	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	/* Room for any legal chain: a full direct chain plus an indirect table. */
 	r->segs = calloc(RNG_QUEUE_MAX + VQ_MAX_INDIRECT, sizeof(*r->segs));
-	if (!r->segs) {
-		free(r);
+	if (r->timer_fd < 0 || !r->segs) {
+		rng_free(r);
 		return -ENOMEM;
 	}
 	vq_chain_init(&r->chain, r->segs, RNG_QUEUE_MAX + VQ_MAX_INDIRECT);
 	r->tokens = RNG_BURST;
 	r->last_ns = mono_ns();
 	p.priv = r;
-	ret = virtio_pci_init(&r->vd, &p, mem);
-	if (!ret) {
-		ret = virtio_pci_register(&r->vd, bus);
-		if (ret)
-			virtio_pci_uninit(&r->vd);
-	} else {
-		free(r->segs);
-		free(r);
+	ret = worker_init(&r->worker, "virtio-rng");
+	if (ret) {
+		rng_free(r);
 		return ret;
 	}
+	ret = virtio_dev_init(&r->vd, &p, env->mem);
+	if (!ret)
+		ret = virtio_transport_attach(&r->vd, env, &r->tr);
 	if (ret) {
-		free(r->segs);
-		free(r);
+		virtio_dev_uninit(&r->vd);
+		worker_destroy(&r->worker);
+		rng_free(r);
 		return ret;
 	}
 	*out = r;
@@ -177,7 +253,13 @@ void virtio_rng_destroy(struct virtio_rng *r)
 {
 	if (!r)
 		return;
-	virtio_pci_uninit(&r->vd);
-	free(r->segs);
-	free(r);
+	virtio_dev_uninit(&r->vd);
+	virtio_transport_detach(r->tr);
+	worker_destroy(&r->worker);
+	rng_free(r);
+}
+
+struct virtio_dev *virtio_rng_dev(struct virtio_rng *r)
+{
+	return &r->vd;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/cli.h"
 #include "memory/guest_mem.h"
+#include "vmm/devargs.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,8 @@ enum {
 	OPT_SHUTDOWN_TIMEOUT,
 	OPT_RNG,
 	OPT_NO_RNG,
+	OPT_VIRTIO_TRANSPORT,
+	OPT_DISK,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +40,8 @@ static const struct option long_options[] = {
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "rng",       no_argument,       NULL, OPT_RNG },
 	{ "no-rng",    no_argument,       NULL, OPT_NO_RNG },
+	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
+	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -62,6 +67,12 @@ void cli_print_help(FILE *out)
 		"                       0 stops at once; SIGINT, SIGHUP or a second SIGTERM never wait)\n"
 		"  --rng, --no-rng      a virtio-rng PCI device feeding the guest from getrandom(),\n"
 		"                       at most 1 MiB/s (default on)\n"
+		"  --disk path=FILE[,ro=on][,direct=on][,id=NAME][,serial=STR][,queues=N]\n"
+		"         [,engine=auto|uring|sync]\n"
+		"                       a virtio-blk disk on a raw image (repeatable, up to %u);\n"
+		"                       queues default to one per vCPU, engine to io_uring\n"
+		"  --virtio-transport T pci (default) or mmio (virtio-mmio v2, announced to the\n"
+		"                       guest on its command line; at most 8 devices)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -69,7 +80,7 @@ void cli_print_help(FILE *out)
 		"Exit status: 0 guest reset, powered off or halted, or husk stopped by a signal;\n"
 		"1 usage or configuration error; 2 KVM or VMM error; a guest write of V to the\n"
 		"debug-exit port 0xf4 exits with V & 0xff.\n",
-		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS, HUSK_DEFAULT_SHUTDOWN_TIMEOUT);
+		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS, HUSK_DEFAULT_SHUTDOWN_TIMEOUT, HUSK_MAX_DISKS);
 }
 
 static int parse_unsigned(const char *flag, const char *arg, unsigned min, unsigned max,
@@ -97,6 +108,27 @@ static int parse_memory(const char *arg, uint64_t *out, char *err, size_t errlen
 	return 0;
 }
 
+static int parse_disk(const char *arg, struct cli_options *o, char *err, size_t errlen)
+{
+	char *copy;
+	int ret;
+
+	if (o->cfg.ndisks >= HUSK_MAX_DISKS) {
+		snprintf(err, errlen, "--disk %s: at most %u disks", arg, HUSK_MAX_DISKS);
+		return -EINVAL;
+	}
+	copy = strdup(arg);
+	if (!copy) {
+		snprintf(err, errlen, "--disk %s: %s", arg, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	o->owned[o->nowned++] = copy;
+	ret = devargs_parse_disk("--disk", copy, &o->cfg.disks[o->cfg.ndisks], err, errlen);
+	if (!ret)
+		o->cfg.ndisks++;
+	return ret;
+}
+
 static int parse_one(int opt, const char *arg, struct cli_options *o, char *err, size_t errlen)
 {
 	switch (opt) {
@@ -115,6 +147,14 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 		return parse_unsigned("--shutdown-timeout", arg, 0, HUSK_MAX_SHUTDOWN_TIMEOUT,
 				      &o->cfg.shutdown_timeout, err, errlen);
 	case OPT_MEMORY:    return parse_memory(arg, &o->cfg.memory, err, errlen);
+	case OPT_DISK:      return parse_disk(arg, o, err, errlen);
+	case OPT_VIRTIO_TRANSPORT:
+		if (!strcmp(arg, "pci") || !strcmp(arg, "mmio")) {
+			o->cfg.transport = arg[0] == 'p' ? HUSK_VIRTIO_PCI : HUSK_VIRTIO_MMIO;
+			return 0;
+		}
+		snprintf(err, errlen, "--virtio-transport %s: expected pci or mmio", arg);
+		return -EINVAL;
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &o->log_level) == 0)
 			return 0;
@@ -134,6 +174,12 @@ static void bad_option(int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "%s needs a value (see husk --help)", arg);
 	else
 		snprintf(err, errlen, "unknown option %s (see husk --help)", arg);
+}
+
+void cli_free(struct cli_options *o)
+{
+	while (o->nowned)
+		free(o->owned[--o->nowned]);
 }
 
 int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)

@@ -14,6 +14,8 @@ struct cli_options {
 	struct husk_config cfg;
 	enum log_level log_level;
 	enum cli_action action;
+	char *owned[HUSK_MAX_DISKS + HUSK_MAX_NETS];	/* copies the config points into */
+	unsigned nowned;
 };
 
 /*
@@ -23,5 +25,7 @@ struct cli_options {
  */
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errlen);
 void cli_print_help(FILE *out);
+/* Free what cli_parse() copied (the config's device strings point into it). */
+void cli_free(struct cli_options *opts);
 
 #endif

@@ -117,12 +117,19 @@ static int vm_check_cpus(struct husk_vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* How many virtio devices the config asks for (each takes a transport slot). */
+static unsigned vm_virtio_count(const struct husk_config *cfg)
+{
+	return (cfg->rng ? 1 : 0) + cfg->ndisks + cfg->nnets;
+}
+
 static int vm_load_kernel(struct husk_vm *vm, char *err, size_t errlen)
 {
 	struct boot_request req = {
 		.kernel = vm->cfg.kernel,
 		.initrd = vm->cfg.initrd,
-		.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "",
+		.cmdline = vm->cmdline,
+		.virtio_mmio = vm->cfg.transport == HUSK_VIRTIO_MMIO ? vm_virtio_count(&vm->cfg) : 0,
 		.ncpus = vm->ncpus,
 	};
 
@@ -170,14 +177,45 @@ static int vm_commit_routing(struct husk_vm *vm, char *err, size_t errlen)
 	return ret;
 }
 
-/* The PCI devices the config asks for; after the bus, before the routing commit. */
-static int vm_create_pci_devices(struct husk_vm *vm, char *err, size_t errlen)
+/*
+ * The kernel command line: the user's, plus (virtio-mmio) one
+ * virtio_mmio.device= per device, which is how the guest finds them.
+ */
+static int vm_build_cmdline(struct husk_vm *vm, char *err, size_t errlen)
+{
+	const char *user = vm->cfg.cmdline ? vm->cfg.cmdline : "";
+	size_t len = strlen(user) + 1 + VIRTIO_MMIO_MAX_DEVICES * 64;
+	unsigned n = vm_virtio_count(&vm->cfg);
+	int ret;
+
+	vm->cmdline = malloc(len);
+	if (!vm->cmdline) {
+		snprintf(err, errlen, "--cmdline: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	snprintf(vm->cmdline, len, "%s", user);
+	if (vm->cfg.transport != HUSK_VIRTIO_MMIO)
+		return 0;
+	ret = virtio_mmio_cmdline(n, vm->cmdline, len);
+	if (ret)
+		snprintf(err, errlen, "--virtio-transport mmio: %u virtio devices, at most %u",
+			 n, VIRTIO_MMIO_MAX_DEVICES);
+	return ret;
+}
+
+/* The virtio devices the config asks for; after the bus, before the routing commit. */
+static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen)
 {
 	int ret;
 
+	vm->vmmio = (struct virtio_mmio_bus){ .mmio = vm->mmio, .vm_fd = vm->kvm.vm_fd };
+	vm->venv = (struct virtio_env){
+		.mem = &vm->mem, .kind = vm->cfg.transport, .pci = vm->pci, .mmio = &vm->vmmio,
+		.vm_fd = vm->kvm.vm_fd,
+	};
 	if (!vm->cfg.rng)
 		return 0;
-	ret = virtio_rng_create(vm->pci, &vm->mem, &vm->rng);
+	ret = virtio_rng_create(&vm->venv, &vm->rng);
 	if (ret)
 		snprintf(err, errlen, "virtio-rng: %s", strerror(-ret));
 	return ret;
@@ -213,7 +251,7 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 		goto nomem;
 	ret = vm_create_pci(vm, err, errlen);
 	if (!ret)
-		ret = vm_create_pci_devices(vm, err, errlen);
+		ret = vm_create_virtio_devices(vm, err, errlen);
 	if (!ret)
 		ret = vm_commit_routing(vm, err, errlen);
 	return ret;
@@ -263,7 +301,9 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	 * with or without KVM; guest RAM is reserved lazily (MAP_NORESERVE).
 	 */
 	vm->ncpus = cfg->cpus;
-	ret = guest_mem_init(&vm->mem, cfg->memory, cfg->hugepages, err, errlen);
+	ret = vm_build_cmdline(vm, err, errlen);
+	if (!ret)
+		ret = guest_mem_init(&vm->mem, cfg->memory, cfg->hugepages, err, errlen);
 	if (!ret)
 		ret = vm_load_kernel(vm, err, errlen);
 	if (!ret)
@@ -397,5 +437,6 @@ void husk_vm_destroy(struct husk_vm *vm)
 		close(vm->stop_fd);
 	if (vm->rx_wake_fd >= 0)
 		close(vm->rx_wake_fd);
+	free(vm->cmdline);
 	free(vm);
 }

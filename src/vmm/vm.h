@@ -12,7 +12,9 @@
 #include "devices/devices.h"
 #include "devices/irq_routing.h"
 #include "devices/pci.h"
-#include "virtio/virtio_pci.h"
+#include "virtio/virtio_mmio.h"
+#include "virtio/virtio_rng.h"
+#include "virtio/virtio_transport.h"
 #include "memory/guest_mem.h"
 #include "vmm/kvm.h"
 
@@ -38,7 +40,10 @@ struct husk_vm {
 	struct acpi_ged *acpi_ged;	/* acpi_power_button() presses the power button */
 	struct irq_routing *routing;	/* the GSI routing table: legacy routes, MSI-X */
 	struct pci_bus *pci;		/* the host bridge and bus 0 (devices/pci.h) */
-	struct virtio_rng *rng;		/* --rng (virtio/virtio_pci.h) */
+	struct virtio_mmio_bus vmmio;	/* --virtio-transport mmio slots */
+	struct virtio_env venv;		/* where virtio devices attach */
+	struct virtio_rng *rng;		/* --rng (virtio/virtio_rng.h) */
+	char *cmdline;			/* cfg.cmdline plus husk's additions */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;

@@ -106,7 +106,7 @@ static void test_fadt(void **state)
 	struct acpi_fadt *f;
 
 	(void)state;
-	assert_int_equal(acpi_write_tables(&t->mem, 2), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 2, 0), 0);
 	parse(t, &p);
 	f = p.fadt;
 	assert_int_equal(f->h.length, 276);
@@ -144,7 +144,7 @@ static void check_madt(unsigned ncpus)
 	const uint8_t *e, *end;
 	struct tables p;
 
-	assert_int_equal(acpi_write_tables(&t->mem, ncpus), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, ncpus, 0), 0);
 	parse(t, &p);
 	assert_int_equal(p.madt->lapic_address, 0xfee00000);
 	assert_int_equal(p.madt->flags, 1);		/* PCAT_COMPAT */
@@ -240,7 +240,7 @@ static void test_dsdt(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(acpi_write_tables(&t->mem, 2), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 2, 0), 0);
 	parse(t, &p);
 	aml = (const uint8_t *)(p.dsdt + 1);
 	n = p.dsdt->length - sizeof(*p.dsdt);
@@ -284,7 +284,7 @@ static void test_mcfg(void **state)
 	struct tables p;
 
 	(void)state;
-	assert_int_equal(acpi_write_tables(&t->mem, 2), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 2, 0), 0);
 	parse(t, &p);
 	assert_int_equal(p.mcfg->h.length, 44 + 16);
 	assert_int_equal(tb_sum8(p.mcfg, p.mcfg->h.length), 0);
@@ -345,7 +345,7 @@ static void check_dsdt_pci(uint64_t ram, uint64_t want_mmio64)
 	size_t n;
 
 	t->mem.size = ram;		/* only the tables' view of the RAM size */
-	assert_int_equal(acpi_write_tables(&t->mem, 2), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 2, 0), 0);
 	t->mem.size = real_size;	/* guest_mem_destroy() unmaps this much */
 	parse(t, &p);
 	aml = (const uint8_t *)(p.dsdt + 1);
@@ -405,7 +405,7 @@ static void test_fits_with_mptable(void **state)
 
 	(void)state;
 	assert_int_equal(mptable_write(&t->mem, 254), 0);
-	assert_int_equal(acpi_write_tables(&t->mem, 254), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 254, 0), 0);
 	parse(t, &p);
 	f = tb_gpa(t, LAYOUT_BIOS_START, sizeof(*f));
 	assert_memory_equal(f->signature, "_MP_", 4);
@@ -421,8 +421,8 @@ static void test_bad_cpu_counts(void **state)
 	struct tb *t = tb_new(MIB(16));
 
 	(void)state;
-	assert_int_equal(acpi_write_tables(&t->mem, 0), -EINVAL);
-	assert_int_equal(acpi_write_tables(&t->mem, 255), -EINVAL);
+	assert_int_equal(acpi_write_tables(&t->mem, 0, 0), -EINVAL);
+	assert_int_equal(acpi_write_tables(&t->mem, 255, 0), -EINVAL);
 	assert_null(find_rsdp(t));
 	tb_free(t);
 }
@@ -436,8 +436,8 @@ static void test_rewrite(void **state)
 	struct tables p;
 
 	(void)state;
-	assert_int_equal(acpi_write_tables(&t->mem, 254), 0);
-	assert_int_equal(acpi_write_tables(&t->mem, 1), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 254, 0), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 1, 0), 0);
 	parse(t, &p);
 	assert_int_equal(p.madt->h.length, ACPI_MADT_SIZE(1));
 	for (int i = 0; i < NTABLES; i++)
@@ -465,7 +465,7 @@ static void test_reset_vector_stub(void **state)
 
 	(void)state;
 	assert_int_equal(LAYOUT_RESET_VECTOR, 0xffff0);
-	assert_int_equal(acpi_write_tables(&t->mem, 1), 0);
+	assert_int_equal(acpi_write_tables(&t->mem, 1, 0), 0);
 	assert_memory_equal(tb_gpa(t, LAYOUT_RESET_VECTOR, 16), want, 16);
 	tb_free(t);
 }

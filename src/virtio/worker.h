@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HUSK_WORKER_H
+#define HUSK_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/*
+ * A device I/O thread: one epoll set, a handful of watched fds (a queue's
+ * kick eventfd, an io_uring completion eventfd, a timerfd), each with a
+ * callback run on the worker thread. Virtio devices do all their queue work
+ * here, never on a vCPU thread (DESIGN.md).
+ *
+ * Lifecycle: worker_init(), worker_watch() for each fd, worker_start();
+ * worker_pause()/worker_resume() park and release the thread (VM pause:
+ * when pause returns, no callback runs until resume); worker_stop() ends
+ * and joins it (it may be started again after watching fds anew);
+ * worker_destroy() frees it. Control calls come from one thread at a time
+ * (a vCPU thread holding the device lock, the API thread, the main thread)
+ * and never from the worker itself.
+ */
+#define WORKER_MAX_WATCH 8
+
+typedef void (*worker_fn)(void *ctx);
+
+struct worker_watch {
+	int fd;
+	worker_fn fn;
+	void *ctx;
+};
+
+struct worker {
+	char name[16];
+	int epfd;
+	int ctl_fd;			/* eventfd: stop or pause requested */
+	pthread_t thread;
+	bool running;
+	unsigned nwatch;
+	struct worker_watch watch[WORKER_MAX_WATCH];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop_req;
+	bool pause_req;
+	bool parked;
+};
+
+int worker_init(struct worker *w, const char *name);
+/* Watch @fd for input; @fn runs on the worker (it must drain @fd). Before start. */
+int worker_watch(struct worker *w, int fd, worker_fn fn, void *ctx);
+/* Forget every watch (the worker is stopped). */
+void worker_unwatch_all(struct worker *w);
+int worker_start(struct worker *w);
+void worker_pause(struct worker *w);
+void worker_resume(struct worker *w);
+void worker_stop(struct worker *w);
+void worker_destroy(struct worker *w);
+
+/* Drain an eventfd (kick or completion); returns the count read, 0 if none. */
+unsigned long long eventfd_drain(int fd);
+/* Add 1 to an eventfd. */
+void eventfd_kick(int fd);
+
+#endif

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/* "key=value,..." device options: see vmm/devargs.h. */
+#include "vmm/devargs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DISK_KEYS "path, ro, direct, id, serial, queues, engine"
+
+static int bad(char *err, size_t errlen, const char *flag, const char *orig, const char *what)
+{
+	snprintf(err, errlen, "%s %s: %s", flag, orig, what);
+	return -EINVAL;
+}
+
+static int parse_onoff(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+static int parse_engine(const char *v, enum husk_blk_engine *out)
+{
+	if (!strcmp(v, "auto"))
+		*out = HUSK_BLK_ENGINE_AUTO;
+	else if (!strcmp(v, "uring") || !strcmp(v, "io_uring"))
+		*out = HUSK_BLK_ENGINE_URING;
+	else if (!strcmp(v, "sync"))
+		*out = HUSK_BLK_ENGINE_SYNC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int disk_key(struct husk_disk_config *d, const char *k, char *v, char *why, size_t n)
+{
+	char *end;
+	unsigned long q;
+
+	if (!strcmp(k, "path")) {
+		d->path = v;
+	} else if (!strcmp(k, "ro") || !strcmp(k, "direct")) {
+		if (parse_onoff(v, k[0] == 'r' ? &d->readonly : &d->direct))
+			return snprintf(why, n, "%s=%s: expected on or off", k, v), -EINVAL;
+	} else if (!strcmp(k, "id")) {
+		if (!valid_id(v))
+			return snprintf(why, n, "id=%s: expected 1 to 32 letters, digits, - or _", v),
+			       -EINVAL;
+		d->id = v;
+	} else if (!strcmp(k, "serial")) {
+		if (strlen(v) > 20)
+			return snprintf(why, n, "serial=%s: at most 20 bytes", v), -EINVAL;
+		d->serial = v;
+	} else if (!strcmp(k, "queues")) {
+		errno = 0;
+		q = strtoul(v, &end, 10);
+		if (!*v || *end || errno || q < 1 || q > HUSK_MAX_QUEUES || *v == '-')
+			return snprintf(why, n, "queues=%s: expected 1 to %u", v, HUSK_MAX_QUEUES),
+			       -EINVAL;
+		d->queues = (unsigned)q;
+	} else if (!strcmp(k, "engine")) {
+		if (parse_engine(v, &d->engine))
+			return snprintf(why, n, "engine=%s: expected auto, uring or sync", v), -EINVAL;
+	} else {
+		return snprintf(why, n, "unknown key '%s' (expected %s)", k, DISK_KEYS), -EINVAL;
+	}
+	return 0;
+}
+
+int devargs_parse_disk(const char *flag, char *arg, struct husk_disk_config *d,
+		       char *err, size_t errlen)
+{
+	char *orig = strdup(arg), *p = arg, why[160];
+	int ret = 0;
+
+	if (!orig)
+		return bad(err, errlen, flag, arg, strerror(ENOMEM));
+	memset(d, 0, sizeof(*d));
+	while (p && *p && !ret) {
+		char *next = strchr(p, ','), *eq;
+
+		if (next)
+			*next++ = '\0';
+		eq = strchr(p, '=');
+		if (!eq || eq == p) {
+			snprintf(why, sizeof(why), "'%s': expected key=value (keys: %s)", p, DISK_KEYS);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		ret = disk_key(d, p, eq + 1, why, sizeof(why));
+		p = next;
+	}
+	if (!ret && (!d->path || !*d->path)) {
+		snprintf(why, sizeof(why), "path=FILE is required");
+		ret = -EINVAL;
+	}
+	if (ret)
+		bad(err, errlen, flag, orig, why);
+	free(orig);
+	return ret;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HUSK_DEVARGS_H
+#define HUSK_DEVARGS_H
+
+#include <stddef.h>
+
+#include "husk/husk.h"
+
+/*
+ * Device option strings, "key=value,key=value", as --disk (and --net)
+ * take them. @arg is the caller's copy: it is split in place and the
+ * config keeps pointers into it. Returns 0, or -EINVAL with one line in
+ * @err that starts with @flag and the option string.
+ */
+int devargs_parse_disk(const char *flag, char *arg, struct husk_disk_config *d,
+		       char *err, size_t errlen);
+
+#endif
