@@ -32,6 +32,58 @@ static void test_defaults(void **state)
 	assert_int_equal(o.cfg.shutdown_timeout, HUSK_DEFAULT_SHUTDOWN_TIMEOUT);
 }
 
+static void test_disks(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+	const struct husk_disk_config *d;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--disk", "path=/a.img",
+			       "--disk", "path=/b.img,ro=on,direct=on,id=data-1,serial=S123,"
+			       "queues=4,engine=sync", "--virtio-transport", "mmio"), 0);
+	assert_int_equal(o.cfg.ndisks, 2);
+	assert_int_equal(o.cfg.transport, HUSK_VIRTIO_MMIO);
+	d = &o.cfg.disks[0];
+	assert_string_equal(d->path, "/a.img");
+	assert_false(d->readonly);
+	assert_null(d->id);
+	assert_int_equal(d->queues, 0);
+	assert_int_equal(d->engine, HUSK_BLK_ENGINE_AUTO);
+	d = &o.cfg.disks[1];
+	assert_string_equal(d->path, "/b.img");
+	assert_true(d->readonly && d->direct);
+	assert_string_equal(d->id, "data-1");
+	assert_string_equal(d->serial, "S123");
+	assert_int_equal(d->queues, 4);
+	assert_int_equal(d->engine, HUSK_BLK_ENGINE_SYNC);
+	cli_free(&o);
+
+	assert_int_not_equal(PARSE(&o, err, "--disk", "ro=on"), 0);
+	assert_string_equal(err, "--disk ro=on: path=FILE is required");
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "path=/a,colour=red"), 0);
+	assert_non_null(strstr(err, "--disk path=/a,colour=red: unknown key 'colour'"));
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "path=/a,ro=maybe"), 0);
+	assert_non_null(strstr(err, "ro=maybe: expected on or off"));
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "path=/a,queues=0"), 0);
+	assert_non_null(strstr(err, "queues=0: expected 1 to 16"));
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "path=/a,serial=123456789012345678901"), 0);
+	assert_non_null(strstr(err, "at most 20 bytes"));
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "path=/a,id=a b"), 0);
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "/a.img"), 0);
+	assert_non_null(strstr(err, "expected key=value"));
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--virtio-transport", "usb"), 0);
+	assert_string_equal(err, "--virtio-transport usb: expected pci or mmio");
+	cli_free(&o);
+}
+
 static void test_shutdown_timeout(void **state)
 {
 	struct cli_options o;
@@ -139,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_rng),
+		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_shutdown_timeout),
 		cmocka_unit_test(test_equals_form_and_help),
 		cmocka_unit_test(test_errors),
