@@ -106,9 +106,12 @@ static inline uint64_t drv_avail_event_gpa(struct drv *d)
 	return USED_GPA + 4 + 8ull * d->size;
 }
 
+/* Acquire: the device publishes used->idx from its own thread. */
 static inline uint16_t drv_used_idx(struct drv *d)
 {
-	return drv_r16(d, USED_GPA + 2);
+	uint16_t *p = (uint16_t *)drv_ptr(d, USED_GPA + 2, 2);
+
+	return le16toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
 }
 
 static inline void drv_used_elem(struct drv *d, uint16_t idx, uint32_t *id, uint32_t *len)
