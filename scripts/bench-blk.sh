@@ -72,6 +72,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-blk.XXXXXX")
 images=()
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() { rm -rf "$work"; ((${#images[@]} == 0)) || rm -f "${images[@]}"; }
 trap cleanup EXIT
 cmdline="tests=blk-bench bench_ms=$ms"

@@ -328,6 +328,7 @@ nested_parse() {
 # by nested_stage_testguest) with tests=TESTS and GUEST_ARGS on its command
 # line. Call at the top level of a case file; case_prepare must call
 # nested_stage_testguest "$dir".
+# shellcheck disable=SC2034 # the CASE_* variables are load_case's
 nested_testguest_case() {
 	CASE_KERNEL=testguest.elf
 	CASE_INITRD=none

@@ -40,7 +40,8 @@ requires() {
 	done
 }
 
-args=() tests= extra= image= expect_image=
+args=()
+tests="" extra="" image="" expect_image=""
 case "$case" in
 rng) tests=virtio-rng ;;
 blk | blk-mmio | blk-mq)

@@ -4,6 +4,7 @@
 # default serial is the disk's id, "disk0"), read past the end, polling and
 # MSI-X rounds; the host then checks the image's md5. Skipped until husk
 # --help mentions --disk.
+# shellcheck source-path=SCRIPTDIR source=blk.inc
 source "$(dirname "${BASH_SOURCE[0]}")/blk.inc"
 CASE_DESC="test guest: virtio-blk (PCI) read/write/flush/discard/zeroes, image checked"
 CASE_ARGS=(--disk path=@CASEDIR@/disk.img)

@@ -3,6 +3,7 @@
 # the disk from virtio_mmio.device= on its command line and takes interrupts
 # through the IOAPIC. Skipped until husk --help mentions --disk and
 # --virtio-transport.
+# shellcheck source-path=SCRIPTDIR source=blk.inc
 source "$(dirname "${BASH_SOURCE[0]}")/blk.inc"
 CASE_DESC="test guest: virtio-blk over virtio-mmio (IOAPIC interrupts), image checked"
 CASE_REQUIRES="--disk --virtio-transport"

@@ -7,6 +7,7 @@
 CASE_DESC="test guest: read-only virtio-blk refuses writes, image unchanged"
 CASE_TIMEOUT=120
 CASE_REQUIRES="--disk"
+# shellcheck disable=SC2054 # the commas belong to --disk
 CASE_ARGS=(--disk path=@CASEDIR@/ro.img,readonly=on)
 CASE_POST="md5sum ro.img"
 nested_testguest_case virtio-blk-ro
