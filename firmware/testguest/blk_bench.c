@@ -46,7 +46,13 @@ static int64_t run(struct bench *t, uint32_t type, uint32_t bs, int depth,
 		   uint64_t *us, char *why)
 {
 	uint64_t done = 0, t0 = rdtsc(), end = deadline_us(t->ms * 1000);
-	int slot, inflight = 0, st;
+	int slot, inflight = 0, st, fits = t->b->vq[0].size / 3;
+
+	if (depth > fits) {		/* 3 descriptors a request */
+		printf("blk-bench: a queue of %u entries holds %d requests, not %d\n",
+		       t->b->vq[0].size, fits, depth);
+		depth = fits;
+	}
 
 	for (slot = 0; slot < depth; slot++, inflight++)
 		if (blk_start(t->b, 0, slot, type, next_sector(t, bs), blk_buf(slot), bs))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Ring-3 PCI: configuration space through ports 0xcf8/0xcfc (husk, q35),
+ * Ring-3 PCI: configuration space through ports 0xcf8/0xcfc (husk, q35)
+ * or ECAM (microvm,pcie=on),
  * BAR sizing, BAR assignment when firmware left a BAR at 0 (QEMU without a
  * BIOS), capability lists.
  */
@@ -29,14 +30,30 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
+/*
+ * ECAM, when the ports show no bus (microvm,pcie=on has no 0xcf8): the
+ * base from pci_ecam= or husk's and microvm's 0xe0000000.
+ */
+#define ECAM_DEFAULT	0xe0000000ULL
+static volatile uint8_t *ecam;
+static int probed;
+
 static void pci_select(int bus, int slot, int fn, int off)
 {
 	outl(PCI_ADDR, 0x80000000u | (uint32_t)bus << 16 | (uint32_t)slot << 11 |
 		       (uint32_t)fn << 8 | (off & 0xfc));
 }
 
+static volatile uint32_t *ecam_reg(int bus, int slot, int fn, int off)
+{
+	return (volatile uint32_t *)(ecam + ((uint64_t)bus << 20 | (uint64_t)slot << 15 |
+					     (uint64_t)fn << 12 | (off & 0xffc)));
+}
+
 uint32_t pci_read32(int bus, int slot, int fn, int off)
 {
+	if (ecam)
+		return *ecam_reg(bus, slot, fn, off);
 	pci_select(bus, slot, fn, off);
 	return inl(PCI_DATA);
 }
@@ -53,6 +70,10 @@ uint8_t pci_read8(int bus, int slot, int fn, int off)
 
 void pci_write32(int bus, int slot, int fn, int off, uint32_t v)
 {
+	if (ecam) {
+		*ecam_reg(bus, slot, fn, off) = v;
+		return;
+	}
 	pci_select(bus, slot, fn, off);
 	outl(PCI_DATA, v);
 }
@@ -69,15 +90,39 @@ void pci_write16(int bus, int slot, int fn, int off, uint16_t v)
 	pci_write32(bus, slot, fn, off, d);
 }
 
-/* Is there a PCI bus at all (microvm has none)? */
-int pci_present(void)
+static int bus_has_device(void)
 {
 	int s;
 
-	for (s = 0; s < 32; s++)
-		if ((pci_read32(0, s, 0, 0) & 0xffff) != 0xffff)
+	for (s = 0; s < 32; s++) {
+		uint16_t vendor = pci_read32(0, s, 0, 0) & 0xffff;
+
+		if (vendor != 0xffff && vendor != 0)	/* 0: nothing decodes there */
 			return 1;
+	}
 	return 0;
+}
+
+/* Is there a PCI bus at all (plain microvm has none)? Ports first, then ECAM. */
+int pci_present(void)
+{
+	static int present;
+	char val[24];
+	uint64_t base = ECAM_DEFAULT;
+
+	if (probed)
+		return present;
+	probed = 1;
+	if (!cmdline_get("pci_ecam", val, sizeof(val)) && !parse_uint(val, &base) && base) {
+		ecam = map_mmio(base, 1 << 20);
+		return present = ecam && bus_has_device();
+	}
+	if ((present = bus_has_device()))
+		return 1;
+	ecam = map_mmio(base, 1 << 20);
+	if (ecam && !(present = bus_has_device()))
+		ecam = NULL;
+	return present;
 }
 
 static uint64_t bar_assign(uint64_t size)
@@ -123,6 +168,8 @@ int pci_bar(int bus, int slot, int fn, int bar, struct pci_bar *out)
 		out->addr = bar_assign(out->size);
 		if (!out->addr)
 			return -1;
+		printf("pci: %02x:%02x.%x BAR %d was unassigned: %#llx (%llu KiB)\n", bus, slot,
+		       fn, bar, (unsigned long long)out->addr, (unsigned long long)out->size >> 10);
 		pci_write32(bus, slot, fn, off, (lo & 15) | (uint32_t)out->addr);
 		if (out->is64)
 			pci_write32(bus, slot, fn, off + 4, out->addr >> 32);

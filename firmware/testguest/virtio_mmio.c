@@ -115,6 +115,8 @@ static int mmio_setup_queue(struct virtio_dev *d, int q, uint16_t *size,
 	}
 	if (*size > max)
 		*size = max;
+	while (*size & (*size - 1))	/* split rings: a power of 2 */
+		*size &= *size - 1;
 	R32(m, M_QNUM) = *size;
 	R32(m, M_QDESC) = (uint32_t)desc;
 	R32(m, M_QDESC + 4) = desc >> 32;

@@ -101,6 +101,8 @@ static int pci_setup_queue(struct virtio_dev *d, int q, uint16_t *size,
 	}
 	if (*size > max)
 		*size = max;
+	while (*size & (*size - 1))	/* split rings: a power of 2 */
+		*size &= *size - 1;
 	R16(c, C_Q_SIZE) = *size;
 	if (vec >= 0) {
 		if (!d->msix || q + 1 >= d->msix_size) {
