@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 	}
 	errno = 0;
 	size = strtoull(argv[1], &end, 0);
-	if (errno || *end || size % 8) {
+	if (argv[1][0] < '0' || argv[1][0] > '9' || errno || *end || size % 8) {
 		fprintf(stderr, "tg-blkpattern: %s: not a size in bytes (a multiple of 8)\n", argv[1]);
 		return 1;
 	}
