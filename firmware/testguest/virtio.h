@@ -157,6 +157,5 @@ static inline void mb(void)
 	__asm__ volatile("mfence" ::: "memory");
 }
 
-#define WRITE_ONCE16(p, v) (*(volatile uint16_t *)&(p) = (v))
 
 #endif
