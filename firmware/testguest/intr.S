@@ -30,13 +30,23 @@ intr_common:
 	cmpq $32, (%rsp)
 	jb exception
 	pushq %rax
-	movq 8(%rsp), %rax
+	pushq %rdx
+	movq 16(%rsp), %rax
 	lock incq irq_count(,%rax,8)
-	cmpl $VEC_SPURIOUS, %eax
+	movq mmio_ack(,%rax,8), %rdx	/* level-triggered virtio-mmio: */
+	testq %rdx, %rdx
+	jz 2f
+	movl 0x60(%rdx), %edx		/* InterruptStatus */
+	pushq %rcx
+	movq mmio_ack(,%rax,8), %rcx
+	movl %edx, 0x64(%rcx)		/* InterruptACK, line low before EOI */
+	popq %rcx
+2:	cmpl $VEC_SPURIOUS, %eax
 	je 1f
 	movl $LAPIC_PHYS + 0xb0, %eax	/* EOI */
 	movl $0, (%rax)
-1:	popq %rax
+1:	popq %rdx
+	popq %rax
 	addq $16, %rsp
 	iretq
 
@@ -97,6 +107,9 @@ idt:
 	.space 256 * 16
 	.globl irq_count
 irq_count:
+	.space 256 * 8
+	.globl mmio_ack
+mmio_ack:			/* per vector: virtio-mmio base to ack, or 0 */
 	.space 256 * 8
 	.globl fault_vec, fault_err, fault_rip, fault_cr2, ap_count
 fault_vec:	.quad 0

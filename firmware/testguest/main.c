@@ -4,6 +4,7 @@
  * checks named by tests=, a summary line, and the exit code on port 0xf4.
  */
 #include "testguest.h"
+#include "virtio.h"
 
 #define DEFAULT_TESTS	"serial,bootparams,e820,smp,irq,msi,memory"
 #define TESTS_MAX	1024
@@ -34,6 +35,10 @@ static const struct check checks[] = {
 	{ "msi", check_msi },
 	{ "memory", check_memory },
 	{ "exception", check_exception },	/* not in the default list */
+	{ "virtio-rng", check_virtio_rng },	/* nor are the virtio checks */
+	{ "virtio-blk", check_virtio_blk },
+	{ "virtio-blk-ro", check_virtio_blk_ro },
+	{ "blk-bench", check_blk_bench },
 };
 
 static struct jmp_ctx check_ctx;

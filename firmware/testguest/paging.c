@@ -8,6 +8,7 @@
  * TLB flush is needed: the entries we add were not present before.
  */
 #include "testguest.h"
+#include "virtio.h"
 
 #define PAGE_SIZE	4096ULL
 #define PTE_TABLE	0x07ULL		/* present, writable, user */
@@ -129,4 +130,69 @@ void paging_map_high(void)
 		if (g < end)
 			g = end;
 	}
+}
+
+/* A page directory mapping GiB @gib with uncached 2 MiB user pages. */
+static uint64_t *new_pd_uncached(uint64_t gib)
+{
+	uint64_t *pd = new_pd(gib);
+	int i;
+
+	if (pd)
+		for (i = 0; i < 512; i++)
+			pd[i] |= 0x18;		/* PWT | PCD */
+	return pd;
+}
+
+/*
+ * Identity-map [phys, phys + size) for device registers. A GiB that is
+ * not mapped yet gets a new, filled, uncached page directory (linked last);
+ * a GiB that is already mapped (the first 4 GiB, RAM) is used as it is.
+ * Returns the address to use, or NULL when out of page-table room.
+ */
+void *map_mmio(uint64_t phys, uint64_t size)
+{
+	uint64_t g, last = (phys + size - 1) >> GIB_SHIFT;
+
+	if (!size || phys + size < phys || last >= SLOT_GIB * 512)
+		return NULL;
+	for (g = phys >> GIB_SHIFT; g <= last; g++) {
+		uint64_t slot = g / SLOT_GIB, *pdpt, *pd;
+
+		if (!pml4[slot]) {
+			pdpt = alloc_table();
+			if (!pdpt)
+				return NULL;
+			memset(pdpt, 0, PAGE_SIZE);
+			pd = new_pd_uncached(g);
+			if (!pd)
+				return NULL;
+			pdpt[g % SLOT_GIB] = (uintptr_t)pd | PTE_TABLE;
+			pml4[slot] = (uintptr_t)pdpt | PTE_TABLE;
+			continue;
+		}
+		pdpt = (uint64_t *)(uintptr_t)(pml4[slot] & ~0xfffULL);
+		if (pdpt[g % SLOT_GIB])
+			continue;
+		pd = new_pd_uncached(g);
+		if (!pd)
+			return NULL;
+		pdpt[g % SLOT_GIB] = (uintptr_t)pd | PTE_TABLE;
+	}
+	return (void *)(uintptr_t)phys;
+}
+
+/* Zeroed, page-aligned guest memory for rings and buffers (never freed). */
+void *dma_alloc(uint64_t size)
+{
+	uint64_t n = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	void *p;
+
+	if (!pool_next || pool_next + n > pool_limit || pool_next + n < pool_next)
+		return NULL;
+	p = (void *)(uintptr_t)pool_next;
+	pool_next += n;
+	pt_pool_end = pool_next;
+	memset(p, 0, n);
+	return p;
 }

@@ -13,6 +13,7 @@
 #   NESTED-CASE-BEGIN NAME
 #   "| " + a line husk printed (stdout and stderr)
 #   "! " + a line the outer kernel logged while the case ran (its dmesg)
+#   "= " + a line of the case's post-run commands (CASE_POST), after husk exits
 #   NESTED-CASE-END NAME rc=N secs=S timedout=0|1
 # nested_parse splits that into $NESTED_OUT/results/NAME/.
 #
@@ -299,6 +300,7 @@ nested_parse() {
 		/^NESTED-CASE-BEGIN / {
 			cur = $2; system("mkdir -p \"" dir "/" cur "\"")
 			printf "" > (dir "/" cur "/output.log"); printf "" > (dir "/" cur "/outer-dmesg.log")
+			printf "" > (dir "/" cur "/post.log")
 			next
 		}
 		cur != "" && /^NESTED-CASE-END / {
@@ -308,12 +310,42 @@ nested_parse() {
 			}
 			print "1" > (dir "/" cur "/done")
 			close(dir "/" cur "/output.log"); close(dir "/" cur "/outer-dmesg.log")
+			close(dir "/" cur "/post.log")
 			cur = ""
 			next
 		}
 		cur != "" && /^\| / { out("output.log", substr($0, 3)); next }
 		cur != "" && /^\|$/ { out("output.log", ""); next }
 		cur != "" && /^! / { out("outer-dmesg.log", substr($0, 3)); next }
+		cur != "" && /^= / { out("post.log", substr($0, 3)); next }
 		cur == "" && /^! / { print substr($0, 3) >> (dir "/outer-boot-dmesg.log"); next }
 	'
+}
+
+# ---- test-guest cases -----------------------------------------------------------
+# nested_testguest_case TESTS [GUEST_ARGS...]: make the case boot husk's own
+# test guest (build/firmware/testguest.elf, copied into the case's directory
+# by nested_stage_testguest) with tests=TESTS and GUEST_ARGS on its command
+# line. Call at the top level of a case file; case_prepare must call
+# nested_stage_testguest "$dir".
+# shellcheck disable=SC2034 # the CASE_* variables are load_case's
+nested_testguest_case() {
+	CASE_KERNEL=testguest.elf
+	CASE_INITRD=none
+	CASE_CMDLINE="tests=$*"
+}
+
+# nested_stage_testguest DIR: copy the test guest into a case's directory.
+nested_stage_testguest() {
+	local elf="$BUILD_DIR/firmware/testguest.elf"
+	[[ -f "$elf" ]] || nested_die "test guest not found: $elf (build it: cmake --build $BUILD_DIR)"
+	cp "$elf" "$1/testguest.elf"
+}
+
+# nested_blk_pattern_md5 SIZE: md5 of the test guest's final virtio-blk
+# pattern over SIZE bytes (what the virtio-blk check leaves on a disk).
+nested_blk_pattern_md5() {
+	local tool="$BUILD_DIR/firmware/tg-blkpattern"
+	[[ -x "$tool" ]] || nested_die "not found: $tool (build it: cmake --build $BUILD_DIR)"
+	"$tool" "$1" | md5sum | cut -d' ' -f1
 }

@@ -133,6 +133,14 @@ fi
 #   CASE_SIGTERM_AFTER send husk SIGTERM once this string has appeared in its
 #                      output (graceful shutdown through the ACPI power button)
 #   CASE_RESULTS_FROM  run nothing: check the results of that case instead
+#   CASE_REQUIRES      words husk --help must mention (e.g. "--disk"), else the
+#                      case is skipped: staged for features still to land
+#   CASE_POST          sh commands run inside the outer VM after husk exits,
+#                      in the case's directory (e.g. "md5sum disk.img"); their
+#                      output (and "post-rc=N") lands in post.log
+# In CASE_ARGS and CASE_CMDLINE, @CASEDIR@ stands for the case's directory as
+# husk sees it in the outer VM (for disk images that case_prepare makes).
+# Test-guest cases: nested_testguest_case (lib.sh) sets CASE_KERNEL and friends.
 load_case() {
 	CASE_NAME=$(case_name "$1")
 	CASE_DESC=
@@ -145,6 +153,8 @@ load_case() {
 	CASE_INPUT_AFTER=
 	CASE_SIGTERM_AFTER=
 	CASE_RESULTS_FROM=
+	CASE_REQUIRES=
+	CASE_POST=
 	case_init() { :; }
 	case_prepare() { :; }
 	case_check() { :; }
@@ -191,6 +201,18 @@ if [[ "$mode" = list ]]; then
 	exit 0
 fi
 
+# case_missing: what of CASE_REQUIRES husk --help does not mention (empty: none).
+husk_help=
+case_missing() {
+	local w missing=
+	[[ -n "$CASE_REQUIRES" ]] || return 0
+	[[ -n "$husk_help" ]] || husk_help=$("$HUSK" --help 2>&1 || true)
+	for w in $CASE_REQUIRES; do
+		grep -qF -- "$w" <<<"$husk_help" || missing+="$w "
+	done
+	echo "${missing% }"
+}
+
 # ---- check helpers (used by case_check; cwd is the case's results dir) --------
 CHECK_FAILS=()
 check_fail() { CHECK_FAILS+=("$*"); }
@@ -210,6 +232,10 @@ expect_no_output() {
 	local file=${3:-output.log} lines
 	lines=$(grep -E -- "$1" "$file" | head -n 5 || true)
 	[[ -z "$lines" ]] || check_fail "$2 in $file: $(echo "$lines" | sed 's/^/[/; s/$/]/' | tr '\n' ' ')"
+}
+# expect_post REGEX [WHAT]: a line of the CASE_POST commands' output matches REGEX.
+expect_post() {
+	grep -qE -- "$1" post.log 2>/dev/null || check_fail "no ${2:-line matching /$1/} in the post-run output (post.log)"
 }
 # guest_value KEY: the value of the last "KEY=VALUE" line of the output.
 guest_value() { sed -n "s/^$1=//p" output.log | tail -n 1; }
@@ -246,7 +272,7 @@ run_suite() {
 		i=$((i + 1))
 		(
 			load_case "$f"
-			if [[ -n "$CASE_RESULTS_FROM" ]]; then
+			if [[ -n "$CASE_RESULTS_FROM" || -n "$(case_missing)" ]]; then
 				echo 0
 				exit 0
 			fi
@@ -264,12 +290,14 @@ run_suite() {
 			fi
 			args=(--kernel "$kernel")
 			[[ "$CASE_INITRD" = none ]] || args+=(--initrd "$inside/$CASE_INITRD")
-			args+=(--cmdline "$CASE_CMDLINE" "${CASE_ARGS[@]}")
+			CASE_CMDLINE=${CASE_CMDLINE//@CASEDIR@/$inside}
+			args+=(--cmdline "$CASE_CMDLINE" "${CASE_ARGS[@]//@CASEDIR@/$inside}")
 			printf '%s' "$CASE_CMDLINE" >"$RESULTS/$CASE_NAME/cmdline"
 			nested_stage_case "$tree" "$i" "$CASE_NAME" "$CASE_TIMEOUT" \
 				"$CASE_INPUT_AFTER" "$CASE_INPUT" -- "${args[@]}" >/dev/null
 			[[ -z "$CASE_SIGTERM_AFTER" ]] ||
 				printf '%s' "$CASE_SIGTERM_AFTER" >"$dir/sigterm_after"
+			[[ -z "$CASE_POST" ]] || printf '%s\n' "$CASE_POST" >"$dir/post"
 			echo "$CASE_TIMEOUT"
 		) >"$NESTED_CACHE/.limit"
 		total=$((total + $(cat "$NESTED_CACHE/.limit")))
@@ -310,7 +338,12 @@ run_suite() {
 check_case() {
 	(
 		load_case "$1"
-		local r="$RESULTS/${CASE_RESULTS_FROM:-$CASE_NAME}"
+		local r="$RESULTS/${CASE_RESULTS_FROM:-$CASE_NAME}" missing
+		missing=$(case_missing)
+		if [[ -n "$missing" ]]; then
+			echo "skip $CASE_NAME: husk --help does not mention $missing"
+			exit 2
+		fi
 		if [[ ! -d "$r" || ! -f "$r/cmdline" ]]; then
 			echo "fail $CASE_NAME: no results (was it run? scripts/nested/run.sh --run-only)"
 			exit 1
@@ -347,18 +380,20 @@ check_case() {
 }
 
 check_suite() {
-	local f passed=0 failed=0
+	local f passed=0 failed=0 skipped=0 rc
 	for f in "${case_files[@]}"; do
-		if check_case "$f"; then
-			passed=$((passed + 1))
-		else
-			failed=$((failed + 1))
-		fi
+		rc=0
+		check_case "$f" || rc=$?
+		case $rc in
+		0) passed=$((passed + 1)) ;;
+		2) skipped=$((skipped + 1)) ;;
+		*) failed=$((failed + 1)) ;;
+		esac
 	done
 	if [[ -f "$RESULTS/wall-secs" ]]; then
 		echo "timings: outer kernel up after $(cat "$RESULTS/outer-boot-secs" 2>/dev/null || echo '?')s, whole outer VM $(cat "$RESULTS/wall-secs")s"
 	fi
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed$( ((skipped == 0)) || echo ", $skipped skipped")"
 	((failed == 0))
 }
 
