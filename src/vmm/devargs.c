@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DISK_KEYS "path, ro, direct, id, serial, queues, engine"
+#define DISK_KEYS "path, ro (or readonly), direct, id, serial, queues, engine"
 
 static int bad(char *err, size_t errlen, const char *flag, const char *orig, const char *what)
 {
@@ -59,7 +59,7 @@ static int disk_key(struct husk_disk_config *d, const char *k, char *v, char *wh
 
 	if (!strcmp(k, "path")) {
 		d->path = v;
-	} else if (!strcmp(k, "ro") || !strcmp(k, "direct")) {
+	} else if (!strcmp(k, "ro") || !strcmp(k, "readonly") || !strcmp(k, "direct")) {
 		if (parse_onoff(v, k[0] == 'r' ? &d->readonly : &d->direct))
 			return snprintf(why, n, "%s=%s: expected on or off", k, v), -EINVAL;
 	} else if (!strcmp(k, "id")) {

@@ -75,6 +75,14 @@ static int validate_config(const struct husk_config *cfg, char *err, size_t errl
 			 (unsigned long long)cfg->memory);
 		return -EINVAL;
 	}
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (cfg->disks[i].id && cfg->disks[j].id &&
+			    !strcmp(cfg->disks[i].id, cfg->disks[j].id)) {
+				snprintf(err, errlen, "--disk id=%s: two disks have that id",
+					 cfg->disks[i].id);
+				return -EINVAL;
+			}
 	if (console_parse(cfg->serial, &kind, &path) < 0) {
 		snprintf(err, errlen, "--serial %s: expected stdio, none, file:PATH or pty",
 			 cfg->serial);
@@ -98,6 +106,8 @@ static struct husk_vm *vm_alloc(const struct husk_config *cfg)
 	vm->start_ns = now_ns();
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
 	vm->mem.fd = -1;
+	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
+		vm->disk_img[i].fd = -1;
 	vm->console.in_fd = vm->console.out_fd = -1;
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -213,12 +223,39 @@ static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen
 		.mem = &vm->mem, .kind = vm->cfg.transport, .pci = vm->pci, .mmio = &vm->vmmio,
 		.vm_fd = vm->kvm.vm_fd,
 	};
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		ret = virtio_blk_create(&vm->venv, &vm->cfg.disks[i], &vm->disk_img[i], vm->ncpus,
+					&vm->disks[i], err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (!vm->cfg.rng)
 		return 0;
 	ret = virtio_rng_create(&vm->venv, &vm->rng);
 	if (ret)
 		snprintf(err, errlen, "virtio-rng: %s", strerror(-ret));
 	return ret;
+}
+
+/*
+ * Open and check every disk image (before KVM: a missing or read-only image
+ * is a configuration error on any host). Disks without an id get diskN.
+ */
+static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		struct husk_disk_config *d = &vm->cfg.disks[i];
+		int ret;
+
+		if (!d->id) {
+			snprintf(vm->disk_ids[i], sizeof(vm->disk_ids[i]), "disk%u", i);
+			d->id = vm->disk_ids[i];
+		}
+		ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int vm_open_console(struct husk_vm *vm, char *err, size_t errlen)
@@ -306,6 +343,8 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 		ret = guest_mem_init(&vm->mem, cfg->memory, cfg->hugepages, err, errlen);
 	if (!ret)
 		ret = vm_load_kernel(vm, err, errlen);
+	if (!ret)
+		ret = vm_open_disks(vm, err, errlen);
 	if (!ret)
 		ret = vm_open_console(vm, err, errlen);
 	if (!ret)
@@ -411,6 +450,11 @@ void husk_vm_destroy(struct husk_vm *vm)
 	free(vm->vcpus);
 	/* PCI devices go before the bus, the bus before the routing table. */
 	virtio_rng_destroy(vm->rng);
+	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++) {
+		virtio_blk_destroy(vm->disks[i]);
+		if (!vm->disks[i])
+			blk_image_close(&vm->disk_img[i]);
+	}
 	pci_bus_destroy(vm->pci);
 	irq_routing_destroy(vm->routing);
 	if (vm->acpi_ged)

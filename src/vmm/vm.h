@@ -13,6 +13,7 @@
 #include "devices/irq_routing.h"
 #include "devices/pci.h"
 #include "virtio/virtio_mmio.h"
+#include "virtio/virtio_blk.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_transport.h"
 #include "memory/guest_mem.h"
@@ -43,6 +44,9 @@ struct husk_vm {
 	struct virtio_mmio_bus vmmio;	/* --virtio-transport mmio slots */
 	struct virtio_env venv;		/* where virtio devices attach */
 	struct virtio_rng *rng;		/* --rng (virtio/virtio_rng.h) */
+	struct blk_image disk_img[HUSK_MAX_DISKS];	/* opened before KVM, then the device's */
+	struct virtio_blk *disks[HUSK_MAX_DISKS];	/* --disk (virtio/virtio_blk.h) */
+	char disk_ids[HUSK_MAX_DISKS][16];		/* default ids: disk0, disk1, ... */
 	char *cmdline;			/* cfg.cmdline plus husk's additions */
 
 	unsigned ncpus;

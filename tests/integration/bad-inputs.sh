@@ -55,6 +55,19 @@ serial-bogus             ; --serial                        ; --kernel $ELF --ser
 serial-file-bad-path     ; (--serial|/nonexistent/dir/log) ; --kernel $ELF --serial file:/nonexistent/dir/log
 log-level-bogus          ; --log-level                     ; --kernel $ELF --log-level bogus
 shutdown-timeout-bogus   ; --shutdown-timeout              ; --kernel $ELF --shutdown-timeout soon
+disk-missing             ; --disk path=/nonexistent/d.img  ; --kernel $ELF --disk path=/nonexistent/d.img
+disk-directory           ; --disk path=$W/kdir: .*directory ; --kernel $ELF --disk path=$W/kdir
+disk-unreadable          ; --disk path=$W/unreadable-disk  ; --kernel $ELF --disk path=$W/unreadable-disk
+disk-readonly-no-ro      ; --disk path=$W/ro.img: .*ro=on   ; --kernel $ELF --disk path=$W/ro.img
+disk-odd-size            ; --disk path=$W/odd.img: .*512    ; --kernel $ELF --disk path=$W/odd.img
+disk-no-path             ; --disk ro=on: path=FILE         ; --kernel $ELF --disk ro=on
+disk-unknown-key         ; --disk .*unknown key 'size'     ; --kernel $ELF --disk path=$W/ok.img,size=1G
+disk-bad-queues          ; --disk .*queues=99              ; --kernel $ELF --disk path=$W/ok.img,queues=99
+disk-bad-engine          ; --disk .*engine=aio             ; --kernel $ELF --disk path=$W/ok.img,engine=aio
+disk-duplicate-id        ; --disk id=a                     ; --kernel $ELF --disk path=$W/ok.img,id=a --disk path=$W/ok2.img,id=a
+disk-same-image-twice    ; --disk path=$W/ok.img           ; --kernel $ELF --disk path=$W/ok.img --disk path=$W/ok.img
+virtio-transport-bogus   ; --virtio-transport              ; --kernel $ELF --virtio-transport usb
+mmio-too-many-devices    ; --virtio-transport mmio         ; --kernel $ELF --virtio-transport mmio --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on
 EOF
 )
 # Not covered: a garbage initrd (an initrd is opaque to the VMM: any bytes are a
@@ -114,6 +127,10 @@ prepare() {
 	patch "$W/hole.elf" $((64 + 24)) 000000d000000000
 	patch "$W/hole.elf" 24 000000d000000000
 	truncate -s 128M "$W/initrd-128M"
+	truncate -s 1M "$W/ok.img" "$W/ok2.img" "$W/unreadable-disk" "$W/ro.img"
+	truncate -s 1000 "$W/odd.img"
+	chmod 000 "$W/unreadable-disk"
+	chmod 444 "$W/ro.img"
 }
 
 # expand STRING: substitute the table's variables.
@@ -149,8 +166,8 @@ run_case() {
 	[[ "$name" = cmdline-* ]] || args=(--cmdline tests=serial "${args[@]}")
 
 	case "$name" in
-	kernel-unreadable)
-		# root reads a mode-000 file anyway: run husk as nobody instead.
+	kernel-unreadable | disk-unreadable | disk-readonly-no-ro)
+		# root reads (and writes) a mode-000 file anyway: run husk as nobody instead.
 		if ((EUID == 0)); then
 			chmod 755 "$W"
 			local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)

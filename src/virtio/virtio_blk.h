@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HUSK_VIRTIO_BLK_H
+#define HUSK_VIRTIO_BLK_H
+
+#include <stdint.h>
+
+#include "block/block.h"
+#include "virtio/virtio_transport.h"
+
+/*
+ * virtio-blk (virtio 1.2, 5.2) on a raw image: one I/O thread and one
+ * block engine (io_uring, or the thread engine) per queue. See
+ * virtio_blk.c for the features offered and the request path.
+ */
+struct virtio_blk;
+
+/* Per-disk counters (read without locks; each queue thread adds its own). */
+struct virtio_blk_stats {
+	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids;
+	uint64_t read_bytes, write_bytes;
+	uint64_t errors;		/* requests answered with IOERR or UNSUPP */
+	uint64_t engine_submits;	/* submission syscalls */
+	uint64_t engine_sqes;
+	uint64_t engine_completions;
+	uint64_t interrupts;
+};
+
+/*
+ * Create the device for @cfg on the already opened @img (ownership passes
+ * to the device, also on error). @ncpus sets the default queue count.
+ */
+int virtio_blk_create(const struct virtio_env *env, const struct husk_disk_config *cfg,
+		      struct blk_image *img, unsigned ncpus, struct virtio_blk **out,
+		      char *err, size_t errlen);
+void virtio_blk_destroy(struct virtio_blk *blk);
+struct virtio_dev *virtio_blk_dev(struct virtio_blk *blk);
+unsigned virtio_blk_queues(const struct virtio_blk *blk);
+const char *virtio_blk_engine_name(const struct virtio_blk *blk);
+void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out);
+/* VM pause: park the queue threads (in-flight I/O completes first) / release them. */
+void virtio_blk_pause(struct virtio_blk *blk);
+void virtio_blk_resume(struct virtio_blk *blk);
+
+#endif
