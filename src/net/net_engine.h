@@ -39,8 +39,11 @@
  *          completion_fd is an epoll fd watching the tap (only while RX
  *          buffers are posted) and an eventfd (TX results ready).
  *   auto   uring, or sync with one warning when io_uring cannot be set up.
- * Completions of different frames can come in any order (a virtio-net
- * device without VIRTIO_F_IN_ORDER may use buffers out of order).
+ * RX completions are reaped in the order the frames arrived, but which
+ * posted buffer a frame lands in is the kernel's choice (io_uring tends to
+ * fill the last posted first): use buffers in completion order, which a
+ * virtio-net device without VIRTIO_F_IN_ORDER may do. TX frames are not
+ * linked; they complete in any order.
  */
 
 #define NET_ENGINE_MAX_IOV	64	/* iovecs per frame */
@@ -115,7 +118,8 @@ int net_engine_reap(struct net_engine *e, struct net_completion *out, unsigned m
 int net_engine_completion_fd(const struct net_engine *e);
 
 /*
- * Device reset: give back every posted RX buffer. Posted reads are cancelled
+ * Device reset: give back every posted RX buffer. Whatever was posted or
+ * queued and not yet submitted is submitted first; posted reads are cancelled
  * (IORING_OP_ASYNC_CANCEL) and waited for; when this returns the engine
  * writes to no RX buffer any more. Their completions (-ECANCELED, or the
  * bytes of a frame that won the race) come out of the next reaps, with any

@@ -124,6 +124,7 @@ int sync_reap(struct net_engine *e, struct net_completion *out, unsigned max)
 
 int sync_cancel_rx(struct net_engine *e)
 {
+	sync_submit(e);		/* queued TX goes out, as with io_uring */
 	while (e->rx_count) {
 		net_done_push(e, e->rx_fifo[e->rx_head], -ECANCELED);
 		e->rx_head = (e->rx_head + 1) % e->rx_depth;
