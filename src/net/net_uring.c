@@ -52,8 +52,15 @@ int uring_setup(struct net_engine *e)
 
 void uring_teardown(struct net_engine *e)
 {
-	if (e->ring_ready)
+	if (e->ring_ready) {
+		/*
+		 * The ring's own teardown is asynchronous in the kernel: drop
+		 * its reference to the tap now, so that closing the tap right
+		 * after this really closes it (and a reopen is not -EBUSY).
+		 */
+		io_uring_unregister_files(&e->ring);
 		io_uring_queue_exit(&e->ring);
+	}
 	e->ring_ready = false;
 	if (e->event_fd >= 0)
 		close(e->event_fd);
