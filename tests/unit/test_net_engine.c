@@ -14,7 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -386,6 +393,105 @@ static void destroy_with_reads_posted(void **state)
 	f->e = NULL;
 }
 
+/* io_uring_setup() fails with ENOSYS from here on (this process only). */
+static int deny_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The child's checks; its exit status says which failed. */
+static int fallback_child(int fd)
+{
+	struct net_engine_params p = { .tap_fd = fd, .rx_depth = 2, .tx_depth = 2,
+				       .kind = NET_ENGINE_URING };
+	struct net_engine *e;
+	uint8_t buf[64];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct net_completion c;
+
+	if (deny_io_uring() < 0)
+		return 10;
+	if (net_engine_create(&p, &e) != -ENOSYS)
+		return 11;		/* forced: no fallback */
+	p.kind = NET_ENGINE_AUTO;
+	if (net_engine_create(&p, &e) != 0)
+		return 12;
+	if (net_engine_kind(e) != NET_ENGINE_SYNC)
+		return 13;
+	/* and it works */
+	if (net_engine_rx_post(e, &iov, 1, 5) != 0 || net_engine_submit(e) != 1)
+		return 14;
+	for (int i = 0; i < 100 && net_engine_reap(e, &c, 1) == 0; i++)
+		usleep(10000);
+	if (c.cookie != 5 || c.result != 3 || memcmp(buf, "abc", 3) != 0)
+		return 15;
+	net_engine_destroy(e);
+	return 0;
+}
+
+/* Without io_uring, "auto" falls back to the sync engine, with one warning. */
+static void auto_falls_back_to_sync(void **state)
+{
+	int sp[2], err[2], status;
+	char out[512] = "";
+	ssize_t n, len = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	assert_int_equal(send(sp[1], "abc", 3, 0), 3);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(err[1], 2);
+		_exit(fallback_child(sp[0]));
+	}
+	close(err[1]);
+	while ((n = read(err[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
+		len += n;
+	close(err[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_string_equal(out, "husk: warning: net: io_uring unavailable (Function not implemented),"
+				 " using the sync engine\n");
+	close(sp[0]);
+	close(sp[1]);
+}
+
+/* A tap fd left O_NONBLOCK (e.g. by an earlier sync engine) works with io_uring too. */
+static void works_on_a_nonblocking_fd(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[64];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct net_completion c;
+
+	assert_int_equal(fcntl(f->sp[0], F_SETFL, fcntl(f->sp[0], F_GETFL) | O_NONBLOCK), 0);
+	assert_int_equal(net_engine_rx_post(f->e, &iov, 1, 9), 0);
+	assert_int_equal(net_engine_submit(f->e), 1);
+	usleep(50000);
+	assert_int_equal(net_engine_reap(f->e, &c, 1), 0);
+	assert_int_equal(send(f->sp[1], "0123456789abcdef", 16, 0), 16);
+	reap_n(f->e, &c, 1);
+	assert_int_equal(c.cookie, 9);
+	assert_int_equal(c.result, 16);
+}
+
 #define BOTH(fn)                                                                   \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_uring), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_sync)
@@ -402,6 +508,8 @@ int main(void)
 		BOTH(partial_reap_keeps_fd_readable),
 		BOTH(cancel_rx_gives_buffers_back),
 		BOTH(destroy_with_reads_posted),
+		BOTH(works_on_a_nonblocking_fd),
+		cmocka_unit_test(auto_falls_back_to_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
