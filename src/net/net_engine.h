@@ -17,6 +17,8 @@
  *        means nothing posted, and then the engine does not wake anyone.
  *   TX   net_engine_tx_queue(e, iov, n, cookie) queues one frame (vnet header
  *        first); every frame is written whole, in its own writev.
+ *        A frame longer than its buffer is cut to the buffer's size without
+ *        notice (the tap's behaviour): result == buffer size may mean that.
  *   Both are sent to the kernel by net_engine_submit() (one io_uring_submit
  *   for everything posted or queued since the last one).
  *   Done net_engine_completion_fd() becomes readable when net_engine_reap()
