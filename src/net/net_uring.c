@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The io_uring back end: one READV per posted RX buffer, one WRITEV per TX
+ * frame, on the tap fd registered as fixed file 0; the ring signals an
+ * eventfd on every completion. SQE user_data is the slot index.
+ */
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/net_engine_internal.h"
+
+#define CANCEL_TAG	UINT64_MAX	/* user_data of IORING_OP_ASYNC_CANCEL */
+#define WAIT_STEP_NS	(100 * 1000 * 1000)
+#define WAIT_LIMIT_MS	5000
+
+static int uring_probe(struct io_uring *ring)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+	int ret = 0;
+
+	if (!probe)
+		return -EOPNOTSUPP;
+	if (!io_uring_opcode_supported(probe, IORING_OP_READV) ||
+	    !io_uring_opcode_supported(probe, IORING_OP_WRITEV) ||
+	    !io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL))
+		ret = -EOPNOTSUPP;
+	io_uring_free_probe(probe);
+	return ret;
+}
+
+int uring_setup(struct net_engine *e)
+{
+	/* room for every slot plus cancels; the CQ is twice that */
+	int ret = io_uring_queue_init(e->rx_depth + e->tx_depth + 1, &e->ring, 0);
+
+	if (ret < 0)
+		return ret;
+	e->ring_ready = true;
+	ret = uring_probe(&e->ring);
+	if (ret == 0)
+		ret = io_uring_register_files(&e->ring, &e->tap_fd, 1);
+	if (ret == 0) {
+		e->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ret = e->event_fd < 0 ? -errno : io_uring_register_eventfd(&e->ring, e->event_fd);
+	}
+	if (ret < 0)
+		uring_teardown(e);
+	return ret;
+}
+
+void uring_teardown(struct net_engine *e)
+{
+	if (e->ring_ready) {
+		/*
+		 * The ring's own teardown is asynchronous in the kernel: drop
+		 * its reference to the tap now, so that closing the tap right
+		 * after this really closes it (and a reopen is not -EBUSY).
+		 */
+		io_uring_unregister_files(&e->ring);
+		io_uring_queue_exit(&e->ring);
+	}
+	e->ring_ready = false;
+	if (e->event_fd >= 0)
+		close(e->event_fd);
+	e->event_fd = -1;
+}
+
+static struct io_uring_sqe *uring_sqe(struct net_engine *e)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+
+	if (!sqe && uring_submit(e) >= 0)
+		sqe = io_uring_get_sqe(&e->ring);
+	return sqe;
+}
+
+int uring_prep(struct net_engine *e, unsigned slot)
+{
+	struct net_slot *s = &e->slots[slot];
+	struct io_uring_sqe *sqe = uring_sqe(e);
+
+	if (!sqe)
+		return -EBUSY;
+	if (net_slot_is_rx(e, slot))
+		io_uring_prep_readv(sqe, 0, s->iov, s->iovcnt, 0);
+	else
+		io_uring_prep_writev(sqe, 0, s->iov, s->iovcnt, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, slot);
+	e->prepared++;
+	return 0;
+}
+
+int uring_submit(struct net_engine *e)
+{
+	int ret;
+
+	if (!e->prepared)
+		return 0;
+	ret = io_uring_submit(&e->ring);
+	if (ret < 0)
+		return ret;
+	e->st.submit_calls++;
+	e->st.sqes += (unsigned)ret;
+	e->prepared -= (unsigned)ret > e->prepared ? e->prepared : (unsigned)ret;
+	return ret;
+}
+
+/*
+ * The slot a CQE is for, or -1 (a cancel, or a read that was re-armed). A
+ * read the kernel answered -EAGAIN (a tap fd with O_NONBLOCK on a kernel that
+ * does not poll for it) is still posted: it is prepared again.
+ */
+static int uring_cqe_slot(struct net_engine *e, const struct io_uring_cqe *cqe, bool rearm)
+{
+	uint64_t d = cqe->user_data;
+
+	if (d == CANCEL_TAG || d >= e->rx_depth + e->tx_depth || !e->slots[d].running)
+		return -1;
+	if (rearm && cqe->res == -EAGAIN && net_slot_is_rx(e, (unsigned)d) &&
+	    uring_prep(e, (unsigned)d) == 0)
+		return -1;
+	return (int)d;
+}
+
+int uring_reap(struct net_engine *e, struct net_completion *out, unsigned max)
+{
+	struct io_uring_cqe *cqe;
+	unsigned n = 0;
+
+	while (n < max && io_uring_peek_cqe(&e->ring, &cqe) == 0) {
+		int res = cqe->res, slot = uring_cqe_slot(e, cqe, true);
+
+		io_uring_cqe_seen(&e->ring, cqe);
+		if (slot >= 0)
+			net_slot_finish(e, (unsigned)slot, res, &out[n++]);
+	}
+	if (e->prepared)
+		uring_submit(e);
+	if (io_uring_cq_ready(&e->ring))
+		net_event_signal(e);
+	return (int)n;
+}
+
+static unsigned uring_running(const struct net_engine *e, bool rx_only)
+{
+	return rx_only ? e->rx_running : e->rx_running + e->tx_running;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait (bounded) until no read (@rx_only) or no request at all is running;
+ * what completes meanwhile goes to the backlog for the next reap. */
+static int uring_wait_idle(struct net_engine *e, bool rx_only)
+{
+	long deadline = now_ms() + WAIT_LIMIT_MS;
+	struct io_uring_cqe *cqe;
+
+	while (uring_running(e, rx_only)) {
+		struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = WAIT_STEP_NS };
+		int ret = uring_submit(e);
+
+		if (ret >= 0)
+			ret = io_uring_wait_cqe_timeout(&e->ring, &cqe, &ts);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			return ret;
+		while (io_uring_peek_cqe(&e->ring, &cqe) == 0) {
+			int res = cqe->res, slot = uring_cqe_slot(e, cqe, false);
+
+			io_uring_cqe_seen(&e->ring, cqe);
+			if (slot >= 0)
+				net_done_push(e, (unsigned)slot, res == -EAGAIN ? -ECANCELED : res);
+		}
+		if (uring_running(e, rx_only) && now_ms() > deadline)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int uring_cancel_rx(struct net_engine *e)
+{
+	int ret = uring_submit(e);
+
+	if (ret < 0)
+		return ret;
+	for (unsigned slot = 0; slot < e->rx_depth; slot++) {
+		struct io_uring_sqe *sqe;
+
+		if (!e->slots[slot].running)
+			continue;
+		sqe = uring_sqe(e);
+		if (!sqe)
+			return -EBUSY;
+		io_uring_prep_cancel64(sqe, slot, 0);
+		io_uring_sqe_set_data64(sqe, CANCEL_TAG);
+		e->prepared++;
+	}
+	return uring_wait_idle(e, true);
+}
+
+int uring_quiesce(struct net_engine *e)
+{
+	int ret = uring_cancel_rx(e);
+
+	return ret < 0 ? ret : uring_wait_idle(e, false);
+}
