@@ -1,5 +1,5 @@
 #!/bin/bash
-# Block benchmark: the test guest's blk-bench (firmware/README-checks.md) under
+# Block benchmark: the test guest's blk-bench (README.md "Virtio checks") under
 # husk and under QEMU, on an image in tmpfs and one on disk, as one table with
 # the husk/QEMU ratio. Needs /dev/kvm for meaningful numbers.
 set -euo pipefail
