@@ -188,9 +188,14 @@ static void vp_bar_read(struct pci_device *dev, unsigned bar, uint64_t off, uint
 		common_fill(vd, b);
 		memcpy(data, b + (off - VIRTIO_PCI_COMMON_OFF), len);
 	} else if (off == VIRTIO_PCI_ISR_OFF) {
-		/* Reading the ISR returns and clears it, and lowers INTx. */
-		data[0] = virtio_dev_take_isr(vd);
+		/*
+		 * Reading the ISR returns and clears it, and lowers INTx. The
+		 * line goes down first: an I/O thread that sets a bit after
+		 * that raises the line again, so no interrupt is lost (at
+		 * worst the guest sees one with nothing left in the ISR).
+		 */
 		pci_intx_set(&vp->pci, 0);
+		data[0] = virtio_dev_take_isr(vd);
 	} else if (in_region(off, len, VIRTIO_PCI_DEVCFG_OFF, vd->cfg_len)) {
 		virtio_dev_cfg_read(vd, off - VIRTIO_PCI_DEVCFG_OFF, data, len);
 	}
