@@ -415,6 +415,12 @@ static void test_direct(void **state)
 	assert_int_equal(bt_rw(f->e, BLK_OP_WRITE, 0, &v, 1), -EINVAL);
 	assert_int_equal(bt_range(f->e, BLK_OP_WRITE_ZEROES, 0, 256, false), -EINVAL);
 	assert_int_equal(bt_range(f->e, BLK_OP_WRITE_ZEROES, 0, 65536, false), 0);
+	/* zeroes written out through O_DIRECT, from the read-only zero mapping */
+	f->img.write_zeroes = false;
+	assert_int_equal(bt_range(f->e, BLK_OP_WRITE_ZEROES, 65536, (2 << 20) + lb, false), 0);
+	v = (struct iovec){ buf, 65536 };
+	assert_int_equal(bt_rw(f->e, BLK_OP_READ, 65536, &v, 1), 65536);
+	assert_true(bt_all_zero(buf, 65536));
 	assert_int_equal(bt_range(f->e, BLK_OP_FLUSH, 0, 0, false), 0);
 	free(buf);
 }
