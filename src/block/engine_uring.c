@@ -259,17 +259,16 @@ static int setup_ring(struct uring_engine *ue, unsigned depth, char *why, size_t
 		snprintf(why, whylen, "%s", strerror(-ret));
 		return ret;
 	}
-	ret = check_opcodes(&ue->ring, why, whylen);
-	if (ret == 0) {
-		ret = io_uring_register_files(&ue->ring, &ue->base.img->fd, 1);
-		if (ret < 0)
-			snprintf(why, whylen, "registering the image: %s", strerror(-ret));
-	}
+	ret = io_uring_register_files(&ue->ring, &ue->base.img->fd, 1);
+	if (ret < 0)
+		snprintf(why, whylen, "registering the image: %s", strerror(-ret));
 	if (ret == 0) {
 		ret = io_uring_register_eventfd(&ue->ring, ue->base.efd);
 		if (ret < 0)
 			snprintf(why, whylen, "registering an eventfd: %s", strerror(-ret));
 	}
+	if (ret == 0)
+		ret = check_opcodes(&ue->ring, why, whylen);
 	if (ret < 0)
 		io_uring_queue_exit(&ue->ring);
 	return ret;
