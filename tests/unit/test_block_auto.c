@@ -47,7 +47,10 @@ static int block_syscall(int nr, int err)
 
 	if (!ctx)
 		return -ENOMEM;
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
+	/* TSYNC: also for threads already running (the thread engine's workers) */
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (ret == 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
 	if (ret == 0)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -183,6 +186,47 @@ static void test_fallback_register_blocked(void **state)
 	}
 }
 
+/*
+ * The thread engine's FLUSH is a real fdatasync and its errors reach the
+ * device: a filter makes fdatasync and pwritev fail with EIO, as a failing
+ * disk would, and the requests complete with -EIO.
+ */
+static void test_sync_engine_syscall_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct husk_disk_config cfg = { .path = f->path };
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct blk_engine *e;
+		struct blk_engine_stats st;
+		struct blk_image img;
+		char err[256];
+		uint8_t buf[512] = { 0 };
+		struct iovec v = { buf, sizeof(buf) };
+
+		CHILD_CHECK(blk_image_open(&cfg, &img, err, sizeof(err)) == 0);
+		CHILD_CHECK(blk_engine_create(&img, HUSK_BLK_ENGINE_SYNC, 4, &e, err,
+					      sizeof(err)) == 0);
+		CHILD_CHECK(bt_range(e, BLK_OP_FLUSH, 0, 0, false) == 0);
+		CHILD_CHECK(block_syscall(SCMP_SYS(fdatasync), EIO) == 0);
+		CHILD_CHECK(block_syscall(SCMP_SYS(pwritev), EIO) == 0);
+		CHILD_CHECK(bt_range(e, BLK_OP_FLUSH, 0, 0, false) == -EIO);
+		CHILD_CHECK(bt_rw(e, BLK_OP_WRITE, 0, &v, 1) == -EIO);
+		CHILD_CHECK(bt_rw(e, BLK_OP_READ, 0, &v, 1) == 512);
+		blk_engine_stats(e, &st);
+		CHILD_CHECK(st.flushes == 2 && st.errors == 2 && st.completed == 4);
+		blk_engine_destroy(e);
+		blk_image_close(&img);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Where io_uring works, AUTO picks it and says nothing. */
 static void test_auto_prefers_uring(void **state)
 {
@@ -213,6 +257,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fallback_enosys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_eperm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_register_blocked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_engine_syscall_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_prefers_uring, setup, teardown),
 	};
 
