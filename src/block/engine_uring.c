@@ -116,7 +116,7 @@ static bool advance_req(struct uring_engine *ue, struct blk_req *r, int res)
 		io->result = 0;
 		return true;
 	}
-	if (res == -EINTR || res == -EAGAIN)
+	if ((res == -EINTR || res == -EAGAIN) && blk_req_retry(r))
 		goto again;
 	if (res == -EOPNOTSUPP && io->op == BLK_OP_WRITE_ZEROES && r->stage != BLK_ZERO_WRITE) {
 		r->stage++;
