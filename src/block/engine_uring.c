@@ -61,7 +61,8 @@ static int prep_req(struct uring_engine *ue, struct blk_req *r)
 			r->cur.part.iov_len = blk_req_zero_len(r);
 			io_uring_prep_writev(sqe, 0, &r->cur.part, 1, io->offset + r->done);
 		} else {
-			io_uring_prep_fallocate(sqe, 0, blk_req_falloc_mode(r), io->offset, io->len);
+			io_uring_prep_fallocate(sqe, 0, blk_req_falloc_mode(r), io->offset,
+						io->len);
 		}
 		break;
 	}

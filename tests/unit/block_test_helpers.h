@@ -108,7 +108,8 @@ static inline bool bt_uring_available(void)
 	struct blk_image img;
 	bool ok = false;
 
-	if (bt_mkdir(dir, sizeof(dir)) || bt_mkfile(dir, "probe.img", 4096, 0600, path, sizeof(path)))
+	if (bt_mkdir(dir, sizeof(dir)) ||
+	    bt_mkfile(dir, "probe.img", 4096, 0600, path, sizeof(path)))
 		return false;
 	if (blk_image_open(&cfg, &img, err, sizeof(err)) == 0) {
 		ok = blk_engine_create(&img, HUSK_BLK_ENGINE_URING, 1, &e, err, sizeof(err)) == 0;
