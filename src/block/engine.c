@@ -66,6 +66,7 @@ void blk_req_start(struct blk_req *r, struct blk_io *io, const struct blk_image 
 {
 	r->io = io;
 	r->done = 0;
+	r->retries = 0;
 	blk_cursor_init(&r->cur, io->iov, io->iov ? io->iovcnt : 0);
 	if (io->op == BLK_OP_WRITE_ZEROES && !img->write_zeroes)
 		r->stage = BLK_ZERO_WRITE;

@@ -10,6 +10,7 @@
 
 #define BLK_ZERO_CHUNK		(1u << 20)	/* bytes per write when zeroes are written out */
 #define BLK_IOV_BATCH		IOV_MAX		/* iovecs per preadv/pwritev (the kernel's limit) */
+#define BLK_MAX_RETRIES		16		/* EINTR / EAGAIN in a row before giving up */
 
 struct blk_engine;
 
@@ -102,9 +103,15 @@ struct blk_req {
 	uint64_t done;			/* bytes transferred so far */
 	struct blk_cursor cur;
 	enum blk_zero_stage stage;
+	unsigned retries;		/* EINTR / EAGAIN seen, bounded by BLK_MAX_RETRIES */
 };
 
 void blk_req_start(struct blk_req *r, struct blk_io *io, const struct blk_image *img);
+/* After EINTR / EAGAIN: true to try again, false when it keeps failing. */
+static inline bool blk_req_retry(struct blk_req *r)
+{
+	return ++r->retries <= BLK_MAX_RETRIES;
+}
 /* The fallocate mode for the request's current step (DISCARD / WRITE_ZEROES). */
 int blk_req_falloc_mode(const struct blk_req *r);
 /* The next write of zeroes: bytes from e->zeroes at io->offset + r->done. */

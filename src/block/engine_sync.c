@@ -70,7 +70,7 @@ static int64_t do_transfer(struct sync_engine *se, struct blk_req *r)
 			got = preadv(fd, v, (int)n, (off_t)(io->offset + r->done));
 		else
 			got = pwritev(fd, v, (int)n, (off_t)(io->offset + r->done));
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		if (got < 0 && (errno == EINTR || errno == EAGAIN) && blk_req_retry(r))
 			continue;
 		if (got < 0)
 			return -errno;
@@ -92,7 +92,7 @@ static int64_t write_zeroes_out(struct sync_engine *se, struct blk_req *r)
 		atomic_fetch_add_explicit(&se->base.submitted, 1, memory_order_relaxed);
 		got = pwrite(se->base.img->fd, se->base.zeroes, blk_req_zero_len(r),
 			     (off_t)(io->offset + r->done));
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		if (got < 0 && (errno == EINTR || errno == EAGAIN) && blk_req_retry(r))
 			continue;
 		if (got < 0)
 			return -errno;
@@ -119,7 +119,7 @@ static int64_t do_fallocate(struct sync_engine *se, struct blk_req *r)
 				(off_t)io->len);
 		if (ret == 0)
 			return 0;
-		if (errno == EINTR || errno == EAGAIN)
+		if ((errno == EINTR || errno == EAGAIN) && blk_req_retry(r))
 			continue;
 		if (errno == EOPNOTSUPP && io->op == BLK_OP_WRITE_ZEROES) {
 			r->stage++;

@@ -61,7 +61,8 @@ static int prep_req(struct uring_engine *ue, struct blk_req *r)
 			r->cur.part.iov_len = blk_req_zero_len(r);
 			io_uring_prep_writev(sqe, 0, &r->cur.part, 1, io->offset + r->done);
 		} else {
-			io_uring_prep_fallocate(sqe, 0, blk_req_falloc_mode(r), io->offset, io->len);
+			io_uring_prep_fallocate(sqe, 0, blk_req_falloc_mode(r), io->offset,
+						io->len);
 		}
 		break;
 	}
@@ -116,7 +117,7 @@ static bool advance_req(struct uring_engine *ue, struct blk_req *r, int res)
 		io->result = 0;
 		return true;
 	}
-	if (res == -EINTR || res == -EAGAIN)
+	if ((res == -EINTR || res == -EAGAIN) && blk_req_retry(r))
 		goto again;
 	if (res == -EOPNOTSUPP && io->op == BLK_OP_WRITE_ZEROES && r->stage != BLK_ZERO_WRITE) {
 		r->stage++;
@@ -259,17 +260,16 @@ static int setup_ring(struct uring_engine *ue, unsigned depth, char *why, size_t
 		snprintf(why, whylen, "%s", strerror(-ret));
 		return ret;
 	}
-	ret = check_opcodes(&ue->ring, why, whylen);
-	if (ret == 0) {
-		ret = io_uring_register_files(&ue->ring, &ue->base.img->fd, 1);
-		if (ret < 0)
-			snprintf(why, whylen, "registering the image: %s", strerror(-ret));
-	}
+	ret = io_uring_register_files(&ue->ring, &ue->base.img->fd, 1);
+	if (ret < 0)
+		snprintf(why, whylen, "registering the image: %s", strerror(-ret));
 	if (ret == 0) {
 		ret = io_uring_register_eventfd(&ue->ring, ue->base.efd);
 		if (ret < 0)
 			snprintf(why, whylen, "registering an eventfd: %s", strerror(-ret));
 	}
+	if (ret == 0)
+		ret = check_opcodes(&ue->ring, why, whylen);
 	if (ret < 0)
 		io_uring_queue_exit(&ue->ring);
 	return ret;

@@ -99,6 +99,29 @@ static inline int64_t bt_range(struct blk_engine *e, enum blk_op op, uint64_t of
 	return bt_run(e, &io);
 }
 
+/* Can this host run the io_uring engine at all? (a throwaway image under /tmp) */
+static inline bool bt_uring_available(void)
+{
+	char dir[64], path[160], err[256];
+	struct husk_disk_config cfg = { .path = path };
+	struct blk_engine *e = NULL;
+	struct blk_image img;
+	bool ok = false;
+
+	if (bt_mkdir(dir, sizeof(dir)) ||
+	    bt_mkfile(dir, "probe.img", 4096, 0600, path, sizeof(path)))
+		return false;
+	if (blk_image_open(&cfg, &img, err, sizeof(err)) == 0) {
+		ok = blk_engine_create(&img, HUSK_BLK_ENGINE_URING, 1, &e, err, sizeof(err)) == 0;
+		blk_engine_destroy(e);
+		blk_image_close(&img);
+	}
+	bt_rmdir(dir);
+	if (!ok)
+		fprintf(stderr, "io_uring unavailable here: skipping the io_uring cases\n");
+	return ok;
+}
+
 /* A byte pattern that differs by position and by @seed. */
 static inline void bt_fill(uint8_t *buf, size_t len, uint64_t pos, unsigned seed)
 {

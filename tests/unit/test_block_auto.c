@@ -40,14 +40,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int block_uring_setup(int err)
+static int block_syscall(int nr, int err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int ret;
 
 	if (!ctx)
 		return -ENOMEM;
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), SCMP_SYS(io_uring_setup), 0);
+	/* TSYNC: also for threads already running (the thread engine's workers) */
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (ret == 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
 	if (ret == 0)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -66,7 +69,7 @@ static void child_fallback(struct fixture *f, int errnum)
 	uint8_t buf[4096], back[4096];
 	struct iovec v = { buf, sizeof(buf) };
 
-	CHILD_CHECK(block_uring_setup(errnum) == 0);
+	CHILD_CHECK(block_syscall(SCMP_SYS(io_uring_setup), errnum) == 0);
 	CHILD_CHECK(blk_image_open(&cfg, &img, err, sizeof(err)) == 0);
 	CHILD_CHECK(blk_engine_create(&img, HUSK_BLK_ENGINE_AUTO, 16, &a, err, sizeof(err)) == 0);
 	CHILD_CHECK(strcmp(blk_engine_name(a), "sync") == 0);
@@ -140,6 +143,93 @@ static void test_fallback_eperm(void **state)
 	expect_one_warning(f, EPERM);
 }
 
+/* A ring can be made but not registered to: that is no io_uring either. */
+static void test_fallback_register_blocked(void **state)
+{
+	struct fixture *f = *state;
+	struct husk_disk_config cfg = { .path = f->path };
+	int status;
+	pid_t pid;
+
+	if (!bt_uring_available())
+		skip();	/* it would fail earlier, at io_uring_setup */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct blk_engine *e;
+		struct blk_image img;
+		char err[256];
+		uint8_t buf[512] = { 0 };
+		struct iovec v = { buf, sizeof(buf) };
+		int fd = open(f->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		CHILD_CHECK(fd >= 0 && dup2(fd, STDERR_FILENO) >= 0);
+		CHILD_CHECK(block_syscall(SCMP_SYS(io_uring_register), EPERM) == 0);
+		CHILD_CHECK(blk_image_open(&cfg, &img, err, sizeof(err)) == 0);
+		CHILD_CHECK(blk_engine_create(&img, HUSK_BLK_ENGINE_AUTO, 4, &e, err,
+					      sizeof(err)) == 0);
+		CHILD_CHECK(strcmp(blk_engine_name(e), "sync") == 0);
+		CHILD_CHECK(bt_rw(e, BLK_OP_WRITE, 0, &v, 1) == 512);
+		blk_engine_destroy(e);
+		blk_image_close(&img);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	{
+		char log[1024] = "";
+		int fd = open(f->log, O_RDONLY);
+
+		assert_true(fd >= 0);
+		assert_true(read(fd, log, sizeof(log) - 1) > 0);
+		close(fd);
+		assert_string_equal(log, "husk: warning: io_uring unavailable (registering the "
+				    "image: Operation not permitted): using the thread engine\n");
+	}
+}
+
+/*
+ * The thread engine's FLUSH is a real fdatasync and its errors reach the
+ * device: a filter makes fdatasync and pwritev fail with EIO, as a failing
+ * disk would, and the requests complete with -EIO.
+ */
+static void test_sync_engine_syscall_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct husk_disk_config cfg = { .path = f->path };
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct blk_engine *e;
+		struct blk_engine_stats st;
+		struct blk_image img;
+		char err[256];
+		uint8_t buf[512] = { 0 };
+		struct iovec v = { buf, sizeof(buf) };
+
+		CHILD_CHECK(blk_image_open(&cfg, &img, err, sizeof(err)) == 0);
+		CHILD_CHECK(blk_engine_create(&img, HUSK_BLK_ENGINE_SYNC, 4, &e, err,
+					      sizeof(err)) == 0);
+		CHILD_CHECK(bt_range(e, BLK_OP_FLUSH, 0, 0, false) == 0);
+		CHILD_CHECK(block_syscall(SCMP_SYS(fdatasync), EIO) == 0);
+		CHILD_CHECK(block_syscall(SCMP_SYS(pwritev), EIO) == 0);
+		CHILD_CHECK(bt_range(e, BLK_OP_FLUSH, 0, 0, false) == -EIO);
+		CHILD_CHECK(bt_rw(e, BLK_OP_WRITE, 0, &v, 1) == -EIO);
+		CHILD_CHECK(bt_rw(e, BLK_OP_READ, 0, &v, 1) == 512);
+		blk_engine_stats(e, &st);
+		CHILD_CHECK(st.flushes == 2 && st.errors == 2 && st.completed == 4);
+		blk_engine_destroy(e);
+		blk_image_close(&img);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Where io_uring works, AUTO picks it and says nothing. */
 static void test_auto_prefers_uring(void **state)
 {
@@ -169,6 +259,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fallback_enosys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_eperm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_register_blocked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_engine_syscall_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_prefers_uring, setup, teardown),
 	};
 

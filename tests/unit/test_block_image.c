@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include "block_test_helpers.h"
@@ -179,6 +181,38 @@ static void test_readonly_file(void **state)
 	assert_int_equal(run_as_nobody(child_readonly, f), 0);
 }
 
+/*
+ * On a read-only mount (a read-only bind of the file, made in a private
+ * mount namespace of a child) the open fails with EROFS, even for root.
+ */
+static void test_readonly_mount(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	pid_t pid;
+
+	assert_int_equal(bt_mkfile(f->dir, "rom.img", 4096, 0600, f->path, sizeof(f->path)), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(f->path, f->path, NULL, MS_BIND, NULL) ||
+		    mount(NULL, f->path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+			_exit(77);	/* no mount namespaces here */
+		CHILD_CHECK(open_path(f, f->path, false, false) == -EROFS);
+		snprintf(f->want, sizeof(f->want),
+			 "--disk path=%s: the file is read-only; add ro=on", f->path);
+		CHILD_CHECK(strcmp(f->err, f->want) == 0);
+		CHILD_CHECK(open_path(f, f->path, true, false) == 0 && f->img.readonly);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* One writer per image; readers share. */
 static void test_lock(void **state)
 {
@@ -251,6 +285,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_not_sector_multiple, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_mount, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_unsupported, setup, teardown),
