@@ -388,9 +388,11 @@ static void icmp_echo_gets_a_reply(void **state)
 static int udp_socket(const char *ip, uint16_t port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), big = 4 << 20;
 
 	assert_true(s >= 0);
+	/* room for every datagram of a test even if nobody reads meanwhile */
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)), 0);
 	put_ip((uint8_t *)&a.sin_addr, ip);
 	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
 	return s;
