@@ -604,6 +604,104 @@ static void cancel_then_short_buffer(void **state)
 	assert_int_equal(be16(small + NET_VNET_HDR_LEN + 12), 0x0806);
 }
 
+/* ---- a multi-queue tap: one engine per queue pair ----------------------- */
+
+#define MQ_TAP		"husk-mq0"
+#define MQ_FLOWS	16
+
+struct mq_queue {
+	struct net_engine *e;
+	uint8_t rx[8][RX_BUF_LEN];
+	unsigned got;
+};
+
+/* Reap queue @q; mark which flows (UDP source ports 6000+i) arrived. */
+static void mq_reap(struct mq_queue *q, bool seen[MQ_FLOWS], unsigned *total)
+{
+	struct net_completion c[8];
+	int n = net_engine_reap(q->e, c, 8);
+
+	assert_true(n >= 0);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *eth = q->rx[c[i].cookie] + NET_VNET_HDR_LEN, *ip = eth + ETH_HLEN_;
+		struct iovec iov = { q->rx[c[i].cookie], RX_BUF_LEN };
+
+		assert_true(c[i].is_rx);
+		assert_true(c[i].result > 0);
+		if (be16(eth + 12) == 0x0800 && ip[9] == 17) {
+			unsigned flow = be16(ip + 20) - 6000u;
+
+			assert_true(flow < MQ_FLOWS);
+			assert_false(seen[flow]);	/* once, on one queue */
+			assert_int_equal(l4_check(ip, ip + 20, be16(ip + 24), 17), 0);
+			seen[flow] = true;
+			q->got++;
+			(*total)++;
+		}
+		assert_int_equal(net_engine_rx_post(q->e, &iov, 1, c[i].cookie), 0);
+	}
+	if (n)
+		assert_true(net_engine_submit(q->e) >= 0);
+}
+
+static void multi_queue_flows_arrive_once(void **state)
+{
+	struct husk_net_config cfg = { .tap = MQ_TAP, .fd = -1 };
+	static struct mq_queue q[2];
+	bool seen[MQ_FLOWS] = { false };
+	struct tap t;
+	char err[256], mac[NET_MAC_STRLEN];
+	unsigned total = 0;
+
+	if (!netns_ready)
+		skip();
+	assert_int_equal(tap_open(&cfg, 2, &t, err, sizeof(err)), 0);
+	assert_int_equal(sh("ip addr add 10.79.0.1/24 dev %s && ip neigh replace 10.79.0.2 "
+			    "lladdr %s dev %s nud permanent", MQ_TAP,
+			    net_format_mac(guest_mac, mac), MQ_TAP), 0);
+	for (int i = 0; i < 2; i++) {
+		struct net_engine_params p = { .tap_fd = t.fds[i], .rx_depth = 8, .tx_depth = 8,
+					       .kind = *(enum net_engine_kind *)*state };
+
+		q[i].got = 0;
+		if (net_engine_create(&p, &q[i].e) < 0) {
+			if (i)
+				net_engine_destroy(q[0].e);
+			tap_close(&t);
+			skip();
+		}
+		for (uint64_t b = 0; b < 8; b++) {
+			struct iovec iov = { q[i].rx[b], RX_BUF_LEN };
+
+			assert_int_equal(net_engine_rx_post(q[i].e, &iov, 1, b), 0);
+		}
+		assert_int_equal(net_engine_submit(q[i].e), 8);
+	}
+	for (int i = 0; i < MQ_FLOWS; i++) {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9999) };
+		int s = udp_socket("10.79.0.1", (uint16_t)(6000 + i));
+
+		put_ip((uint8_t *)&to.sin_addr, "10.79.0.2");
+		assert_int_equal(sendto(s, "flow", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
+		close(s);
+	}
+	for (int tries = 0; total < MQ_FLOWS && tries < 300; tries++) {
+		struct pollfd p[2] = {
+			{ .fd = net_engine_completion_fd(q[0].e), .events = POLLIN },
+			{ .fd = net_engine_completion_fd(q[1].e), .events = POLLIN },
+		};
+
+		poll(p, 2, 10);
+		mq_reap(&q[0], seen, &total);
+		mq_reap(&q[1], seen, &total);
+	}
+	assert_int_equal(total, MQ_FLOWS);
+	print_message("flows per queue: %u, %u\n", q[0].got, q[1].got);
+	for (int i = 0; i < 2; i++)
+		net_engine_destroy(q[i].e);
+	tap_close(&t);
+}
+
 #define BOTH(fn)                                                                   \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_uring), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_sync)
@@ -617,6 +715,8 @@ int main(void)
 		BOTH(udp_rx_with_csum_offload),
 		BOTH(udp_tx_reaches_a_socket),
 		BOTH(cancel_then_short_buffer),
+		cmocka_unit_test_prestate(multi_queue_flows_arrive_once, &kind_uring),
+		cmocka_unit_test_prestate(multi_queue_flows_arrive_once, &kind_sync),
 	};
 
 	return cmocka_run_group_tests(tests, netns_group_setup, NULL);
