@@ -15,10 +15,10 @@
  *        in it, vnet header first (NET_VNET_HDR_LEN bytes at the start of the
  *        first iovec). Post only buffers you have: an empty guest RX queue
  *        means nothing posted, and then the engine does not wake anyone.
- *   TX   net_engine_tx_queue(e, iov, n, cookie) queues one frame (vnet header
- *        first); every frame is written whole, in its own writev.
  *        A frame longer than its buffer is cut to the buffer's size without
  *        notice (the tap's behaviour): result == buffer size may mean that.
+ *   TX   net_engine_tx_queue(e, iov, n, cookie) queues one frame (vnet header
+ *        first); every frame is written whole, in its own writev.
  *   Both are sent to the kernel by net_engine_submit() (one io_uring_submit
  *   for everything posted or queued since the last one).
  *   Done net_engine_completion_fd() becomes readable when net_engine_reap()
@@ -42,8 +42,8 @@
  *          buffers are posted) and an eventfd (TX results ready).
  *   auto   uring, or sync with one warning when io_uring cannot be set up.
  * RX completions are reaped in the order the frames arrived, but which
- * posted buffer a frame lands in is the kernel's choice (io_uring tends to
- * fill the last posted first): use buffers in completion order, which a
+ * posted buffer a frame lands in is the kernel's choice (io_uring filled
+ * the last posted first in the tests): use buffers in completion order, which a
  * virtio-net device without VIRTIO_F_IN_ORDER may do. TX frames are not
  * linked; they complete in any order.
  */
