@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BLK_QUEUE_MAX		256
 #define BLK_SEG_MAX		126		/* data segments a request */
@@ -158,8 +159,19 @@ static void queue_pop_all(struct blk_queue *q)
 	if (ret < 0)
 		virtio_dev_needs_reset(&q->blk->vd);
 	ret = blk_engine_submit(q->engine);
-	if (ret)
-		pr_debug("%s: queue %u: submit: %s", q->blk->name, q->index, strerror(-ret));
+	if (ret) {
+		/*
+		 * The batch stays queued (io_uring short of memory: -EAGAIN,
+		 * -EBUSY). Come back in a millisecond through our own kick fd,
+		 * so requests never wait for a guest notify that may not come.
+		 */
+		struct timespec ms = { .tv_nsec = 1000000 };
+
+		pr_debug("%s: queue %u: submit: %s (retrying)", q->blk->name, q->index,
+			 strerror(-ret));
+		nanosleep(&ms, NULL);
+		eventfd_kick(q->blk->vd.kick_fd[q->index]);
+	}
 }
 
 static unsigned reap_completions(struct blk_queue *q)
