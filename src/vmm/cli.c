@@ -23,6 +23,7 @@ enum {
 	OPT_SHUTDOWN_TIMEOUT,
 	OPT_RNG,
 	OPT_NO_RNG,
+	OPT_WATCHDOG_ACTION,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "rng",       no_argument,       NULL, OPT_RNG },
 	{ "no-rng",    no_argument,       NULL, OPT_NO_RNG },
+	{ "watchdog-action", required_argument, NULL, OPT_WATCHDOG_ACTION },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -62,6 +64,8 @@ void cli_print_help(FILE *out)
 		"                       0 stops at once; SIGINT, SIGHUP or a second SIGTERM never wait)\n"
 		"  --rng, --no-rng      a virtio-rng PCI device feeding the guest from getrandom(),\n"
 		"                       at most 1 MiB/s (default on)\n"
+		"  --watchdog-action A  when the guest's watchdog (ACPI WDAT, Linux wdat_wdt) fires:\n"
+		"                       reset (default), poweroff or none (log and event only)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -97,6 +101,25 @@ static int parse_memory(const char *arg, uint64_t *out, char *err, size_t errlen
 	return 0;
 }
 
+static int parse_watchdog_action(const char *arg, enum husk_watchdog_action *out,
+				 char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[HUSK_WATCHDOG_RESET] = "reset",
+		[HUSK_WATCHDOG_POWEROFF] = "poweroff",
+		[HUSK_WATCHDOG_NONE] = "none",
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			*out = (enum husk_watchdog_action)i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "--watchdog-action %s: expected reset, poweroff or none", arg);
+	return -EINVAL;
+}
+
 static int parse_one(int opt, const char *arg, struct cli_options *o, char *err, size_t errlen)
 {
 	switch (opt) {
@@ -115,6 +138,8 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 		return parse_unsigned("--shutdown-timeout", arg, 0, HUSK_MAX_SHUTDOWN_TIMEOUT,
 				      &o->cfg.shutdown_timeout, err, errlen);
 	case OPT_MEMORY:    return parse_memory(arg, &o->cfg.memory, err, errlen);
+	case OPT_WATCHDOG_ACTION:
+		return parse_watchdog_action(arg, &o->cfg.watchdog_action, err, errlen);
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &o->log_level) == 0)
 			return 0;

@@ -39,6 +39,9 @@ struct husk_vm {
 	struct irq_routing *routing;	/* the GSI routing table: legacy routes, MSI-X */
 	struct pci_bus *pci;		/* the host bridge and bus 0 (devices/pci.h) */
 	struct virtio_rng *rng;		/* --rng (virtio/virtio_pci.h) */
+	struct pvpanic *pvpanic;	/* guest panic notifications (port 0x505) */
+	struct watchdog *watchdog;	/* the WDAT guest watchdog */
+	struct event_hook events;	/* where devices report events; emit NULL: nowhere */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;
