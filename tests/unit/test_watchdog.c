@@ -301,6 +301,16 @@ static void test_bad_action(void **state)
 	iobus_destroy(bus);
 }
 
+/* record_stop for a request made on the timer thread: publishes with release. */
+static void record_stop_mt(void *ctx, enum stop_reason why, int status)
+{
+	struct stop_rec *r = ctx;
+
+	r->why = why;
+	r->status = status;
+	__atomic_store_n(&r->calls, r->calls + 1, __ATOMIC_RELEASE);
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -318,7 +328,7 @@ static void test_thread_fires(void **state)
 
 	(void)state;
 	f.bus = iobus_create("pio");
-	f.stop = (struct stop_hook){ .request = record_stop, .ctx = &f.stops };
+	f.stop = (struct stop_hook){ .request = record_stop_mt, .ctx = &f.stops };
 	f.hook = (struct event_hook){ .emit = record_event, .ctx = &f.events };
 	p.stop = &f.stop;
 	p.events = &f.hook;
@@ -328,10 +338,10 @@ static void test_thread_fires(void **state)
 		usleep(250 * 1000);
 		wr(&f, WDT_REG_KICK, 1);
 	}
-	assert_int_equal(__atomic_load_n(&f.stops.calls, __ATOMIC_SEQ_CST), 0);
+	assert_int_equal(__atomic_load_n(&f.stops.calls, __ATOMIC_ACQUIRE), 0);
 	t0 = mono_ms();
 	while (mono_ms() - t0 < 5000) {
-		if (__atomic_load_n(&f.stops.calls, __ATOMIC_SEQ_CST)) {
+		if (__atomic_load_n(&f.stops.calls, __ATOMIC_ACQUIRE)) {
 			fired_at = mono_ms();
 			break;
 		}
@@ -341,8 +351,8 @@ static void test_thread_fires(void **state)
 	assert_true(fired_at - t0 >= 950);		/* not before the countdown */
 	assert_true(fired_at - t0 <= 2500);		/* and not long after it */
 	assert_int_equal(f.stops.why, STOP_WATCHDOG_RESET);
-	assert_int_equal(f.events.n, 1);
 	watchdog_destroy(f.w);				/* joins the thread */
+	assert_int_equal(f.events.n, 1);
 	iobus_destroy(f.bus);
 }
 
@@ -354,7 +364,7 @@ static void test_thread_destroy_running(void **state)
 
 	(void)state;
 	f.bus = iobus_create("pio");
-	f.stop = (struct stop_hook){ .request = record_stop, .ctx = &f.stops };
+	f.stop = (struct stop_hook){ .request = record_stop_mt, .ctx = &f.stops };
 	p.stop = &f.stop;
 	assert_int_equal(watchdog_create(f.bus, &p, &f.w), 0);
 	arm(&f, WDT_MAX_COUNT);
