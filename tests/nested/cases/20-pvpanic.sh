@@ -5,7 +5,7 @@
 # port: husk logs "guest panicked (pvpanic)" and keeps running; the guest's
 # panic=-1 then reboots it, which ends husk with "guest reboot", status 0.
 CASE_DESC="pvpanic: a guest panic (sysrq c) is logged by husk, then panic=-1 reboots"
-CASE_TIMEOUT=60
+CASE_TIMEOUT=90
 CASE_INITRD=initrd
 # shellcheck source-path=SCRIPTDIR source=ha.inc
 source "$(dirname "${BASH_SOURCE[0]}")/ha.inc"
