@@ -191,8 +191,9 @@ static int vm_create_ha_devices(struct husk_vm *vm, char *err, size_t errlen)
 
 	vm->pvpanic = pvpanic_create(vm->pio, &vm->events);
 	if (!vm->pvpanic) {
-		snprintf(err, errlen, "pvpanic: %s", strerror(errno));
-		return -errno;
+		ret = errno ? -errno : -ENOMEM;
+		snprintf(err, errlen, "pvpanic: %s", strerror(-ret));
+		return ret;
 	}
 	ret = watchdog_create(vm->pio, &wp, &vm->watchdog);
 	if (ret)
@@ -398,6 +399,9 @@ void husk_vm_destroy(struct husk_vm *vm)
 {
 	if (!vm)
 		return;
+	/* First: its timer thread may request a stop, which kicks the vCPUs. */
+	watchdog_destroy(vm->watchdog);
+	vm->watchdog = NULL;
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -405,7 +409,6 @@ void husk_vm_destroy(struct husk_vm *vm)
 	virtio_rng_destroy(vm->rng);
 	pci_bus_destroy(vm->pci);
 	irq_routing_destroy(vm->routing);
-	watchdog_destroy(vm->watchdog);
 	pvpanic_destroy(vm->pvpanic);
 	if (vm->acpi_ged)
 		acpi_ged_destroy(vm->acpi_ged);
