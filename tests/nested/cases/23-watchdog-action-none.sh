@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034
 # --watchdog-action none: the WDAT watchdog fires (armed, then left alone
-# as in case 21) and husk only logs it; the guest keeps running, reads the
-# time left (0: it fired) and powers off. Checks: husk's fire line names
+# as in case 21) and husk only logs it; the guest keeps running for 10 s,
+# prints the watchdog's state as Linux sees it (still "active": the driver
+# does not know) and powers off. Checks: husk's fire line names
 # action none, the guest ran on after it, husk ends with "guest powered off".
 CASE_DESC="--watchdog-action none: the watchdog fires, husk logs it, the guest runs on"
 CASE_TIMEOUT=90
