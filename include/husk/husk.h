@@ -28,6 +28,13 @@
 #define HUSK_MAX_NETS		8
 #define HUSK_MAX_QUEUES		16	/* per device (blk queues, net queue pairs) */
 
+/* What the guest watchdog does when it fires (--watchdog-action). */
+enum husk_watchdog_action {
+	HUSK_WATCHDOG_RESET = 0,	/* stop as a guest reset (the default) */
+	HUSK_WATCHDOG_POWEROFF,		/* stop as a guest power off */
+	HUSK_WATCHDOG_NONE,		/* log and emit the event only */
+};
+
 enum husk_virtio_transport { HUSK_VIRTIO_PCI = 0, HUSK_VIRTIO_MMIO };
 enum husk_blk_engine { HUSK_BLK_ENGINE_AUTO = 0, HUSK_BLK_ENGINE_URING, HUSK_BLK_ENGINE_SYNC };
 
@@ -68,6 +75,7 @@ struct husk_config {
 	struct husk_disk_config disks[HUSK_MAX_DISKS];
 	unsigned nnets;
 	struct husk_net_config nets[HUSK_MAX_NETS];
+	enum husk_watchdog_action watchdog_action;	/* --watchdog-action */
 };
 
 #define HUSK_DEFAULT_CPUS	1

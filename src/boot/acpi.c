@@ -4,11 +4,12 @@
  * reserved BIOS area after the MP table (the e820 map is unchanged):
  *
  *   LAYOUT_ACPI_RSDP (0xf8000)  RSDP, revision 2 (XSDT address only)
- *   then, 16-byte aligned:      XSDT -> FADT, MADT, MCFG (room for 4 entries)
+ *   then, 16-byte aligned:      XSDT -> FADT, MADT, MCFG, WDAT (room for 8 entries)
  *                               DSDT (AML from acpi_dsdt.c)
  *                               FADT -> DSDT (X_DSDT)
  *                               MADT (one local APIC per vCPU, IOAPIC, ...)
  *                               MCFG (PCI segment 0's ECAM window)
+ *                               WDAT (the guest watchdog, acpi_wdat.c; 308 bytes)
  *
  * The DSDT is about 2 KiB (the PCI root's _PRT is most of it), the MADT
  * 98 bytes for 2 vCPUs and 2114 for 254, so everything ends below
@@ -249,6 +250,19 @@ static int write_mcfg(struct acpi_area *ar, uint64_t *gpa)
 	return 0;
 }
 
+/* The watchdog's action table (acpi_wdat.c, devices/watchdog.c). */
+static int write_wdat(struct acpi_area *ar, uint64_t *gpa)
+{
+	struct acpi_wdat *t = area_alloc(ar, ACPI_WDAT_SIZE, gpa);
+
+	if (!t)
+		return -E2BIG;
+	put_header(&t->h, "WDAT", ACPI_WDAT_SIZE, ACPI_WDAT_REVISION);
+	acpi_wdat_fill(t);
+	seal(&t->h);
+	return 0;
+}
+
 static void write_xsdt(struct acpi_header *h, const uint64_t *tables, unsigned n)
 {
 	size_t size = sizeof(*h) + n * sizeof(uint64_t);
@@ -289,6 +303,8 @@ static int write_tables(struct acpi_area *ar, unsigned ncpus, uint64_t ram_size,
 		ret = write_madt(ar, ncpus, &tables[n++]);
 	if (!ret)
 		ret = write_mcfg(ar, &tables[n++]);
+	if (!ret)
+		ret = write_wdat(ar, &tables[n++]);
 	if (ret)
 		return ret;
 	write_xsdt(xsdt, tables, n);

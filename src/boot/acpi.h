@@ -25,7 +25,7 @@
 #define ACPI_MADT_REVISION	5
 #define ACPI_DSDT_REVISION	2	/* 64-bit AML integers */
 #define ACPI_MCFG_REVISION	1
-#define ACPI_XSDT_MAX_ENTRIES	4	/* FADT, MADT, MCFG; room for one more */
+#define ACPI_XSDT_MAX_ENTRIES	8	/* FADT, MADT, MCFG, WDAT; room for more */
 #define ACPI_MAX_CPUS		254	/* 8-bit APIC IDs; the IOAPIC takes ID ncpus */
 
 struct acpi_rsdp {
@@ -208,5 +208,69 @@ _Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT local APIC NMI");
  */
 struct aml;
 int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size, unsigned nmmio);
+
+/*
+ * WDAT, the Watchdog Action Table (Microsoft "Hardware Watchdog Timers
+ * Design Specification" 1.00): the watchdog's timing and, per action, the
+ * register accesses that perform it. acpi_wdat.c describes the register
+ * block of devices/watchdog.c.
+ */
+#define ACPI_WDAT_REVISION	1
+#define ACPI_WDAT_ENABLED	0x01	/* flags: the OS may use the watchdog */
+#define ACPI_WDAT_NOT_PCI	0xff	/* PCI segment/bus/device/function: none */
+
+/* Actions. */
+#define ACPI_WDAT_RESET			1
+#define ACPI_WDAT_GET_CURRENT_COUNTDOWN	4
+#define ACPI_WDAT_GET_COUNTDOWN		5
+#define ACPI_WDAT_SET_COUNTDOWN		6
+#define ACPI_WDAT_GET_RUNNING_STATE	8
+#define ACPI_WDAT_SET_RUNNING_STATE	9
+#define ACPI_WDAT_GET_STOPPED_STATE	10
+#define ACPI_WDAT_SET_STOPPED_STATE	11
+#define ACPI_WDAT_GET_STATUS		32
+#define ACPI_WDAT_SET_STATUS		33
+/* Instructions. */
+#define ACPI_WDAT_READ_VALUE		0
+#define ACPI_WDAT_READ_COUNTDOWN	1
+#define ACPI_WDAT_WRITE_VALUE		2
+#define ACPI_WDAT_WRITE_COUNTDOWN	3
+#define ACPI_WDAT_PRESERVE_REGISTER	0x80
+#define ACPI_GAS_ACCESS_DWORD		3
+
+struct acpi_wdat {
+	struct acpi_header h;
+	uint32_t header_length;		/* from here to the entries: 32 */
+	uint16_t pci_segment;
+	uint8_t pci_bus, pci_device, pci_function;
+	uint8_t reserved0[3];
+	uint32_t timer_period;		/* ms per count */
+	uint32_t max_count, min_count;
+	uint8_t flags;
+	uint8_t reserved1[3];
+	uint32_t entries;
+} __attribute__((packed));
+
+struct acpi_wdat_entry {
+	uint8_t action;
+	uint8_t instruction;
+	uint16_t reserved;
+	struct acpi_gas reg;
+	uint32_t value;
+	uint32_t mask;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct acpi_wdat) == 68, "WDAT header");
+_Static_assert(sizeof(struct acpi_wdat_entry) == 24, "WDAT instruction entry");
+
+#define ACPI_WDAT_ENTRIES	10
+#define ACPI_WDAT_SIZE \
+	(sizeof(struct acpi_wdat) + ACPI_WDAT_ENTRIES * sizeof(struct acpi_wdat_entry))
+
+/*
+ * acpi_wdat.c: fills @t (ACPI_WDAT_SIZE bytes, zeroed) after its common
+ * header: the timing and instruction entries for devices/watchdog.c.
+ */
+void acpi_wdat_fill(struct acpi_wdat *t);
 
 #endif

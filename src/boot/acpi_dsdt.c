@@ -18,6 +18,7 @@
  *       _PRT Package { Package { 0xSSSSFFFF, pin, Zero, GSI }, ... }
  *     }
  *     Device (MBRD) { _HID PNP0C02, _UID 0, _CRS Memory32Fixed ECAM }
+ *     Device (PEVT) { _HID "QEMU0001", _CRS IO 0x505/1, _STA 0x0f }	// pvpanic
  *     Device (GED)  {					// Generic Event Device
  *       _HID "ACPI0013", _UID 0,
  *       _CRS ExtendedInterrupt (Consumer, Level, ActiveHigh, Exclusive) { 9 }
@@ -44,6 +45,9 @@
  * MBRD reserves the ECAM window, which Linux requires before it uses the
  * MCFG ("MMCONFIG at ... reserved as ACPI motherboard resource").
  *
+ * PEVT is the pvpanic port (devices/pvpanic.c) as QEMU describes it;
+ * Linux's pvpanic-mmio driver binds QEMU0001 and takes its I/O resource.
+ *
  * The legacy devices sit directly under \_SB, not behind an ISA bridge;
  * their _HIDs are what Linux's PNP layer binds the 8250, rtc-cmos and i8042
  * drivers to. In hardware-reduced mode Linux has no legacy PIC and maps
@@ -64,6 +68,7 @@
 #define I8042_DATA	0x60
 #define I8042_CMD	0x64
 #define I8042_KBD_IRQ	1
+#define ACPI_STA_PRESENT 0x0f	/* present, enabled, shown in the UI, functioning */
 #define NOTIFY_STATUS	0x80	/* power button: "button pressed" */
 #define PCI_PRT_FIRST_SLOT 1	/* 00:00.0 is the host bridge: no INTx */
 #define PCI_PRT_PINS	4	/* INTA-INTD */
@@ -122,6 +127,18 @@ static void dsdt_power_button(struct aml *a)
 	aml_device_begin(a, "PWRB");
 	aml_name_eisaid(a, "_HID", "PNP0C0C");
 	aml_name_integer(a, "_UID", 0);
+	aml_end(a);
+}
+
+static void dsdt_pvpanic(struct aml *a)
+{
+	struct aml_res r = { .len = 0 };
+
+	aml_device_begin(a, "PEVT");
+	aml_name_string(a, "_HID", "QEMU0001");
+	aml_res_io(&r, PORT_PVPANIC, 1);
+	aml_name_resources(a, "_CRS", &r);
+	aml_name_integer(a, "_STA", ACPI_STA_PRESENT);
 	aml_end(a);
 }
 
@@ -249,6 +266,7 @@ int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size, unsigned n
 	dsdt_power_button(a);
 	dsdt_pci_root(a, ram_size);
 	dsdt_motherboard(a);
+	dsdt_pvpanic(a);
 	dsdt_ged(a);
 	for (unsigned i = 0; i < nmmio && i < VIRTIO_MMIO_MAX_DEVICES; i++)
 		dsdt_virtio_mmio(a, i);

@@ -14,6 +14,8 @@ const char *stop_reason_str(enum stop_reason why)
 	case STOP_SIGNAL:          return "stopped by signal";
 	case STOP_CONSOLE_ESCAPE:  return "stopped from the console (Ctrl-A x)";
 	case STOP_ERROR:           return "VMM error";
+	case STOP_WATCHDOG_RESET:  return "guest reset (watchdog)";
+	case STOP_WATCHDOG_POWEROFF: return "guest powered off (watchdog)";
 	}
 	return "unknown";
 }

@@ -18,6 +18,8 @@ enum stop_reason {
 	STOP_SIGNAL,		/* SIGTERM / SIGINT */
 	STOP_CONSOLE_ESCAPE,	/* Ctrl-A x typed on the console */
 	STOP_ERROR,		/* KVM or VMM error: status 2 */
+	STOP_WATCHDOG_RESET,	/* the guest watchdog fired, --watchdog-action reset */
+	STOP_WATCHDOG_POWEROFF,	/* the guest watchdog fired, --watchdog-action poweroff */
 };
 
 struct stop_hook {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/event_hook.h"
 #include "core/stop.h"
 #include "devices/console.h"
 #include "devices/iobus.h"
@@ -77,5 +78,60 @@ void acpi_ged_destroy(struct acpi_ged *g);
 int acpi_power_button(struct acpi_ged *g);
 /* The event bits the guest has not read yet (tests, state saving). */
 uint8_t acpi_ged_pending(struct acpi_ged *g);
+
+/*
+ * pvpanic at PORT_PVPANIC (QEMU0001 in the DSDT): a guest write of
+ * PVPANIC_PANICKED logs "guest panicked (pvpanic)" and emits "guest-panic"
+ * through @events (NULL: log only); the VM keeps running. At most
+ * PVPANIC_MAX_REPORTS events are reported.
+ */
+#define PVPANIC_MAX_REPORTS	64
+struct pvpanic;
+struct pvpanic *pvpanic_create(struct io_bus *pio, const struct event_hook *events);
+void pvpanic_destroy(struct pvpanic *p);
+/* Events reported so far (tests, state saving); stops counting past the cap. */
+unsigned pvpanic_reports(struct pvpanic *p);
+
+/*
+ * The guest watchdog: a register block at PORT_WDT_BASE that the ACPI
+ * WDAT table (boot/acpi_wdat.c) describes, so Linux's wdat_wdt driver
+ * drives it (/dev/watchdog). Once the guest starts it, it must kick it
+ * within the countdown (in WDT_PERIOD_MS periods) or the watchdog fires:
+ * husk logs it, emits "watchdog-fired" and takes @action. A host thread
+ * keeps the time; tests pass a clock and no thread and call
+ * watchdog_poll().
+ */
+enum watchdog_action {
+	WATCHDOG_ACTION_RESET = 0,	/* stop the VM as a reset: STOP_WATCHDOG_RESET */
+	WATCHDOG_ACTION_POWEROFF,	/* stop it as a power off: STOP_WATCHDOG_POWEROFF */
+	WATCHDOG_ACTION_NONE,		/* only the log line and the event */
+};
+
+struct watchdog_params {
+	enum watchdog_action action;
+	const struct stop_hook *stop;
+	const struct event_hook *events;	/* NULL: log only */
+	/* NULL: CLOCK_MONOTONIC in ns, and a timer thread; else no thread. */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
+};
+
+/* The guest-visible state, in one plain struct (pause, snapshot). */
+struct watchdog_state {
+	uint32_t count;		/* countdown loaded on start and on each kick */
+	uint8_t running;
+	uint8_t fired;		/* status bit: fired since the guest last cleared it */
+	uint64_t deadline_ns;	/* when it fires, while running (the clock's time) */
+};
+
+struct watchdog;
+/* Returns 0 or -errno (iobus_register, thread creation, -ENOMEM). */
+int watchdog_create(struct io_bus *pio, const struct watchdog_params *p, struct watchdog **out);
+void watchdog_destroy(struct watchdog *w);
+/* Fires the watchdog if its deadline has passed; returns 1 if it fired. */
+int watchdog_poll(struct watchdog *w);
+void watchdog_get_state(struct watchdog *w, struct watchdog_state *out);
+/* "reset", "poweroff", "none" (the --watchdog-action spellings). */
+const char *watchdog_action_str(enum watchdog_action a);
 
 #endif

@@ -76,4 +76,25 @@
 #define ACPI_GED_GSI		9	/* GED interrupt: ISA IRQ 9, level, active high */
 #define ACPI_GED_EVT_PWRBTN	0x01	/* GED event bit: power button pressed */
 
+/*
+ * HA devices (devices/pvpanic.c, devices/watchdog.c), described by the
+ * DSDT (QEMU0001) and the WDAT (boot/acpi_wdat.c). The watchdog's
+ * registers are 32 bits wide, one per dword from PORT_WDT_BASE.
+ */
+#define PORT_PVPANIC		0x505	/* read: supported events; write: events that happened */
+#define PVPANIC_PANICKED	0x01	/* the guest panicked */
+#define PVPANIC_CRASH_LOADED	0x02	/* the guest loaded a crash kernel (kdump) */
+#define PORT_WDT_BASE		0x620	/* watchdog register block, WDT_REGS_LEN ports */
+#define WDT_REG_KICK		0x00	/* write 1: reload the countdown (WDAT RESET) */
+#define WDT_REG_COUNT		0x04	/* r/w: countdown in periods, used on each reload */
+#define WDT_REG_LEFT		0x08	/* read: periods left before the watchdog fires */
+#define WDT_REG_CTL		0x0c	/* r/w: bit 0 running */
+#define WDT_REG_STS		0x10	/* read: bit 0 fired; write 0 to bit 0: clear */
+#define WDT_REGS_LEN		0x14
+#define WDT_CTL_RUNNING		0x01
+#define WDT_STS_FIRED		0x01
+#define WDT_PERIOD_MS		100	/* one count (WDAT Timer Period) */
+#define WDT_MIN_COUNT		10	/* 1 s */
+#define WDT_MAX_COUNT		36000	/* 1 hour */
+
 #endif

@@ -26,6 +26,7 @@ enum {
 	OPT_NO_RNG,
 	OPT_VIRTIO_TRANSPORT,
 	OPT_DISK,
+	OPT_WATCHDOG_ACTION,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,7 @@ static const struct option long_options[] = {
 	{ "no-rng",    no_argument,       NULL, OPT_NO_RNG },
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
 	{ "disk",      required_argument, NULL, OPT_DISK },
+	{ "watchdog-action", required_argument, NULL, OPT_WATCHDOG_ACTION },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -73,6 +75,8 @@ void cli_print_help(FILE *out)
 		"                       queues default to one per vCPU, engine to io_uring\n"
 		"  --virtio-transport T pci (default) or mmio (virtio-mmio v2, announced to the\n"
 		"                       guest on its command line; at most 8 devices)\n"
+		"  --watchdog-action A  when the guest's watchdog (ACPI WDAT, Linux wdat_wdt) fires:\n"
+		"                       reset (default), poweroff or none (log and event only)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -129,6 +133,25 @@ static int parse_disk(const char *arg, struct cli_options *o, char *err, size_t 
 	return ret;
 }
 
+static int parse_watchdog_action(const char *arg, enum husk_watchdog_action *out,
+				 char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[HUSK_WATCHDOG_RESET] = "reset",
+		[HUSK_WATCHDOG_POWEROFF] = "poweroff",
+		[HUSK_WATCHDOG_NONE] = "none",
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			*out = (enum husk_watchdog_action)i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "--watchdog-action %s: expected reset, poweroff or none", arg);
+	return -EINVAL;
+}
+
 static int parse_one(int opt, const char *arg, struct cli_options *o, char *err, size_t errlen)
 {
 	switch (opt) {
@@ -155,6 +178,8 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 		}
 		snprintf(err, errlen, "--virtio-transport %s: expected pci or mmio", arg);
 		return -EINVAL;
+	case OPT_WATCHDOG_ACTION:
+		return parse_watchdog_action(arg, &o->cfg.watchdog_action, err, errlen);
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &o->log_level) == 0)
 			return 0;

@@ -83,6 +83,11 @@ static int validate_config(const struct husk_config *cfg, char *err, size_t errl
 					 cfg->disks[i].id);
 				return -EINVAL;
 			}
+	if ((unsigned)cfg->watchdog_action > HUSK_WATCHDOG_NONE) {
+		snprintf(err, errlen, "--watchdog-action %u: expected reset, poweroff or none",
+			 (unsigned)cfg->watchdog_action);
+		return -EINVAL;
+	}
 	if (console_parse(cfg->serial, &kind, &path) < 0) {
 		snprintf(err, errlen, "--serial %s: expected stdio, none, file:PATH or pty",
 			 cfg->serial);
@@ -213,6 +218,32 @@ static int vm_build_cmdline(struct husk_vm *vm, char *err, size_t errlen)
 	return ret;
 }
 
+_Static_assert((int)HUSK_WATCHDOG_RESET == (int)WATCHDOG_ACTION_RESET &&
+	       (int)HUSK_WATCHDOG_POWEROFF == (int)WATCHDOG_ACTION_POWEROFF &&
+	       (int)HUSK_WATCHDOG_NONE == (int)WATCHDOG_ACTION_NONE,
+	       "--watchdog-action maps one to one onto the device's actions");
+
+/* pvpanic and the watchdog; they report through vm->events. */
+static int vm_create_ha_devices(struct husk_vm *vm, char *err, size_t errlen)
+{
+	struct watchdog_params wp = {
+		.action = (enum watchdog_action)vm->cfg.watchdog_action,
+		.stop = &vm->stop_hook, .events = &vm->events,
+	};
+	int ret;
+
+	vm->pvpanic = pvpanic_create(vm->pio, &vm->events);
+	if (!vm->pvpanic) {
+		ret = errno ? -errno : -ENOMEM;
+		snprintf(err, errlen, "pvpanic: %s", strerror(-ret));
+		return ret;
+	}
+	ret = watchdog_create(vm->pio, &wp, &vm->watchdog);
+	if (ret)
+		snprintf(err, errlen, "watchdog: %s", strerror(-ret));
+	return ret;
+}
+
 /* The virtio devices the config asks for; after the bus, before the routing commit. */
 static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen)
 {
@@ -286,7 +317,9 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 	vm->acpi_ged = acpi_ged_create(vm->pio, &vm->ged_irq);
 	if (!vm->serial || !vm->i8042 || !vm->rtc || !vm->debug || !vm->acpi_pm || !vm->acpi_ged)
 		goto nomem;
-	ret = vm_create_pci(vm, err, errlen);
+	ret = vm_create_ha_devices(vm, err, errlen);
+	if (!ret)
+		ret = vm_create_pci(vm, err, errlen);
 	if (!ret)
 		ret = vm_create_virtio_devices(vm, err, errlen);
 	if (!ret)
@@ -445,6 +478,9 @@ void husk_vm_destroy(struct husk_vm *vm)
 {
 	if (!vm)
 		return;
+	/* First: its timer thread may request a stop, which kicks the vCPUs. */
+	watchdog_destroy(vm->watchdog);
+	vm->watchdog = NULL;
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -457,6 +493,7 @@ void husk_vm_destroy(struct husk_vm *vm)
 	}
 	pci_bus_destroy(vm->pci);
 	irq_routing_destroy(vm->routing);
+	pvpanic_destroy(vm->pvpanic);
 	if (vm->acpi_ged)
 		acpi_ged_destroy(vm->acpi_ged);
 	if (vm->acpi_pm)

@@ -48,6 +48,9 @@ struct husk_vm {
 	struct virtio_blk *disks[HUSK_MAX_DISKS];	/* --disk (virtio/virtio_blk.h) */
 	char disk_ids[HUSK_MAX_DISKS][16];		/* default ids: disk0, disk1, ... */
 	char *cmdline;			/* cfg.cmdline plus husk's additions */
+	struct pvpanic *pvpanic;	/* guest panic notifications (port 0x505) */
+	struct watchdog *watchdog;	/* the WDAT guest watchdog */
+	struct event_hook events;	/* where devices report events; emit NULL: nowhere */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;

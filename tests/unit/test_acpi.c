@@ -13,10 +13,11 @@ struct tables {
 	struct acpi_madt *madt;
 	struct acpi_header *dsdt;
 	struct acpi_mcfg *mcfg;
-	uint64_t gpa[5];		/* XSDT, FADT, MADT, DSDT, MCFG */
-	uint32_t len[5];
+	struct acpi_wdat *wdat;		/* checked in test_watchdog_acpi.c */
+	uint64_t gpa[6];		/* XSDT, FADT, MADT, DSDT, MCFG, WDAT */
+	uint32_t len[6];
 };
-#define NTABLES 5
+#define NTABLES 6
 
 /* Finds the RSDP as Linux does: 16-byte steps through 0xe0000-0xfffff. */
 static struct acpi_rsdp *find_rsdp(struct tb *t)
@@ -58,7 +59,7 @@ static void assert_no_overlap(const struct tables *p)
 
 static void parse(struct tb *t, struct tables *p)
 {
-	uint64_t e[3];
+	uint64_t e[4];
 
 	memset(p, 0, sizeof(*p));
 	p->rsdp = find_rsdp(t);
@@ -70,22 +71,25 @@ static void parse(struct tb *t, struct tables *p)
 	assert_memory_equal(p->rsdp->oem_id, "HUSK  ", 6);
 	assert_int_equal(p->rsdp->rsdt_address, 0);
 	p->xsdt = table_at(t, p->rsdp->xsdt_address, "XSDT", 1);
-	assert_int_equal(p->xsdt->length, 36 + 3 * 8);
+	assert_int_equal(p->xsdt->length, 36 + 4 * 8);	/* FADT, MADT, MCFG, WDAT */
 	memcpy(e, p->xsdt + 1, sizeof(e));
 	p->fadt = (struct acpi_fadt *)table_at(t, e[0], "FACP", 6);
 	p->madt = (struct acpi_madt *)table_at(t, e[1], "APIC", 5);
 	p->mcfg = (struct acpi_mcfg *)table_at(t, e[2], "MCFG", 1);
+	p->wdat = (struct acpi_wdat *)table_at(t, e[3], "WDAT", 1);
 	p->dsdt = table_at(t, p->fadt->x_dsdt, "DSDT", 2);
 	p->gpa[0] = p->rsdp->xsdt_address;
 	p->gpa[1] = e[0];
 	p->gpa[2] = e[1];
 	p->gpa[3] = p->fadt->x_dsdt;
 	p->gpa[4] = e[2];
+	p->gpa[5] = e[3];
 	p->len[0] = p->xsdt->length;
 	p->len[1] = p->fadt->h.length;
 	p->len[2] = p->madt->h.length;
 	p->len[3] = p->dsdt->length;
 	p->len[4] = p->mcfg->h.length;
+	p->len[5] = p->wdat->h.length;
 	assert_true(p->rsdp->xsdt_address >= LAYOUT_ACPI_RSDP + 36);
 	assert_no_overlap(p);
 }
