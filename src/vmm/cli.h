@@ -7,6 +7,7 @@
 
 #include "husk/husk.h"
 #include "core/log.h"
+#include "vmm/config_file.h"
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
 
@@ -14,6 +15,9 @@ struct cli_options {
 	struct husk_config cfg;
 	enum log_level log_level;
 	enum cli_action action;
+	const char *config_path;	/* --config: applied first, flags override it */
+	struct orch_options orch;	/* --api-sock, --log-file, --log-format, --events */
+	struct str_arena arena;		/* the config file's strings */
 };
 
 /*
@@ -23,5 +27,7 @@ struct cli_options {
  */
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errlen);
 void cli_print_help(FILE *out);
+/* Free what cli_parse() allocated (the config file's strings). */
+void cli_options_free(struct cli_options *opts);
 
 #endif
