@@ -87,13 +87,13 @@ int husk_vm_pause(struct husk_vm *vm)
 	int ret;
 
 	pthread_mutex_lock(&p->lock);
-	if (p->paused) {
-		pthread_mutex_unlock(&p->lock);
-		return 0;
-	}
 	if (!atomic_load(&vm->running) || vm_stopping(vm)) {
 		pthread_mutex_unlock(&p->lock);
 		return -EBUSY;
+	}
+	if (p->paused) {
+		pthread_mutex_unlock(&p->lock);
+		return 0;
 	}
 	/* vCPUs still leaving the previous pause must not count as parked */
 	ret = wait_parked(vm, 0);
