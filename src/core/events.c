@@ -23,6 +23,16 @@ static int open_sink(const char *path)
 {
 	struct stat st;
 
+	/*
+	 * husk's own stdout/stderr: share the open file, so that events and
+	 * log lines written to the same file never overwrite each other
+	 * (reopening /proc/self/fd/N would start a second file offset).
+	 */
+	if (strcmp(path, "/dev/stdout") == 0)
+		return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (strcmp(path, "/dev/stderr") == 0)
+		return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+
 	/* a FIFO: O_RDWR never waits for a reader and never gets ENXIO */
 	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
 		return open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);

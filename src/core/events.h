@@ -11,6 +11,7 @@
  * error. PATH may be a regular file (appended to) or a FIFO (opened
  * without waiting for a reader; a reader that falls behind by more than
  * the pipe buffer loses events, counted in "dropped", never blocking husk).
+ * /dev/stdout and /dev/stderr mean husk's own (shared, not reopened).
  * Thread-safe.
  */
 #include <stddef.h>
