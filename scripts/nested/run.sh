@@ -133,6 +133,10 @@ fi
 #   CASE_SIGTERM_AFTER send husk SIGTERM once this string has appeared in its
 #                      output (graceful shutdown through the ACPI power button)
 #   CASE_RESULTS_FROM  run nothing: check the results of that case instead
+#   CASE_API_BOOT      1: husk gets only CASE_ARGS (no --kernel/--initrd/
+#                      --cmdline); those three go, one per line, to the case
+#                      directory's file "boot" for its driver to configure
+#                      through the API
 load_case() {
 	CASE_NAME=$(case_name "$1")
 	CASE_DESC=
@@ -145,6 +149,7 @@ load_case() {
 	CASE_INPUT_AFTER=
 	CASE_SIGTERM_AFTER=
 	CASE_RESULTS_FROM=
+	CASE_API_BOOT=
 	case_init() { :; }
 	case_prepare() { :; }
 	case_check() { :; }
@@ -265,6 +270,10 @@ run_suite() {
 			args=(--kernel "$kernel")
 			[[ "$CASE_INITRD" = none ]] || args+=(--initrd "$inside/$CASE_INITRD")
 			args+=(--cmdline "$CASE_CMDLINE" "${CASE_ARGS[@]}")
+			if [[ "$CASE_API_BOOT" = 1 ]]; then
+				printf '%s\n' "$kernel" "$inside/$CASE_INITRD" "$CASE_CMDLINE" >"$dir/boot"
+				args=("${CASE_ARGS[@]}")
+			fi
 			printf '%s' "$CASE_CMDLINE" >"$RESULTS/$CASE_NAME/cmdline"
 			nested_stage_case "$tree" "$i" "$CASE_NAME" "$CASE_TIMEOUT" \
 				"$CASE_INPUT_AFTER" "$CASE_INPUT" -- "${args[@]}" >/dev/null
