@@ -80,7 +80,7 @@ int log_open_file(const char *path)
 	return 0;
 }
 
-static int format_json(char *out, size_t outlen, enum log_level level, const char *msg)
+static int format_json(char *out, size_t outlen, enum log_level level, const char *msg, int fd)
 {
 	struct json_object *o = json_object_new_object();
 	struct timespec ts;
@@ -91,9 +91,10 @@ static int format_json(char *out, size_t outlen, enum log_level level, const cha
 			       json_object_new_int64((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000));
 	json_object_object_add(o, "level", json_object_new_string(level_names[level]));
 	json_object_object_add(o, "message", json_object_new_string(msg));
-	n = snprintf(out, outlen, "%s\n",
+	n = snprintf(out, outlen, "%s%s",
 		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						    JSON_C_TO_STRING_NOSLASHESCAPE));
+						    JSON_C_TO_STRING_NOSLASHESCAPE),
+		     isatty(fd) ? "\r\n" : "\n");	/* CR LF: see format_text() */
 	json_object_put(o);
 	return n;
 }
@@ -130,7 +131,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if (atomic_load(&out_format) == LOG_FORMAT_JSON)
-		n = format_json(line, sizeof(line), level, msg);
+		n = format_json(line, sizeof(line), level, msg, fd);
 	else
 		n = format_text(line, sizeof(line), level, msg, fd);
 	if (n <= 0)
