@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* husk: one KVM virtual machine per process. */
 #include "husk/husk.h"
+#include "api/api.h"
+#include "core/events.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "vmm/cli.h"
 
 #include <pthread.h>
@@ -41,37 +44,112 @@ static void setup_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-int main(int argc, char **argv)
+/* --log-file, --log-format, logger.show_level: before any thread starts. */
+static int setup_logging(const struct cli_options *o)
 {
-	struct cli_options opts;
-	struct husk_vm *vm;
-	char err[512];
-	int status;
+	log_set_level(o->log_level);
+	log_set_format(o->orch.log_format);
+	log_set_show_level(o->orch.show_level);
+	if (o->orch.log_file) {
+		int ret = log_open_file(o->orch.log_file);
 
-	if (cli_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
+		if (ret) {
+			pr_err("--log-file %s: %s", o->orch.log_file, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int check_metrics(const struct husk_config *cfg)
+{
+	int ret = cfg->metrics_path ? metrics_check_path(cfg->metrics_path) : 0;
+
+	if (ret)
+		pr_err("--metrics %s: %s", cfg->metrics_path, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Build the VM: from the flags and config file at once, or, with
+ * --api-sock and no kernel, when the API says InstanceStart.
+ * Returns 0 with *vm, 1 for "exit 0" (a signal before InstanceStart), or
+ * -1 with the error already logged.
+ */
+static int build_vm(struct cli_options *o, struct api_server **api, struct husk_vm **vm)
+{
+	struct api_params p = {
+		.sock_path = o->orch.api_sock,
+		.target = { .cfg = &o->cfg, .orch = &o->orch, .log_level = &o->log_level,
+			    .arena = &o->arena },
+	};
+	char err[512];
+
+	if (o->orch.api_sock && api_start(&p, api, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
-		cli_free(&opts);
-		return HUSK_EXIT_CONFIG;
+		return -1;
 	}
-	if (opts.action == CLI_HELP) {
-		cli_print_help(stdout);
-		return 0;
+	if (*api && !o->cfg.kernel)
+		return api_wait_instance_start(*api, vm) < 0 ? 1 : 0;
+	if (husk_vm_create(&o->cfg, vm, err, sizeof(err)) < 0) {
+		pr_err("%s", err);
+		events_emit(o->cfg.events, "error", err);
+		return -1;
 	}
-	if (opts.action == CLI_VERSION) {
-		printf("husk %s\n", HUSK_VERSION);
-		return 0;
-	}
-	log_set_level(opts.log_level);
+	if (*api)
+		api_attach_vm(*api, *vm);
+	return 0;
+}
+
+static int run(struct cli_options *o)
+{
+	struct api_server *api = NULL;
+	struct husk_vm *vm = NULL;
+	int status, ret;
+
 	setup_signals();
-	if (husk_vm_create(&opts.cfg, &vm, err, sizeof(err)) < 0) {
-		pr_err("%s", err);
-		cli_free(&opts);
-		return HUSK_EXIT_CONFIG;
+	ret = build_vm(o, &api, &vm);
+	if (ret) {
+		api_stop(api);
+		return ret > 0 ? HUSK_EXIT_OK : HUSK_EXIT_CONFIG;
 	}
 	fatal_signal_vm = vm;
 	status = husk_vm_run(vm);
 	fatal_signal_vm = NULL;
+	api_detach_vm(api);
 	husk_vm_destroy(vm);
-	cli_free(&opts);
+	api_stop(api);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct husk_events *events = NULL;
+	struct cli_options opts;
+	char err[512];
+	int status = HUSK_EXIT_CONFIG;
+
+	if (cli_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
+		pr_err("%s", err);
+		cli_options_free(&opts);
+		return HUSK_EXIT_CONFIG;
+	}
+	if (opts.action == CLI_HELP) {
+		cli_print_help(stdout);
+		status = 0;
+	} else if (opts.action == CLI_VERSION) {
+		printf("husk %s\n", HUSK_VERSION);
+		status = 0;
+	} else if (setup_logging(&opts) == 0 && check_metrics(&opts.cfg) == 0) {
+		if (opts.orch.events_path &&
+		    events_open(opts.orch.events_path, &events, err, sizeof(err)) < 0)
+			pr_err("%s", err);
+		else {
+			opts.cfg.events = events;
+			status = run(&opts);
+		}
+	}
+	events_close(events);
+	cli_options_free(&opts);
 	return status;
 }

@@ -76,6 +76,8 @@ struct husk_config {
 	unsigned nnets;
 	struct husk_net_config nets[HUSK_MAX_NETS];
 	enum husk_watchdog_action watchdog_action;	/* --watchdog-action */
+	const char *metrics_path;	/* --metrics: JSON lines appended on flush; NULL: none */
+	struct husk_events *events;	/* --events sink, not owned; NULL: none */
 };
 
 #define HUSK_DEFAULT_CPUS	1
@@ -85,6 +87,7 @@ struct husk_config {
 #define HUSK_MAX_SHUTDOWN_TIMEOUT 3600
 
 struct husk_vm;
+struct husk_events;	/* core/events.h */
 
 void husk_config_init(struct husk_config *cfg);
 int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen);
@@ -93,5 +96,22 @@ int husk_vm_run(struct husk_vm *vm);
 void husk_vm_destroy(struct husk_vm *vm);
 /* Restore the terminal (safe from a fatal-signal handler). */
 void husk_vm_restore_terminal(struct husk_vm *vm);
+
+/*
+ * Orchestration (the API thread calls these while husk_vm_run() runs on
+ * the main thread; all are thread-safe). 0 or -errno.
+ * Pause parks every vCPU outside KVM_RUN (KVM_KVMCLOCK_CTRL on each) and
+ * runs the devices' pause hooks; resume undoes both. -EBUSY once stopping.
+ */
+int husk_vm_pause(struct husk_vm *vm);
+int husk_vm_resume(struct husk_vm *vm);
+bool husk_vm_is_paused(struct husk_vm *vm);
+bool husk_vm_is_running(struct husk_vm *vm);	/* started and not yet stopped */
+/* Graceful stop: the ACPI power button, bounded by cfg.shutdown_timeout (as SIGTERM). */
+int husk_vm_request_shutdown(struct husk_vm *vm);
+/* Current counters as one line of JSON (malloc'd, NULL on ENOMEM). */
+char *husk_vm_metrics_json(struct husk_vm *vm);
+/* Append husk_vm_metrics_json() to cfg.metrics_path (-ENOENT: no path). */
+int husk_vm_flush_metrics(struct husk_vm *vm);
 
 #endif

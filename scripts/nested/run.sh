@@ -141,6 +141,10 @@ fi
 # In CASE_ARGS and CASE_CMDLINE, @CASEDIR@ stands for the case's directory as
 # husk sees it in the outer VM (for disk images that case_prepare makes).
 # Test-guest cases: nested_testguest_case (lib.sh) sets CASE_KERNEL and friends.
+#   CASE_API_BOOT      1: husk gets only CASE_ARGS (no --kernel/--initrd/
+#                      --cmdline); those three go, one per line, to the case
+#                      directory's file "boot" for its driver to configure
+#                      through the API
 load_case() {
 	CASE_NAME=$(case_name "$1")
 	CASE_DESC=
@@ -155,6 +159,7 @@ load_case() {
 	CASE_RESULTS_FROM=
 	CASE_REQUIRES=
 	CASE_POST=
+	CASE_API_BOOT=
 	case_init() { :; }
 	case_prepare() { :; }
 	case_check() { :; }
@@ -292,6 +297,10 @@ run_suite() {
 			[[ "$CASE_INITRD" = none ]] || args+=(--initrd "$inside/$CASE_INITRD")
 			CASE_CMDLINE=${CASE_CMDLINE//@CASEDIR@/$inside}
 			args+=(--cmdline "$CASE_CMDLINE" "${CASE_ARGS[@]//@CASEDIR@/$inside}")
+			if [[ "$CASE_API_BOOT" = 1 ]]; then
+				printf '%s\n' "$kernel" "$inside/$CASE_INITRD" "$CASE_CMDLINE" >"$dir/boot"
+				args=("${CASE_ARGS[@]//@CASEDIR@/$inside}")
+			fi
 			printf '%s' "$CASE_CMDLINE" >"$RESULTS/$CASE_NAME/cmdline"
 			nested_stage_case "$tree" "$i" "$CASE_NAME" "$CASE_TIMEOUT" \
 				"$CASE_INPUT_AFTER" "$CASE_INPUT" -- "${args[@]}" >/dev/null

@@ -15,12 +15,44 @@
 #include <unistd.h>
 
 #define VCPU_KICK_SIGNAL SIGUSR1
+#define CACHE_LINE 64
+
+/* Firecracker's names where it has them (exit_io_in ... failures). */
+const char *const vcpu_exit_names[VCPU_EXIT_KINDS] = {
+	[VCPU_EXIT_IO_IN] = "exit_io_in",	[VCPU_EXIT_IO_OUT] = "exit_io_out",
+	[VCPU_EXIT_MMIO_READ] = "exit_mmio_read", [VCPU_EXIT_MMIO_WRITE] = "exit_mmio_write",
+	[VCPU_EXIT_HLT] = "exit_hlt",		[VCPU_EXIT_INTR] = "exit_intr",
+	[VCPU_EXIT_IRQ_WINDOW] = "exit_irq_window", [VCPU_EXIT_SHUTDOWN] = "exit_shutdown",
+	[VCPU_EXIT_SYSTEM_EVENT] = "exit_system_event", [VCPU_EXIT_FAILURE] = "failures",
+	[VCPU_EXIT_OTHER] = "exit_other",
+};
+
+static void vcpu_count_exit(struct vcpu *v, enum vcpu_exit_kind kind)
+{
+	atomic_fetch_add_explicit(&v->exits->n[kind], 1, memory_order_relaxed);
+}
+
+static int vcpu_alloc_stats(struct vcpu *v)
+{
+	size_t size = (sizeof(*v->exits) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+
+	v->exits = aligned_alloc(CACHE_LINE, size);
+	if (!v->exits)
+		return -ENOMEM;
+	memset(v->exits, 0, size);
+	return 0;
+}
 
 int vcpu_create(struct vcpu *v, struct husk_vm *vm, unsigned index, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
 	v->index = index;
+	if (vcpu_alloc_stats(v)) {
+		v->fd = -1;
+		snprintf(err, errlen, "vCPU %u: %s", index, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	v->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v->fd < 0) {
 		snprintf(err, errlen, "vCPU %u: KVM_CREATE_VCPU: %s", index, strerror(errno));
@@ -85,6 +117,7 @@ static void vcpu_handle_io(struct vcpu *v)
 	/* data_offset and count come from KVM, bounded by the run page */
 	if (run->io.data_offset + (uint64_t)size * run->io.count > v->run_size)
 		return;
+	vcpu_count_exit(v, run->io.direction == KVM_EXIT_IO_OUT ? VCPU_EXIT_IO_OUT : VCPU_EXIT_IO_IN);
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
 			iobus_write(v->vm->pio, run->io.port, data, size);
@@ -98,6 +131,7 @@ static void vcpu_handle_mmio(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	uint32_t len = run->mmio.len;
 
+	vcpu_count_exit(v, run->mmio.is_write ? VCPU_EXIT_MMIO_WRITE : VCPU_EXIT_MMIO_READ);
 	if (len > sizeof(run->mmio.data))
 		return;
 	if (run->mmio.is_write)
@@ -109,6 +143,7 @@ static void vcpu_handle_mmio(struct vcpu *v)
 static void vcpu_fail(struct vcpu *v, const char *what)
 {
 	pr_err("vCPU %u: %s", v->index, what);
+	vcpu_count_exit(v, VCPU_EXIT_FAILURE);
 	regs_dump(v->fd, v->index);
 	vm_request_stop(v->vm, STOP_ERROR, HUSK_EXIT_VMM_ERROR);
 }
@@ -157,15 +192,21 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_handle_mmio(v);
 		return true;
 	case KVM_EXIT_INTR:
+		vcpu_count_exit(v, VCPU_EXIT_INTR);
+		return true;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		vcpu_count_exit(v, VCPU_EXIT_IRQ_WINDOW);
 		return true;
 	case KVM_EXIT_HLT:
+		vcpu_count_exit(v, VCPU_EXIT_HLT);
 		vm_request_stop(v->vm, STOP_HALT, HUSK_EXIT_OK);
 		return false;
 	case KVM_EXIT_SHUTDOWN:
+		vcpu_count_exit(v, VCPU_EXIT_SHUTDOWN);
 		vm_request_stop(v->vm, STOP_TRIPLE_FAULT, HUSK_EXIT_OK);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_count_exit(v, VCPU_EXIT_SYSTEM_EVENT);
 		vcpu_system_event(v);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
@@ -177,6 +218,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_fail(v, msg);
 		return false;
 	default:
+		vcpu_count_exit(v, VCPU_EXIT_OTHER);
 		snprintf(msg, sizeof(msg), "unexpected KVM exit reason %u", v->run->exit_reason);
 		vcpu_fail(v, msg);
 		return false;
@@ -228,7 +270,9 @@ static void *vcpu_thread(void *arg)
 			v->run->immediate_exit = 0;
 			/* order the clear before re-reading the stop flag: a kick after it re-arms */
 			atomic_thread_fence(memory_order_seq_cst);
+			vcpu_count_exit(v, VCPU_EXIT_INTR);
 			vcpu_answer_probe(v);
+			vm_pause_point(v->vm, v);	/* parks here while the VM is paused */
 			continue;
 		}
 		if (!vcpu_handle_exit(v))
@@ -277,6 +321,8 @@ void vcpu_destroy(struct vcpu *v)
 		munmap(v->run, v->run_size);
 	if (v->fd >= 0)
 		close(v->fd);
+	free(v->exits);
+	v->exits = NULL;
 	v->run = NULL;
 	v->fd = -1;
 }

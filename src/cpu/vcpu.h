@@ -11,6 +11,19 @@
 
 struct husk_vm;
 
+/* KVM exits by kind, per vCPU (GET /metrics sums them). */
+enum vcpu_exit_kind {
+	VCPU_EXIT_IO_IN, VCPU_EXIT_IO_OUT, VCPU_EXIT_MMIO_READ, VCPU_EXIT_MMIO_WRITE,
+	VCPU_EXIT_HLT, VCPU_EXIT_INTR, VCPU_EXIT_IRQ_WINDOW, VCPU_EXIT_SHUTDOWN,
+	VCPU_EXIT_SYSTEM_EVENT, VCPU_EXIT_FAILURE, VCPU_EXIT_OTHER, VCPU_EXIT_KINDS,
+};
+extern const char *const vcpu_exit_names[VCPU_EXIT_KINDS];
+
+/* Written only by its vCPU thread: on its own cache lines (64-byte aligned). */
+struct vcpu_exit_stats {
+	atomic_uint_fast64_t n[VCPU_EXIT_KINDS];
+};
+
 /* One vCPU: its fd, its shared kvm_run page and the thread that runs it. */
 struct vcpu {
 	struct husk_vm *vm;
@@ -23,6 +36,7 @@ struct vcpu {
 	atomic_uint probe_gen;	/* halt probe asked (generation) */
 	atomic_uint probe_done;	/* generation last answered */
 	atomic_bool probe_dead;	/* halted with interrupts off at that probe */
+	struct vcpu_exit_stats *exits;	/* aligned_alloc'd by vcpu_create */
 };
 
 int vcpu_create(struct vcpu *v, struct husk_vm *vm, unsigned index, char *err, size_t errlen);

@@ -78,24 +78,31 @@ struct virtio_blk {
 
 /* ---- the request path (queue thread) ------------------------------------------ */
 
+/*
+ * Counters: each queue's are written by its own thread only, and read by
+ * the API thread (metrics), hence relaxed atomic stores and loads.
+ */
+#define STAT_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+#define STAT_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
 static void count_req(struct virtio_blk_stats *s, const struct blk_req *r)
 {
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
-		s->reads++;
-		s->read_bytes += r->len;
+		STAT_ADD(s->reads, 1);
+		STAT_ADD(s->read_bytes, r->len);
 		break;
 	case VIRTIO_BLK_T_OUT:
-		s->writes++;
-		s->write_bytes += r->len;
+		STAT_ADD(s->writes, 1);
+		STAT_ADD(s->write_bytes, r->len);
 		break;
-	case VIRTIO_BLK_T_FLUSH:	s->flushes++; break;
-	case VIRTIO_BLK_T_DISCARD:	s->discards++; break;
-	case VIRTIO_BLK_T_WRITE_ZEROES:	s->write_zeroes++; break;
-	case VIRTIO_BLK_T_GET_ID:	s->get_ids++; break;
+	case VIRTIO_BLK_T_FLUSH:	STAT_ADD(s->flushes, 1); break;
+	case VIRTIO_BLK_T_DISCARD:	STAT_ADD(s->discards, 1); break;
+	case VIRTIO_BLK_T_WRITE_ZEROES:	STAT_ADD(s->write_zeroes, 1); break;
+	case VIRTIO_BLK_T_GET_ID:	STAT_ADD(s->get_ids, 1); break;
 	}
 	if (r->status_val != VIRTIO_BLK_S_OK)
-		s->errors++;
+		STAT_ADD(s->errors, 1);
 }
 
 static void slot_finish(struct blk_queue *q, struct blk_slot *s)
@@ -197,7 +204,7 @@ static void interrupt(struct blk_queue *q, uint16_t old)
 
 	if (vq->st.used_idx == old)
 		return;
-	q->stats.interrupts++;
+	STAT_ADD(q->stats.interrupts, 1);
 	virtio_dev_queue_done(&q->blk->vd, q->index, old);
 }
 
@@ -517,16 +524,16 @@ void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out
 		const struct virtio_blk_stats *s = &blk->q[i].stats;
 		struct blk_engine_stats es;
 
-		out->reads += s->reads;
-		out->writes += s->writes;
-		out->flushes += s->flushes;
-		out->discards += s->discards;
-		out->write_zeroes += s->write_zeroes;
-		out->get_ids += s->get_ids;
-		out->read_bytes += s->read_bytes;
-		out->write_bytes += s->write_bytes;
-		out->errors += s->errors;
-		out->interrupts += s->interrupts;
+		out->reads += STAT_GET(s->reads);
+		out->writes += STAT_GET(s->writes);
+		out->flushes += STAT_GET(s->flushes);
+		out->discards += STAT_GET(s->discards);
+		out->write_zeroes += STAT_GET(s->write_zeroes);
+		out->get_ids += STAT_GET(s->get_ids);
+		out->read_bytes += STAT_GET(s->read_bytes);
+		out->write_bytes += STAT_GET(s->write_bytes);
+		out->errors += STAT_GET(s->errors);
+		out->interrupts += STAT_GET(s->interrupts);
 		blk_engine_stats(blk->q[i].engine, &es);
 		out->engine_submits += es.submit_calls;
 		out->engine_sqes += es.submitted;

@@ -263,3 +263,13 @@ struct virtio_dev *virtio_rng_dev(struct virtio_rng *r)
 {
 	return &r->vd;
 }
+
+void virtio_rng_pause(struct virtio_rng *r)
+{
+	worker_pause(&r->worker);
+}
+
+void virtio_rng_resume(struct virtio_rng *r)
+{
+	worker_resume(&r->worker);
+}

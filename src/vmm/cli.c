@@ -27,6 +27,12 @@ enum {
 	OPT_VIRTIO_TRANSPORT,
 	OPT_DISK,
 	OPT_WATCHDOG_ACTION,
+	OPT_CONFIG,
+	OPT_API_SOCK,
+	OPT_LOG_FILE,
+	OPT_LOG_FORMAT,
+	OPT_METRICS,
+	OPT_EVENTS,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +50,12 @@ static const struct option long_options[] = {
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
 	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ "watchdog-action", required_argument, NULL, OPT_WATCHDOG_ACTION },
+	{ "config",    required_argument, NULL, OPT_CONFIG },
+	{ "api-sock",  required_argument, NULL, OPT_API_SOCK },
+	{ "log-file",  required_argument, NULL, OPT_LOG_FILE },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "metrics",   required_argument, NULL, OPT_METRICS },
+	{ "events",    required_argument, NULL, OPT_EVENTS },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -53,6 +65,8 @@ void cli_print_help(FILE *out)
 {
 	fprintf(out,
 		"usage: husk --kernel IMAGE [options]\n"
+		"       husk --config vm.json [options]\n"
+		"       husk --api-sock PATH [options]   (configure and start through the API)\n"
 		"\n"
 		"Boot a KVM virtual machine from a Linux bzImage or an ELF kernel (PVH or 64-bit).\n"
 		"\n"
@@ -77,6 +91,14 @@ void cli_print_help(FILE *out)
 		"                       guest on its command line; at most 8 devices)\n"
 		"  --watchdog-action A  when the guest's watchdog (ACPI WDAT, Linux wdat_wdt) fires:\n"
 		"                       reset (default), poweroff or none (log and event only)\n"
+		"  --config FILE        a JSON config (Firecracker's schema and a \"husk\" object);\n"
+		"                       flags given with it override it\n"
+		"  --api-sock PATH      serve the HTTP API on a unix socket (mode 0600); without a\n"
+		"                       kernel, wait for PUT /actions InstanceStart\n"
+		"  --log-file PATH      append log lines to PATH instead of stderr\n"
+		"  --log-format FMT     text (default) or json (one object per line)\n"
+		"  --metrics PATH       append JSON metrics to PATH every 60 s and on FlushMetrics\n"
+		"  --events PATH        lifecycle events as JSON lines to a file or FIFO\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -164,6 +186,16 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_NO_RNG:    o->cfg.rng = false; return 0;
 	case OPT_HELP:      o->action = CLI_HELP; return 0;
 	case OPT_VERSION:   o->action = CLI_VERSION; return 0;
+	case OPT_CONFIG:    return 0;	/* applied before the other flags */
+	case OPT_API_SOCK:  o->orch.api_sock = arg; return 0;
+	case OPT_LOG_FILE:  o->orch.log_file = arg; return 0;
+	case OPT_METRICS:   o->cfg.metrics_path = arg; return 0;
+	case OPT_EVENTS:    o->orch.events_path = arg; return 0;
+	case OPT_LOG_FORMAT:
+		if (log_parse_format(arg, &o->orch.log_format) == 0)
+			return 0;
+		snprintf(err, errlen, "--log-format %s: expected text or json", arg);
+		return -EINVAL;
 	case OPT_CPUS:
 		return parse_unsigned("--cpus", arg, 1, HUSK_MAX_CPUS, &o->cfg.cpus, err, errlen);
 	case OPT_SHUTDOWN_TIMEOUT:
@@ -207,6 +239,35 @@ void cli_free(struct cli_options *o)
 		free(o->owned[--o->nowned]);
 }
 
+/* The last --config FILE or --config=FILE before a "--", or NULL. */
+static const char *find_config(int argc, char **argv)
+{
+	const char *path = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	return path;
+}
+
+static int load_config(struct cli_options *o, char *err, size_t errlen)
+{
+	struct config_target t = {
+		.cfg = &o->cfg, .orch = &o->orch, .log_level = &o->log_level, .arena = &o->arena,
+	};
+
+	return config_file_load(o->config_path, &t, err, errlen);
+}
+
+void cli_options_free(struct cli_options *o)
+{
+	cli_free(o);
+	arena_free(&o->arena);
+}
+
 int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)
 {
 	int opt, ret;
@@ -215,6 +276,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
 	husk_config_init(&o->cfg);
 	o->log_level = LOG_INFO;
 	o->action = CLI_RUN;
+	o->config_path = find_config(argc, argv);
+	if (o->config_path && load_config(o, err, errlen) < 0)
+		return -EINVAL;
 	optind = 0;	/* glibc: full reinitialisation, so cli_parse can be called again */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:c:p:m:hV", long_options, NULL)) != -1) {

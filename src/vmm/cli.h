@@ -7,6 +7,7 @@
 
 #include "husk/husk.h"
 #include "core/log.h"
+#include "vmm/config_file.h"
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
 
@@ -16,6 +17,9 @@ struct cli_options {
 	enum cli_action action;
 	char *owned[HUSK_MAX_DISKS + HUSK_MAX_NETS];	/* copies the config points into */
 	unsigned nowned;
+	const char *config_path;	/* --config: applied first, flags override it */
+	struct orch_options orch;	/* --api-sock, --log-file, --log-format, --events */
+	struct str_arena arena;		/* the config file's strings */
 };
 
 /*
@@ -25,7 +29,9 @@ struct cli_options {
  */
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errlen);
 void cli_print_help(FILE *out);
-/* Free what cli_parse() copied (the config's device strings point into it). */
+/* Free the --disk/--net copies cli_parse() made (cli_options_free() calls it). */
 void cli_free(struct cli_options *opts);
+/* Free everything cli_parse() allocated: device option copies, the config file's strings. */
+void cli_options_free(struct cli_options *opts);
 
 #endif

@@ -16,8 +16,12 @@
 #include <unistd.h>
 
 #define HALT_PROBE_INTERVAL_MS 500
+#define METRICS_INTERVAL_S 60	/* Firecracker's period */
 
-enum loop_source { SRC_SIGNAL, SRC_STOP, SRC_CONSOLE, SRC_RX_WAKE, SRC_PROBE, SRC_GRACE };
+enum loop_source {
+	SRC_SIGNAL, SRC_STOP, SRC_CONSOLE, SRC_RX_WAKE, SRC_PROBE, SRC_GRACE,
+	SRC_SHUTDOWN, SRC_METRICS,
+};
 
 struct event_loop {
 	struct husk_vm *vm;
@@ -25,6 +29,7 @@ struct event_loop {
 	int sigfd;
 	int probefd;
 	int gracefd;		/* armed when SIGTERM asked the guest to power off */
+	int metricsfd;		/* --metrics: flush every METRICS_INTERVAL_S */
 	bool stop_seen;		/* the stop eventfd fired: every kick is done */
 	bool console_watched;	/* console input is in the epoll set */
 	bool console_eof;
@@ -131,7 +136,7 @@ static void handle_rx_wake(struct event_loop *l)
  * it cfg.shutdown_timeout seconds to power off. Returns false when there is
  * no graceful path (timeout 0, no power button, already asked).
  */
-static bool request_graceful_shutdown(struct event_loop *l)
+static bool request_graceful_shutdown(struct event_loop *l, const char *who)
 {
 	struct husk_vm *vm = l->vm;
 	struct itimerspec its = { .it_value = { .tv_sec = vm->cfg.shutdown_timeout } };
@@ -144,8 +149,8 @@ static bool request_graceful_shutdown(struct event_loop *l)
 		pr_warn("cannot press the ACPI power button: %s", strerror(errno));
 		return false;
 	}
-	pr_info("received SIGTERM: pressed the guest's power button, waiting up to %u s for it to power off",
-		vm->cfg.shutdown_timeout);
+	pr_info("%s: pressed the guest's power button, waiting up to %u s for it to power off",
+		who, vm->cfg.shutdown_timeout);
 	return true;
 }
 
@@ -155,7 +160,7 @@ static void handle_signal(struct event_loop *l)
 
 	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (si.ssi_signo == SIGTERM && request_graceful_shutdown(l))
+	if (si.ssi_signo == SIGTERM && request_graceful_shutdown(l, "received SIGTERM"))
 		return;
 	pr_info("received %s, stopping", strsignal((int)si.ssi_signo));
 	vm_request_stop(l->vm, STOP_SIGNAL, HUSK_EXIT_OK);
@@ -165,6 +170,48 @@ static void handle_grace_expired(struct event_loop *l)
 {
 	pr_info("the guest did not power off within %u s, stopping it", l->vm->cfg.shutdown_timeout);
 	vm_request_stop(l->vm, STOP_SIGNAL, HUSK_EXIT_OK);
+}
+
+/* PUT /actions Shutdown: as SIGTERM, with the same bounded wait. */
+static void handle_api_shutdown(struct event_loop *l)
+{
+	uint64_t v;
+
+	if (read(l->vm->shutdown_fd, &v, sizeof(v)) < 0)
+		return;
+	if (request_graceful_shutdown(l, "Shutdown requested through the API"))
+		return;
+	if (l->gracefd >= 0)
+		return;		/* already waiting for the guest */
+	pr_info("Shutdown requested through the API, stopping");
+	vm_request_stop(l->vm, STOP_SIGNAL, HUSK_EXIT_OK);
+}
+
+static void handle_metrics(struct event_loop *l)
+{
+	uint64_t ticks;
+	int ret;
+
+	if (read(l->metricsfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	ret = husk_vm_flush_metrics(l->vm);
+	if (ret)
+		pr_warn("--metrics %s: %s", l->vm->cfg.metrics_path, strerror(-ret));
+}
+
+static int loop_setup_metrics(struct event_loop *l)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = METRICS_INTERVAL_S },
+		.it_value = { .tv_sec = METRICS_INTERVAL_S },
+	};
+
+	if (!l->vm->cfg.metrics_path)
+		return 0;
+	l->metricsfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->metricsfd < 0 || timerfd_settime(l->metricsfd, 0, &its, NULL) < 0)
+		return -errno;
+	return loop_add(l, l->metricsfd, SRC_METRICS);
 }
 
 static void handle_probe(struct event_loop *l)
@@ -213,7 +260,7 @@ static int loop_setup(struct event_loop *l, struct husk_vm *vm)
 
 	memset(l, 0, sizeof(*l));
 	l->vm = vm;
-	l->sigfd = l->probefd = l->gracefd = -1;
+	l->sigfd = l->probefd = l->gracefd = l->metricsfd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
@@ -224,12 +271,18 @@ static int loop_setup(struct event_loop *l, struct husk_vm *vm)
 		ret = loop_add(l, vm->rx_wake_fd, SRC_RX_WAKE);
 	if (!ret)
 		ret = loop_setup_probe(l);
+	if (!ret)
+		ret = loop_add(l, vm->shutdown_fd, SRC_SHUTDOWN);
+	if (!ret)
+		ret = loop_setup_metrics(l);
 	console_watch(l);
 	return ret;
 }
 
 static void loop_teardown(struct event_loop *l)
 {
+	if (l->metricsfd >= 0)
+		close(l->metricsfd);
 	if (l->gracefd >= 0)
 		close(l->gracefd);
 	if (l->probefd >= 0)
@@ -249,6 +302,8 @@ static void loop_dispatch(struct event_loop *l, uint32_t src)
 	case SRC_PROBE:   handle_probe(l); break;
 	case SRC_GRACE:   handle_grace_expired(l); break;
 	case SRC_STOP:    l->stop_seen = true; break;
+	case SRC_SHUTDOWN: handle_api_shutdown(l); break;
+	case SRC_METRICS: handle_metrics(l); break;
 	}
 }
 

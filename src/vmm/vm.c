@@ -118,6 +118,9 @@ static struct husk_vm *vm_alloc(const struct husk_config *cfg)
 	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->stop_hook = (struct stop_hook){ .request = vm_stop_hook, .ctx = vm };
 	atomic_init(&vm->stop_reason, STOP_NONE);
+	vm->shutdown_fd = -1;
+	if (vm_orch_init(vm) < 0)
+		vm->shutdown_fd = -1;
 	return vm;
 }
 
@@ -223,16 +226,16 @@ _Static_assert((int)HUSK_WATCHDOG_RESET == (int)WATCHDOG_ACTION_RESET &&
 	       (int)HUSK_WATCHDOG_NONE == (int)WATCHDOG_ACTION_NONE,
 	       "--watchdog-action maps one to one onto the device's actions");
 
-/* pvpanic and the watchdog; they report through vm->events. */
+/* pvpanic and the watchdog; they report through vm->event_hook (--events). */
 static int vm_create_ha_devices(struct husk_vm *vm, char *err, size_t errlen)
 {
 	struct watchdog_params wp = {
 		.action = (enum watchdog_action)vm->cfg.watchdog_action,
-		.stop = &vm->stop_hook, .events = &vm->events,
+		.stop = &vm->stop_hook, .events = &vm->event_hook,
 	};
 	int ret;
 
-	vm->pvpanic = pvpanic_create(vm->pio, &vm->events);
+	vm->pvpanic = pvpanic_create(vm->pio, &vm->event_hook);
 	if (!vm->pvpanic) {
 		ret = errno ? -errno : -ENOMEM;
 		snprintf(err, errlen, "pvpanic: %s", strerror(-ret));
@@ -322,6 +325,8 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 		ret = vm_create_pci(vm, err, errlen);
 	if (!ret)
 		ret = vm_create_virtio_devices(vm, err, errlen);
+	if (!ret && (ret = vm_register_device_hooks(vm)))
+		snprintf(err, errlen, "devices: pause hooks and metrics: %s", strerror(-ret));
 	if (!ret)
 		ret = vm_commit_routing(vm, err, errlen);
 	return ret;
@@ -360,7 +365,7 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	if (ret)
 		return ret;
 	vm = vm_alloc(cfg);
-	if (!vm || vm->stop_fd < 0 || vm->rx_wake_fd < 0) {
+	if (!vm || vm->stop_fd < 0 || vm->rx_wake_fd < 0 || vm->shutdown_fd < 0) {
 		snprintf(err, errlen, "creating the VM: %s", strerror(ENOMEM));
 		husk_vm_destroy(vm);
 		return -ENOMEM;
@@ -416,6 +421,7 @@ void vm_request_stop(struct husk_vm *vm, enum stop_reason why, int exit_status)
 	 */
 	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
 		pr_debug("stop eventfd: %s", strerror(errno));
+	vm_pause_wake(vm);	/* parked vCPUs see the stop */
 }
 
 bool vm_stopping(const struct husk_vm *vm)
@@ -445,10 +451,15 @@ static void vm_log_stop(struct husk_vm *vm)
 		pr_err("stopped: VMM error (exit status %d)", vm->exit_status);
 	else
 		pr_info("%s", stop_reason_str(why));
+	if (why == STOP_ERROR)
+		vm_event(vm, "error", "VMM error");
+	events_emit_shutdown(vm->cfg.events, stop_reason_str(why), vm->exit_status);
 }
 
 int husk_vm_run(struct husk_vm *vm)
 {
+	atomic_store(&vm->running, true);
+	vm_event(vm, "started", NULL);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		int ret = vcpu_start(&vm->vcpus[i]);
 
@@ -459,6 +470,7 @@ int husk_vm_run(struct husk_vm *vm)
 		}
 	}
 	vm_event_loop(vm);
+	atomic_store(&vm->running, false);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++)
@@ -519,5 +531,6 @@ void husk_vm_destroy(struct husk_vm *vm)
 	if (vm->rx_wake_fd >= 0)
 		close(vm->rx_wake_fd);
 	free(vm->cmdline);
+	vm_orch_destroy(vm);
 	free(vm);
 }

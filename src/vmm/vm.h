@@ -2,11 +2,14 @@
 #ifndef HUSK_VM_H
 #define HUSK_VM_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "husk/husk.h"
 #include "boot/boot.h"
+#include "core/events.h"
+#include "core/metrics.h"
 #include "core/stop.h"
 #include "cpu/vcpu.h"
 #include "devices/devices.h"
@@ -18,6 +21,29 @@
 #include "virtio/virtio_transport.h"
 #include "memory/guest_mem.h"
 #include "vmm/kvm.h"
+
+/*
+ * Pause hooks: a device stops processing its queues in pause() and
+ * starts again in resume(). Called on the API thread with every vCPU
+ * parked; registered while the VM is built. The hook must outlive the VM.
+ */
+struct vm_pause_hook {
+	void (*pause)(void *ctx);
+	void (*resume)(void *ctx);
+	void *ctx;
+};
+
+#define VM_MAX_PAUSE_HOOKS 32
+
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* parked count changed, or resume */
+	atomic_bool requested;		/* vCPUs park at their next exit */
+	bool paused;			/* all parked, hooks run */
+	unsigned parked;
+	unsigned nhooks;
+	struct vm_pause_hook *hooks[VM_MAX_PAUSE_HOOKS];
+};
 
 /* Everything one VM owns. Passed explicitly; there is one per process. */
 struct husk_vm {
@@ -47,10 +73,11 @@ struct husk_vm {
 	struct blk_image disk_img[HUSK_MAX_DISKS];	/* opened before KVM, then the device's */
 	struct virtio_blk *disks[HUSK_MAX_DISKS];	/* --disk (virtio/virtio_blk.h) */
 	char disk_ids[HUSK_MAX_DISKS][16];		/* default ids: disk0, disk1, ... */
+	struct vm_pause_hook disk_pause[HUSK_MAX_DISKS];
+	struct vm_pause_hook rng_pause;
 	char *cmdline;			/* cfg.cmdline plus husk's additions */
 	struct pvpanic *pvpanic;	/* guest panic notifications (port 0x505) */
 	struct watchdog *watchdog;	/* the WDAT guest watchdog */
-	struct event_hook events;	/* where devices report events; emit NULL: nowhere */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;
@@ -61,12 +88,39 @@ struct husk_vm {
 	int stop_fd;			/* eventfd: wakes the event loop on stop */
 	int rx_wake_fd;			/* eventfd: the UART has room again */
 	atomic_uint probe_gen;		/* halt-probe generation */
+
+	/* orchestration (vmm/orchestrate.c, vmm/pause.c) */
+	struct vm_pause pause;
+	atomic_bool running;		/* husk_vm_run() started the vCPUs, not stopped yet */
+	int shutdown_fd;		/* eventfd: husk_vm_request_shutdown() */
+	struct event_hook event_hook;	/* --events; for pvpanic, watchdog, ... */
+	struct metrics_registry metrics;	/* device counters for GET /metrics */
 };
 
 void vm_request_stop(struct husk_vm *vm, enum stop_reason why, int exit_status);
 bool vm_stopping(const struct husk_vm *vm);
 /* A vCPU answered a halt probe; stops the VM when every vCPU is dead-halted. */
 void vm_halt_probe_answered(struct husk_vm *vm, unsigned gen);
+
+/* vmm/orchestrate.c: set up / tear down the fields above. */
+int vm_orch_init(struct husk_vm *vm);
+void vm_orch_destroy(struct husk_vm *vm);
+/* An event with a printf-style detail (NULL @fmt: none). */
+void vm_event(struct husk_vm *vm, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Device counters for GET /metrics: 0 or -ENOSPC. Before husk_vm_run(). */
+int vm_add_metrics(struct husk_vm *vm, const char *name, struct dev_counters *c);
+int vm_add_metrics_callback(struct husk_vm *vm, const char *name,
+			    void (*append)(void *ctx, struct json_object *obj), void *ctx);
+
+/* vmm/pause.c */
+int vm_add_pause_hook(struct husk_vm *vm, struct vm_pause_hook *hook);
+/* vmm/vm_hooks.c: the virtio devices' pause hooks and metrics. */
+int vm_register_device_hooks(struct husk_vm *vm);
+/* A vCPU thread after KVM_RUN returned EINTR: park while a pause is asked. */
+void vm_pause_point(struct husk_vm *vm, struct vcpu *v);
+/* Wake parked vCPUs (the VM is stopping). */
+void vm_pause_wake(struct husk_vm *vm);
 
 /* vmm/eventloop.c: the main thread's loop; returns when the VM stops. */
 int vm_event_loop(struct husk_vm *vm);

@@ -4,7 +4,7 @@
 # CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES) and on the command line
 # (virtio_mmio.device=4K@0xf0000000:5, for kernels without ACPI); the inner
 # guest loads virtio_mmio and virtio-rng and reads 64 bytes from /dev/hwrng.
-CASE_DESC="virtio-rng on virtio-mmio: announced on the cmdline, bound by Linux, /dev/hwrng reads"
+CASE_DESC="virtio-rng on virtio-mmio: described in ACPI (LNRO0005), bound by Linux, /dev/hwrng reads"
 CASE_TIMEOUT=60
 CASE_INITRD=initrd
 CASE_ARGS=(--virtio-transport mmio)

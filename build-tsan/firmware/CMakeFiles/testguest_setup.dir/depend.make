@@ -1,2 +1,0 @@
-# Empty dependencies file for testguest_setup.
-# This may be replaced when dependencies are built.

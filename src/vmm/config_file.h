@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HUSK_CONFIG_FILE_H
+#define HUSK_CONFIG_FILE_H
+
+/*
+ * The JSON configuration: `husk --config vm.json` and the API's PUT bodies.
+ * Firecracker's config-file schema (boot-source, drives, machine-config,
+ * network-interfaces, logger, metrics, and null for what husk lacks) plus a
+ * "husk" object for husk's own settings. Every error names the key path:
+ * "drives[1].path_on_host: expected string".
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "husk/husk.h"
+#include "core/log.h"
+
+struct json_object;
+
+/*
+ * Strings handed to struct husk_config are not owned by it: the config file
+ * and API copy theirs into an arena that lives as long as the VM.
+ */
+struct str_arena {
+	struct arena_chunk *head;
+};
+
+char *arena_strdup(struct str_arena *a, const char *s);
+void arena_free(struct str_arena *a);
+
+/* What the config can say beyond struct husk_config (process-wide settings). */
+struct orch_options {
+	const char *api_sock;		/* --api-sock */
+	const char *log_file;		/* --log-file, logger.log_path */
+	const char *events_path;	/* --events, husk.events */
+	enum log_format log_format;	/* --log-format, husk.log_format */
+	bool show_level;		/* logger.show_level */
+	bool show_origin;		/* logger.show_log_origin (accepted, no effect) */
+};
+
+/* Where parsed values go. */
+struct config_target {
+	struct husk_config *cfg;
+	struct orch_options *orch;
+	enum log_level *log_level;
+	struct str_arena *arena;
+};
+
+/* Read @path, parse it and apply it on top of what @t holds. */
+int config_file_load(const char *path, struct config_target *t, char *err, size_t errlen);
+/* Apply a parsed config-file document (the top-level object). */
+int config_apply_document(struct json_object *root, struct config_target *t,
+			  char *err, size_t errlen);
+
+/*
+ * One section each, shared with the API. @path prefixes key names in
+ * errors ("" for an API body). @id, when not NULL, is the id from the URL,
+ * which must match the body's drive_id / iface_id. @replace (machine-config
+ * PUT) resets the section to its defaults first and requires its keys.
+ */
+int config_apply_boot_source(struct json_object *o, struct config_target *t, const char *path,
+			     char *err, size_t errlen);
+int config_apply_machine(struct json_object *o, struct config_target *t, const char *path,
+			 bool replace, char *err, size_t errlen);
+int config_apply_drive(struct json_object *o, struct config_target *t, const char *path,
+		       const char *id, char *err, size_t errlen);
+int config_apply_net(struct json_object *o, struct config_target *t, const char *path,
+		     const char *id, char *err, size_t errlen);
+int config_apply_logger(struct json_object *o, struct config_target *t, const char *path,
+			char *err, size_t errlen);
+int config_apply_metrics(struct json_object *o, struct config_target *t, const char *path,
+			 char *err, size_t errlen);
+int config_apply_husk(struct json_object *o, struct config_target *t, const char *path,
+		      char *err, size_t errlen);
+
+/* Parse one JSON document (all of @text); NULL with the reason in @why. */
+struct json_object *config_parse_json(const char *text, size_t len, char *why, size_t whylen);
+/* machine-config as GET /machine-config shows it (a new reference). */
+struct json_object *config_machine_to_json(const struct husk_config *cfg);
+
+#endif

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What the virtio devices give the orchestration layer: a pause hook each
+ * (their I/O threads park while the VM is paused) and their counters in
+ * the metrics (GET /metrics, --metrics), as
+ *   "disk0": {"reads":..,"writes":..,"read_bytes":..,..,"engine":"io_uring"}.
+ */
+#include "vmm/vm.h"
+
+#include <json-c/json.h>
+
+static void add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void disk_metrics(void *ctx, struct json_object *obj)
+{
+	struct virtio_blk *blk = ctx;
+	struct virtio_blk_stats s;
+
+	virtio_blk_stats(blk, &s);
+	add_u64(obj, "reads", s.reads);
+	add_u64(obj, "writes", s.writes);
+	add_u64(obj, "flushes", s.flushes);
+	add_u64(obj, "discards", s.discards);
+	add_u64(obj, "write_zeroes", s.write_zeroes);
+	add_u64(obj, "get_ids", s.get_ids);
+	add_u64(obj, "read_bytes", s.read_bytes);
+	add_u64(obj, "write_bytes", s.write_bytes);
+	add_u64(obj, "errors", s.errors);
+	add_u64(obj, "interrupts", s.interrupts);
+	add_u64(obj, "uring_submissions", s.engine_submits);
+	add_u64(obj, "engine_sqes", s.engine_sqes);
+	add_u64(obj, "uring_completions", s.engine_completions);
+	add_u64(obj, "queues", virtio_blk_queues(blk));
+	json_object_object_add(obj, "engine", json_object_new_string(virtio_blk_engine_name(blk)));
+}
+
+static void disk_pause(void *ctx)
+{
+	virtio_blk_pause(ctx);
+}
+
+static void disk_resume(void *ctx)
+{
+	virtio_blk_resume(ctx);
+}
+
+static void rng_pause(void *ctx)
+{
+	virtio_rng_pause(ctx);
+}
+
+static void rng_resume(void *ctx)
+{
+	virtio_rng_resume(ctx);
+}
+
+int vm_register_device_hooks(struct husk_vm *vm)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < vm->cfg.ndisks && !ret; i++) {
+		vm->disk_pause[i] = (struct vm_pause_hook){
+			.pause = disk_pause, .resume = disk_resume, .ctx = vm->disks[i],
+		};
+		ret = vm_add_pause_hook(vm, &vm->disk_pause[i]);
+		if (!ret)
+			ret = vm_add_metrics_callback(vm, vm->cfg.disks[i].id, disk_metrics,
+						      vm->disks[i]);
+	}
+	if (!ret && vm->rng) {
+		vm->rng_pause = (struct vm_pause_hook){
+			.pause = rng_pause, .resume = rng_resume, .ctx = vm->rng,
+		};
+		ret = vm_add_pause_hook(vm, &vm->rng_pause);
+	}
+	return ret;
+}

@@ -1,0 +1,212 @@
+#!/bin/bash
+# The API socket (--api-sock), driven by curl --unix-socket as a script would.
+#
+#   api.sh            run every case
+#   api.sh NAME...    run these cases (ctest runs one per test)
+#   api.sh --list     print the case names
+#
+# preboot: husk --api-sock with no kernel waits; the pre-boot calls answer
+#   204/200, every row of a bad-request table gets its 4xx and a
+#   fault_message while husk keeps serving, InstanceStart on a missing
+#   kernel is a 400 naming it (and, without /dev/kvm, on the test guest a
+#   400 naming /dev/kvm), the socket is 0600, SIGTERM ends husk with 0, the
+#   socket is removed, and the events file holds the "error" events.
+#   Runs without /dev/kvm.
+# flow: Firecracker's flow (boot-source, machine-config, drives,
+#   InstanceStart) boots the test guest to its verdict; pre-boot calls after
+#   boot are 400 and husk keeps serving; FlushMetrics writes a JSON line
+#   with the vCPU exit counters; the events file shows started, then
+#   shutdown with exit_status 0. Needs /dev/kvm.
+# pause: the guest holds for a while after its checks; PATCH /vm Paused
+#   makes GET / say Paused and the vCPU exit counters stand still, Resumed
+#   lets the guest finish with a passing verdict; events: started, paused,
+#   resumed, shutdown, in that order. Needs /dev/kvm.
+# shutdown: PUT /actions Shutdown presses the power button; the test guest
+#   does not answer it, so husk stops after --shutdown-timeout and exits 0
+#   with a shutdown event. Needs /dev/kvm.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="preboot flow pause shutdown"
+if [[ "${1:-}" = --list ]]; then
+	tr ' ' '\n' <<<"$CASES"
+	exit 0
+fi
+
+# api METHOD PATH [BODY]: sets CODE and BODY.
+api() {
+	local out
+	out=$(curl -s -m 10 --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' \
+		${3:+--data "$3"} -w '\n%{http_code}' "http://localhost$2") || true
+	CODE=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+}
+
+# expect METHOD PATH BODY STATUS [SUBSTRING]
+expect() {
+	api "$1" "$2" "$3"
+	[[ "$CODE" = "$4" ]] || fail "$1 $2 $3: HTTP $CODE ($BODY), want $4"
+	if [[ -n "${5:-}" && "$BODY" != *"$5"* ]]; then
+		fail "$1 $2 $3: body '$BODY' lacks '$5'"
+	fi
+}
+
+# start_husk ARGS...: husk in the background with the API socket. Sets PID.
+start_husk() {
+	SOCK=$WORK/api.sock
+	"$HUSK" --api-sock "$SOCK" --events "$WORK/events" "$@" \
+		</dev/null >"$WORK/out" 2>"$WORK/err" &
+	PID=$!
+	for _ in $(seq 100); do
+		[[ -S "$SOCK" ]] && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	show_file stderr "$WORK/err"
+	fail "the API socket never appeared"
+}
+
+# wait_husk TIMEOUT_S: wait for husk to exit. Sets RC.
+wait_husk() {
+	local t=$1
+	for _ in $(seq $((t * 10))); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$PID" 2>/dev/null; then
+		kill -KILL "$PID"
+		show_file console "$WORK/out"
+		show_file stderr "$WORK/err"
+		fail "husk did not exit within $t s"
+	fi
+	RC=0
+	wait "$PID" || RC=$?
+}
+
+# events_are NAME...: the "event" fields of the events file, in order.
+events_are() {
+	local got
+	got=$(sed -n 's/.*"event":"\([^"]*\)".*/\1/p' "$WORK/events" | tr '\n' ' ')
+	[[ "$got" = "$* " ]] || { show_file events "$WORK/events"; fail "events: '$got', want '$*'"; }
+}
+
+boot_guest_config() {	# CMDLINE
+	expect PUT /boot-source "{\"kernel_image_path\":\"$TESTGUEST_ELF\",\"boot_args\":\"$1\"}" 204
+	expect PUT /machine-config '{"vcpu_count":2,"mem_size_mib":128}' 204
+	truncate -s 16M "$WORK/disk.img"
+	expect PUT /drives/rootfs "{\"drive_id\":\"rootfs\",\"path_on_host\":\"$WORK/disk.img\",\"is_root_device\":true,\"is_read_only\":false}" 204
+}
+
+BAD_REQUESTS=$(
+	cat <<'EOF'
+GET    /nope            ;                                      ; 400 ; Invalid request method and/or path
+PUT    /boot-source     ;                                      ; 400 ; a JSON body is required
+PUT    /boot-source     ; {                                    ; 400 ; invalid JSON
+PUT    /boot-source     ; {}                                   ; 400 ; kernel_image_path: required
+PUT    /boot-source     ; {"kernel_image_path":1}              ; 400 ; kernel_image_path: expected string
+PUT    /machine-config  ; {"vcpu_count":2}                     ; 400 ; mem_size_mib: required
+PUT    /machine-config  ; {"vcpu_count":1,"mem_size_mib":8,"smt":true} ; 400 ; smt: true is not supported
+PUT    /drives/a        ; {"drive_id":"b","path_on_host":"x"}  ; 400 ; does not match the id
+PUT    /drives/a        ; {"drive_id":"a","path_on_host":"x","size":1} ; 400 ; size: unknown key
+PUT    /actions         ; {"action_type":"Reboot"}             ; 400 ; action_type: expected
+PUT    /actions         ; {"action_type":"SendCtrlAltDel"}     ; 400 ; before starting the microVM
+PATCH  /vm              ; {"state":"Paused"}                   ; 400 ; before starting the microVM
+PATCH  /vm              ; {"state":"Frozen"}                   ; 400 ; state: expected
+PUT    /logger          ; {"log_path":"/nonexistent/dir/l"}    ; 400 ; No such file or directory
+PUT    /metrics         ; {"metrics_path":"/nonexistent/dir/m"} ; 400 ; No such file or directory
+EOF
+)
+
+case_preboot() {
+	local kvm=1 mp method path body status msg
+	[[ -r /dev/kvm && -w /dev/kvm ]] || kvm=0
+	start_husk
+	[[ "$(stat -c %a "$SOCK")" = 600 ]] || fail "socket mode $(stat -c %a "$SOCK"), want 600"
+	expect GET / "" 200 '"state":"Not started"'
+	while IFS=';' read -r mp body status msg; do
+		read -r method path <<<"$mp"
+		status=${status// /}
+		body=$(sed 's/^ *//; s/ *$//' <<<"$body") msg=$(sed 's/^ *//; s/ *$//' <<<"$msg")
+		expect "$method" "$path" "$body" "$status" "$msg"
+		expect "$method" "$path" "$body" "$status" '"fault_message"'
+	done <<<"$BAD_REQUESTS"
+	expect GET / "" 200 '"state":"Not started"'
+	expect PUT /boot-source '{"kernel_image_path":"/nonexistent/vmlinux"}' 204
+	expect PUT /actions '{"action_type":"InstanceStart"}' 400 "/nonexistent/vmlinux: No such file or directory"
+	if ((kvm == 0)); then
+		boot_guest_config "tests=serial"
+		expect PUT /actions '{"action_type":"InstanceStart"}' 400 "/dev/kvm: No such file or directory"
+	fi
+	expect GET /vm/config "" 200 '"boot-source"'
+	expect GET / "" 200 '"state":"Not started"'
+	kill -TERM "$PID"
+	wait_husk 10
+	[[ $RC = 0 ]] || { show_file stderr "$WORK/err"; fail "exit $RC after SIGTERM, want 0"; }
+	[[ ! -e "$SOCK" ]] || fail "the socket was not removed"
+	if ((kvm == 0)); then events_are error error; else events_are error; fi
+}
+
+case_flow() {
+	need_kvm
+	start_husk
+	boot_guest_config "expect_mem=128M expect_cpus=2 hold=2000"
+	expect PUT /metrics "{\"metrics_path\":\"$WORK/metrics\"}" 204
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	expect PUT /boot-source "{\"kernel_image_path\":\"$TESTGUEST_ELF\"}" 400 "after starting the microVM"
+	expect PUT /drives/x '{"drive_id":"x","path_on_host":"/x"}' 400 "after starting the microVM"
+	expect PUT /actions '{"action_type":"InstanceStart"}' 400 "after starting the microVM"
+	expect GET /machine-config "" 200 '"vcpu_count":2'
+	expect PUT /actions '{"action_type":"FlushMetrics"}' 204
+	expect GET /metrics "" 200 '"exit_io_out"'
+	grep -q '"vcpu":{"exit_io_in"' "$WORK/metrics" || { show_file metrics "$WORK/metrics"; fail "no vcpu metrics"; }
+	wait_husk 60
+	[[ $RC = 0 ]] || { show_file console "$WORK/out"; show_file stderr "$WORK/err"; fail "exit $RC"; }
+	grep -qE "^[0-9]+ passed, 0 failed" "$WORK/out" || { show_file console "$WORK/out"; fail "no verdict"; }
+	events_are started shutdown
+	grep -q '"event":"shutdown".*"exit_status":0' "$WORK/events" || fail "shutdown event lacks exit_status 0"
+}
+
+case_pause() {
+	local a b
+	need_kvm
+	start_husk
+	boot_guest_config "expect_mem=128M expect_cpus=2 hold=3000"
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	for _ in $(seq 100); do grep -q "passed, 0 failed" "$WORK/out" && break; sleep 0.1; done
+	expect PATCH /vm '{"state":"Paused"}' 204
+	expect GET / "" 200 '"state":"Paused"'
+	api GET /metrics; a=$(sed 's/"utc_timestamp_ms":[0-9]*//; s/"uptime_ms":[0-9]*//; s/"requests":[0-9]*//; s/"bad_requests":[0-9]*//' <<<"$BODY")
+	sleep 1
+	api GET /metrics; b=$(sed 's/"utc_timestamp_ms":[0-9]*//; s/"uptime_ms":[0-9]*//; s/"requests":[0-9]*//; s/"bad_requests":[0-9]*//' <<<"$BODY")
+	[[ "$a" = "$b" ]] || fail "vCPU counters moved while paused: $a vs $b"
+	expect PATCH /vm '{"state":"Resumed"}' 204
+	expect GET / "" 200 '"state":"Running"'
+	wait_husk 60
+	[[ $RC = 0 ]] || { show_file console "$WORK/out"; show_file stderr "$WORK/err"; fail "exit $RC"; }
+	events_are started paused resumed shutdown
+}
+
+case_shutdown() {
+	need_kvm
+	start_husk --shutdown-timeout 1
+	boot_guest_config "expect_mem=128M expect_cpus=2 hold=30000"
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	sleep 1
+	expect PUT /actions '{"action_type":"Shutdown"}' 204
+	wait_husk 20
+	[[ $RC = 0 ]] || { show_file stderr "$WORK/err"; fail "exit $RC"; }
+	grep -q "power button" "$WORK/err" || { show_file stderr "$WORK/err"; fail "no power-button press logged"; }
+	events_are started shutdown
+}
+
+need_husk
+need_file "$TESTGUEST_ELF" "test guest"
+command -v curl >/dev/null || skip "curl is not installed"
+make_workdir
+# shellcheck disable=SC2086 # the case names have no blanks
+(($#)) || set -- $CASES
+for c in "$@"; do
+	"case_$c"
+	log "ok $c"
+done
