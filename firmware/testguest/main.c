@@ -42,6 +42,7 @@ static const struct check checks[] = {
 	{ "blk-bench", check_blk_bench },
 	{ "virtio-net", check_virtio_net },
 	{ "virtio-net-mq", check_virtio_net_mq },
+	{ "net-bench", check_net_bench },
 };
 
 static struct jmp_ctx check_ctx;

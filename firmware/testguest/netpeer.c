@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,14 @@
 #include <unistd.h>
 
 #define MAX_DGRAM 65536
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 struct peer {
 	int fd;
@@ -98,7 +107,7 @@ static int serve(struct peer *p, double until)
 	socklen_t fl;
 	ssize_t n;
 
-	while (now_s() < until) {
+	while (now_s() < until && !stop) {
 		fl = sizeof(from);
 		n = recvfrom(p->fd, buf, MAX_DGRAM, 0, (struct sockaddr *)&from, &fl);
 		if (n < 0) {
@@ -124,6 +133,7 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct timeval tv = { .tv_sec = 1 };
+	struct sigaction sa = { .sa_handler = on_term };	/* no SA_RESTART */
 	struct peer p = { 0 };
 	char *end;
 	long port, secs = 600;
@@ -141,6 +151,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	a.sin_port = htons(port);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	p.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (p.fd < 0 || bind(p.fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		fprintf(stderr, "tg-netpeer: %s:%ld: %s\n", argv[1], port, strerror(errno));
