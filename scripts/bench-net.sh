@@ -7,9 +7,20 @@
 #   net_tx_KIND_frames_per_submit  batching achieved (frames per submit call)
 #   net_rx_KIND_pps            frames read by the engine while a socket floods
 # Usage: scripts/bench-net.sh   (BUILD_DIR=build by default)
+#        scripts/bench-net.sh --guest [--ms MS] [--tcg] [--husk PATH]
+#   --guest: the test guest's net-bench (firmware/README-net.md) under husk
+#   (--net tap=) and under QEMU (virtio-net-pci, tap, vhost=off), side by
+#   side with the husk/QEMU ratio (scripts/bench-net-guest.inc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
+if [ "${1:-}" = --guest ]; then
+	shift
+	# shellcheck source-path=SCRIPTDIR source=bench-net-guest.inc
+	source scripts/bench-net-guest.inc
+	bench_net_guest "$@"
+	exit $?
+fi
 if [ "$(id -u)" != 0 ]; then
 	echo "bench-net: needs root (network namespace, /dev/net/tun)" >&2
 	exit 1

@@ -5,6 +5,7 @@
  */
 #include "testguest.h"
 #include "virtio.h"
+#include "net.h"
 
 #define DEFAULT_TESTS	"serial,bootparams,e820,smp,irq,msi,memory"
 #define TESTS_MAX	1024
@@ -39,6 +40,9 @@ static const struct check checks[] = {
 	{ "virtio-blk", check_virtio_blk },
 	{ "virtio-blk-ro", check_virtio_blk_ro },
 	{ "blk-bench", check_blk_bench },
+	{ "virtio-net", check_virtio_net },
+	{ "virtio-net-mq", check_virtio_net_mq },
+	{ "net-bench", check_net_bench },
 };
 
 static struct jmp_ctx check_ctx;

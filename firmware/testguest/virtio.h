@@ -10,6 +10,7 @@
  */
 #include "testguest.h"
 
+#define VIRTIO_ID_NET		1
 #define VIRTIO_ID_BLK		2
 #define VIRTIO_ID_RNG		4
 
@@ -24,6 +25,7 @@
 
 #define VQ_MAX_SIZE		256
 #define VQ_MAX			8
+#define VQ_INDEX_MAX		33	/* rings kept: virtio-net's ctrl queue sits at 2 * pairs */
 #define VQ_NO_VECTOR		0xffff
 
 struct vring_desc {

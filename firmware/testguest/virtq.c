@@ -9,7 +9,7 @@
 #define RING_BYTES	(3 * 4096)	/* desc, avail, used for VQ_MAX_SIZE */
 #define RESET_US	1000000
 
-static uint8_t *ring_mem[VQ_MAX];
+static uint8_t *ring_mem[VQ_INDEX_MAX];
 
 void virtio_reset(struct virtio_dev *d)
 {
@@ -82,8 +82,9 @@ int virtq_init(struct virtq *vq, struct virtio_dev *d, int index,
 	uint8_t *mem;
 	uint16_t i;
 
-	if (index >= VQ_MAX) {
-		snprintf(why, WHY_LEN, "queue %d: at most %d queues", index, VQ_MAX);
+	if (index >= VQ_INDEX_MAX) {
+		snprintf(why, WHY_LEN, "queue %d: queue indexes stop at %d", index,
+			 VQ_INDEX_MAX - 1);
 		return -1;
 	}
 	if (!ring_mem[index] && !(ring_mem[index] = dma_alloc(RING_BYTES))) {

@@ -138,6 +138,10 @@ fi
 #   CASE_POST          sh commands run inside the outer VM after husk exits,
 #                      in the case's directory (e.g. "md5sum disk.img"); their
 #                      output (and "post-rc=N") lands in post.log
+#   CASE_PRE           sh commands run in the case's directory inside the outer
+#                      VM before husk starts (taps, servers: background them
+#                      with their output redirected); output as "pre: " lines
+#                      in post.log
 # In CASE_ARGS and CASE_CMDLINE, @CASEDIR@ stands for the case's directory as
 # husk sees it in the outer VM (for disk images that case_prepare makes).
 # Test-guest cases: nested_testguest_case (lib.sh) sets CASE_KERNEL and friends.
@@ -160,6 +164,7 @@ load_case() {
 	CASE_REQUIRES=
 	CASE_POST=
 	CASE_API_BOOT=
+	CASE_PRE=
 	case_init() { :; }
 	case_prepare() { :; }
 	case_check() { :; }
@@ -307,6 +312,7 @@ run_suite() {
 			[[ -z "$CASE_SIGTERM_AFTER" ]] ||
 				printf '%s' "$CASE_SIGTERM_AFTER" >"$dir/sigterm_after"
 			[[ -z "$CASE_POST" ]] || printf '%s\n' "$CASE_POST" >"$dir/post"
+			[[ -z "$CASE_PRE" ]] || printf '%s\n' "$CASE_PRE" >"$dir/pre"
 			echo "$CASE_TIMEOUT"
 		) >"$NESTED_CACHE/.limit"
 		total=$((total + $(cat "$NESTED_CACHE/.limit")))
