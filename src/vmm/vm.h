@@ -14,6 +14,7 @@
 #include "devices/pci.h"
 #include "virtio/virtio_mmio.h"
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_transport.h"
 #include "memory/guest_mem.h"
@@ -47,6 +48,9 @@ struct husk_vm {
 	struct blk_image disk_img[HUSK_MAX_DISKS];	/* opened before KVM, then the device's */
 	struct virtio_blk *disks[HUSK_MAX_DISKS];	/* --disk (virtio/virtio_blk.h) */
 	char disk_ids[HUSK_MAX_DISKS][16];		/* default ids: disk0, disk1, ... */
+	struct tap net_tap[HUSK_MAX_NETS];		/* opened before KVM, then the device's */
+	struct virtio_net *nets[HUSK_MAX_NETS];		/* --net (virtio/virtio_net.h) */
+	char net_ids[HUSK_MAX_NETS][16];		/* default ids: net0, net1, ... */
 	char *cmdline;			/* cfg.cmdline plus husk's additions */
 
 	unsigned ncpus;
