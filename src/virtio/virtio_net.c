@@ -118,6 +118,8 @@ static void net_stop(struct virtio_dev *vd)
 		net_pair_drain(p);
 		p->started = false;
 	}
+	for (unsigned i = 1; i < net->npairs; i++)
+		net_pair_set_attached(&net->pair[i], true);
 	if (net->tun_offload && tap_set_offload(&net->tap, 0) == 0)
 		net->tun_offload = 0;
 	atomic_store(&net->active_pairs, 1);
@@ -139,6 +141,8 @@ static int net_start(struct virtio_dev *vd)
 		return ret;
 	}
 	net->tun_offload = off;
+	for (unsigned i = 1; i < net->npairs; i++)
+		net_pair_set_attached(&net->pair[i], false);	/* until VQ_PAIRS_SET */
 	for (unsigned i = 0; i < npairs; i++) {
 		bool ctrl = i == 0 && virtio_dev_has(vd, VIRTIO_NET_F_CTRL_VQ);
 

@@ -37,6 +37,7 @@ struct net_pair {
 	struct virtio_net *net;
 	unsigned index;
 	bool started;
+	bool detached;			/* its tap queue is detached (TUNSETQUEUE) */
 	struct worker worker;
 	struct net_engine *engine;
 	struct vq_seg segs[NET_CHAIN_SEGS];
@@ -76,6 +77,8 @@ static inline unsigned net_txq(unsigned pair) { return 2 * pair + 1; }
 void net_pair_run(struct net_pair *p);
 void net_pair_drain(struct net_pair *p);
 void net_pair_reset_slots(struct net_pair *p);
+/* Attach or detach the pair's tap queue (multi-queue taps); not on a running pair's behalf. */
+void net_pair_set_attached(struct net_pair *p, bool attach);
 
 /* virtio_net_ctrl.c: the control queue (pair 0's thread) */
 void net_ctrl_run(struct virtio_net *net);

@@ -14,8 +14,11 @@
 #include "core/log.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 static struct virtqueue *rx_vq(struct net_pair *p)
 {
@@ -310,13 +313,35 @@ static void interrupt(struct net_pair *p, unsigned q, uint16_t old)
 	virtio_dev_queue_done(&p->net->vd, q, old);
 }
 
-/* An inactive pair (VQ_PAIRS_SET lowered the count) gives up its posted reads. */
+/*
+ * A multi-queue tap spreads frames over all its attached queues: a pair the
+ * driver does not use must be detached, or what the kernel steers to it
+ * would wait there for good.
+ */
+void net_pair_set_attached(struct net_pair *p, bool attach)
+{
+	struct ifreq ifr;
+
+	if (p->net->npairs < 2 || p->detached == !attach)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	if (ioctl(p->net->tap.fds[p->index], TUNSETQUEUE, &ifr) < 0) {
+		pr_warn("%s: pair %u: TUNSETQUEUE %s: %s", p->net->name, p->index,
+			attach ? "attach" : "detach", strerror(errno));
+		return;
+	}
+	p->detached = !attach;
+}
+
+/* An inactive pair (VQ_PAIRS_SET lowered the count) gives up its reads and its queue. */
 static void rx_park(struct net_pair *p)
 {
-	if (net_engine_rx_inflight(p->engine) == 0)
-		return;
-	net_engine_cancel_rx(p->engine);
-	reap_all(p);
+	if (net_engine_rx_inflight(p->engine)) {
+		net_engine_cancel_rx(p->engine);
+		reap_all(p);
+	}
+	net_pair_set_attached(p, false);
 }
 
 void net_pair_run(struct net_pair *p)
@@ -326,6 +351,7 @@ void net_pair_run(struct net_pair *p)
 
 	reap_all(p);
 	if (pair_active(p)) {
+		net_pair_set_attached(p, true);
 		tx_pop_all(p);
 		rx_refill(p);
 	} else {
