@@ -463,6 +463,51 @@ static void inject(size_t len, uint8_t fill)
 	close(s);
 }
 
+/*
+ * A 20000-byte TCP segment with a GSO header into the tap (PACKET_VNET_HDR):
+ * the kernel hands it over unsegmented when the tap has TSO4 (the guest
+ * negotiated GUEST_TSO4), so the guest gets one big frame.
+ */
+static void inject_gso(size_t payload)
+{
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP)), one = 1;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
+				   .sll_ifindex = (int)if_nametoindex(TAP_NAME), .sll_halen = 6 };
+	size_t len = 10 + 14 + 20 + 20 + payload;
+	uint8_t *b = calloc(1, len), *e = b + 10, *ip = e + 14, *tcp = ip + 20;
+	struct virtio_net_hdr h = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+		.hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16,
+	};
+
+	assert_true(s >= 0);
+	assert_non_null(b);
+	assert_int_equal(setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)), 0);
+	memcpy(b, &h, 10);
+	memcpy(e, guest_mac, 6);
+	memcpy(e + 6, "\x02\x00\x00\x00\x00\x99", 6);
+	e[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + 20 + payload) >> 8);
+	ip[3] = (uint8_t)(20 + 20 + payload);
+	ip[6] = 0x40;	/* DF */
+	ip[8] = 64;
+	ip[9] = 6;	/* TCP */
+	put_ip(ip + 12, HOST_IP);
+	put_ip(ip + 16, GUEST_IP);
+	tcp[1] = 80;
+	tcp[3] = 80;
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;	/* PSH ACK */
+	tcp[15] = 0xff;
+	memset(tcp + 20, 0x5a, payload);
+	memcpy(sll.sll_addr, guest_mac, 6);
+	assert_int_equal(sendto(s, b, len, 0, (struct sockaddr *)&sll, sizeof(sll)),
+			 (ssize_t)len);
+	free(b);
+	close(s);
+}
+
 /* ---- tests ------------------------------------------------------------------------ */
 
 static void test_config_and_features(void **state)
@@ -572,6 +617,38 @@ static void test_mergeable_multi_chain(void **state)
 	virtio_net_stats(f->net, &st);
 	assert_int_equal(st.rx_packets, 2);
 	assert_int_equal(st.rx_bytes, 9014 + 100);
+	assert_false(needs_reset(f));
+}
+
+/* GUEST_TSO4: a 20 KB TCP segment arrives whole, over five 4 KiB chains. */
+static void test_gso_frame_over_chains(void **state)
+{
+	struct fixture *f;
+	uint32_t id[5], len[5], total = 0;
+	uint8_t *h;
+
+	if (!netns_ready)
+		skip();
+	f = *state = make(1, 0);
+	bring_up(f, F_BASE | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
+		 F(VIRTIO_NET_F_GUEST_TSO4), 2);
+	assert_int_equal(virtio_net_tap_offload(f->net), TUN_F_CSUM | TUN_F_TSO4);
+	for (unsigned i = 0; i < 40; i++)
+		post_rx(f, 0, i, BUF_LEN);
+	nap(20);
+	inject_gso(20000);
+	assert_int_equal(wait_used(f, 0, 5), 5);
+	for (unsigned i = 0; i < 5; i++) {
+		next_used(f, 0, &id[i], &len[i]);
+		total += len[i];
+		assert_int_equal(len[i], i < 4 ? BUF_LEN : HDR + 54 + 20000 - 4 * BUF_LEN);
+	}
+	assert_int_equal(total, HDR + 54 + 20000);
+	h = ptr(f, rx_buf_gpa(0, id[0]), BUF_LEN);
+	assert_int_equal(h[1], VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(le16_at(h + 4), 1448);		/* gso_size */
+	assert_int_equal(le16_at(h + 10), 5);		/* num_buffers */
+	assert_int_equal(ptr(f, rx_buf_gpa(0, id[4]), 1)[0], 0x5a);
 	assert_false(needs_reset(f));
 }
 
@@ -769,6 +846,7 @@ int main(void)
 		T(test_config_and_features),
 		T(test_arp_round_trip),
 		T(test_mergeable_multi_chain),
+		T(test_gso_frame_over_chains),
 		T(test_small_rx_buffers_counted),
 		T(test_hostile_tx),
 		T(test_control_queue),
