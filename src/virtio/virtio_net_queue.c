@@ -252,6 +252,7 @@ static void rx_release(struct net_pair *p, uint16_t slot)
 static void rx_deliver(struct net_pair *p, struct net_rx_read *r, int bytes)
 {
 	uint32_t lens[NET_ENGINE_MAX_IOV], used[NET_ENGINE_MAX_IOV];
+	struct virtq_used_elem elems[NET_ENGINE_MAX_IOV];
 	struct net_rx_chain *first = &p->rxc[r->chain[0]];
 	unsigned k;
 	uint8_t nb[2];
@@ -263,9 +264,11 @@ static void rx_deliver(struct net_pair *p, struct net_rx_read *r, int bytes)
 	nb[1] = (uint8_t)(k >> 8);
 	net_iov_write(first->iov, first->niov, 10, nb, sizeof(nb));	/* num_buffers */
 	for (unsigned i = 0; i < k; i++) {
-		virtqueue_push(rx_vq(p), p->rxc[r->chain[i]].head, used[i]);
+		elems[i] = (struct virtq_used_elem){ .id = p->rxc[r->chain[i]].head, .len = used[i] };
 		rx_release(p, r->chain[i]);
 	}
+	/* all of a frame's buffers at once: the driver reads them as one */
+	virtqueue_push_batch(rx_vq(p), elems, k);
 	rx_keep_front(p, r->chain + k, r->n - k);
 	p->stats.rx_packets++;
 	p->stats.rx_bytes += (unsigned)bytes - NET_VNET_HDR_LEN;
