@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -832,6 +833,64 @@ static void test_pause_resume(void **state)
 	assert_int_equal(used_idx(f, 1), 1);
 }
 
+/* A tap fd opened elsewhere: --net fd=N. Without IFF_VNET_HDR it is refused. */
+static int open_tap_fd(const char *name, short flags)
+{
+	struct ifreq ifr = { .ifr_flags = flags };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+	return fd;
+}
+
+static void test_fd_handover(void **state)
+{
+	struct husk_net_config cfg = { .fd = -1 };
+	struct guest_mem mem;
+	struct io_bus *pio = iobus_create("pio"), *mmio = iobus_create("mmio");
+	struct irq_routing *rt;
+	struct pci_bus *bus;
+	struct pci_bus_params p;
+	struct virtio_net *net;
+	struct tap tap;
+	uint8_t mac[6], want[6];
+	char err[256];
+
+	(void)state;
+	if (!netns_ready)
+		skip();
+	cfg.fd = open_tap_fd("husk-fd0", IFF_TAP | IFF_NO_PI);
+	assert_int_equal(tap_open(&cfg, 0, &tap, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "without IFF_VNET_HDR"));
+	assert_true(fcntl(cfg.fd, F_GETFD) < 0);	/* husk owned it: closed */
+
+	cfg.fd = open_tap_fd("husk-fd1", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	assert_int_equal(tap_open(&cfg, 0, &tap, err, sizeof(err)), 0);
+	assert_string_equal(tap.ifname, "husk-fd1");
+	assert_int_equal(guest_mem_init(&mem, RAM, false, err, sizeof(err)), 0);
+	assert_int_equal(irq_routing_create(-1, &rt), 0);
+	p = (struct pci_bus_params){ .pio = pio, .mmio = mmio, .routing = rt, .vm_fd = -1,
+				     .ram_size = RAM };
+	assert_int_equal(pci_bus_create(&p, &bus), 0);
+	assert_int_equal(virtio_net_create(&(struct virtio_env){ .mem = &mem,
+			 .kind = HUSK_VIRTIO_PCI, .pci = bus, .vm_fd = -1 }, &cfg, &tap,
+			 "husk-husk-fd1", 3, &net, err, sizeof(err)), 0);
+	assert_int_equal(virtio_net_pairs(net), 1);
+	virtio_net_mac(net, mac);
+	assert_int_equal(net_default_mac("husk-husk-fd1", 3, want), 0);
+	assert_memory_equal(mac, want, 6);
+	assert_false(virtio_net_dev(net)->device_features & F(VIRTIO_NET_F_MQ));
+	virtio_net_destroy(net);
+	assert_true(fcntl(cfg.fd, F_GETFD) < 0);
+	pci_bus_destroy(bus);
+	irq_routing_destroy(rt);
+	iobus_destroy(pio);
+	iobus_destroy(mmio);
+	guest_mem_destroy(&mem);
+}
+
 static int setup_null(void **state)
 {
 	*state = NULL;
@@ -851,6 +910,7 @@ int main(void)
 		T(test_hostile_tx),
 		T(test_control_queue),
 		T(test_pause_resume),
+		cmocka_unit_test(test_fd_handover),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
