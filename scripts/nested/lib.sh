@@ -39,7 +39,7 @@ NESTED_MEM=${NESTED_MEM:-2048}
 QEMU=${QEMU:-qemu-system-x86_64}
 NESTED_PROG=${NESTED_PROG:-nested}
 # The modules the outer kernel loads (their dependencies are added).
-NESTED_OUTER_MODULES=(kvm-amd)
+NESTED_OUTER_MODULES=(kvm-amd tun)	# tun: --net tap=NAME cases
 # The outer CPU: AMD with SVM, less the features TCG cannot emulate (QEMU
 # would drop them anyway, with a warning each).
 NESTED_CPU=${NESTED_CPU:-EPYC,+svm,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-nrip-save,-xsavec}
