@@ -34,6 +34,7 @@ ip link set lo up
 ip link set eth0 up
 echo "NET-MAC=$(cat /sys/class/net/eth0/address)"
 echo "NET-FEATURES=$(cat /sys/class/net/eth0/device/features 2>/dev/null)"
+echo "NET-QUEUES=$(ls /sys/class/net/eth0/queues | tr '\n' ' ')"
 own=
 i=0
 while [ -z "$own" ] && [ $i -lt 100 ]; do
