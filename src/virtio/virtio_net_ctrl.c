@@ -70,6 +70,7 @@ static uint8_t ctrl_mq(struct virtio_net *net, const struct vq_chain *c, uint8_t
 	if (n < 1 || n > net->npairs)
 		return VIRTIO_NET_ERR;
 	set_pairs(net, n);
+	pr_debug("%s: the driver uses %u of %u queue pairs", net->name, n, net->npairs);
 	return VIRTIO_NET_OK;
 }
 
