@@ -235,7 +235,11 @@ static unsigned tap_mtu(const char *ifname)
 static int describe(struct virtio_net *net, const struct husk_net_config *cfg, const char *seed,
 		    unsigned index)
 {
-	unsigned mtu = cfg->mtu ? cfg->mtu : tap_mtu(net->tap.ifname);
+	/*
+	 * A handed-over fd's tap may live in another network namespace, where
+	 * its name means nothing here: only a tap husk opened by name is asked.
+	 */
+	unsigned mtu = cfg->mtu ? cfg->mtu : cfg->fd < 0 ? tap_mtu(net->tap.ifname) : 0;
 
 	snprintf(net->name, sizeof(net->name), "%s", cfg->id ? cfg->id : net->tap.ifname);
 	net->npairs = net->tap.nqueues;
