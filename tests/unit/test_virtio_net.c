@@ -188,6 +188,42 @@ static void test_small_rx_buffers_counted(void **state)
 	assert_false(needs_reset(f));
 }
 
+/*
+ * Flow control: with no RX buffers posted the device reads nothing and does
+ * not spin (no submits while idle); the frames wait in the tap and arrive
+ * once the guest posts buffers.
+ */
+static void test_rx_waits_for_buffers(void **state)
+{
+	struct virtio_net_stats a, b;
+	struct fixture *f;
+	uint32_t id, len;
+
+	if (!netns_ready)
+		skip();
+	f = *state = make(1, 0);
+	bring_up(f, F_BASE, 2);
+	for (uint8_t i = 0; i < 3; i++)
+		inject(200, (uint8_t)(0x40 + i));
+	nap(50);
+	virtio_net_stats(f->net, &a);
+	nap(200);
+	virtio_net_stats(f->net, &b);
+	assert_int_equal(b.rx_packets, 0);
+	assert_int_equal(b.engine_submits, a.engine_submits);
+	assert_int_equal(b.engine_sqes, a.engine_sqes);
+	assert_int_equal(used_idx(f, 0), 0);
+	for (unsigned i = 0; i < 3; i++)
+		post_rx(f, 0, i, 1526);
+	assert_int_equal(wait_used(f, 0, 3), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		next_used(f, 0, &id, &len);
+		assert_int_equal(len, HDR + 200);
+	}
+	virtio_net_stats(f->net, &b);
+	assert_int_equal(b.rx_packets, 3);
+}
+
 static int setup_null(void **state)
 {
 	*state = NULL;
@@ -206,6 +242,7 @@ int main(void)
 		T(test_mergeable_multi_chain),
 		T(test_gso_frame_over_chains),
 		T(test_small_rx_buffers_counted),
+		T(test_rx_waits_for_buffers),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
