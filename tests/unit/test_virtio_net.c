@@ -224,6 +224,41 @@ static void test_rx_waits_for_buffers(void **state)
 	assert_int_equal(b.rx_packets, 3);
 }
 
+/* Rounds of 16 ARP requests in one batch, buffers reposted: slots are reused. */
+static void test_arp_batches(void **state)
+{
+	struct virtio_net_stats st;
+	struct fixture *f;
+	uint32_t id, len;
+	unsigned got = 0;
+
+	if (!netns_ready)
+		skip();
+	f = *state = make(1, 0);
+	bring_up(f, F_BASE | F(VIRTIO_NET_F_MRG_RXBUF), 2);
+	for (unsigned i = 0; i < 32; i++)
+		post_rx(f, 0, i, 2048);
+	for (unsigned round = 0; round < 8; round++) {
+		for (unsigned i = 0; i < 16; i++)
+			tx_arp(f, 1, i);
+		assert_int_equal(wait_used(f, 1, (uint16_t)(16 * (round + 1))),
+				 (uint16_t)(16 * (round + 1)));
+		for (unsigned i = 0; i < 16; i++)
+			next_used(f, 1, &id, &len);
+		assert_int_equal(wait_used(f, 0, (uint16_t)(got + 16)), (uint16_t)(got + 16));
+		for (unsigned i = 0; i < 16; i++, got++) {
+			next_used(f, 0, &id, &len);
+			assert_int_equal(len, HDR + 42);
+			assert_true(is_arp_reply(ptr(f, rx_buf_gpa(0, id), len) + HDR));
+			post_rx(f, 0, id, 2048);	/* give it back */
+		}
+	}
+	virtio_net_stats(f->net, &st);
+	assert_int_equal(st.tx_packets, 128);
+	assert_int_equal(st.rx_packets, 128);
+	assert_false(needs_reset(f));
+}
+
 static int setup_null(void **state)
 {
 	*state = NULL;
@@ -243,6 +278,7 @@ int main(void)
 		T(test_gso_frame_over_chains),
 		T(test_small_rx_buffers_counted),
 		T(test_rx_waits_for_buffers),
+		T(test_arp_batches),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
