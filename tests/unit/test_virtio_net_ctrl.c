@@ -53,6 +53,72 @@ static void test_hostile_tx(void **state)
 	assert_true(needs_reset(f));
 }
 
+/*
+ * HOST_TSO4: the guest hands over a 10000-byte TCP segment with a GSO header;
+ * the tap takes it whole, and refuses a malformed one (counted in tx_errors).
+ */
+static void test_tx_gso_frame(void **state)
+{
+	const size_t payload = 10000, flen = 14 + 20 + 20 + payload;
+	uint64_t gpa = BUF_GPA - 0x40000;
+	struct virtio_net_hdr_v1 h = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+		.hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16,
+	};
+	struct virtio_net_stats st;
+	struct fixture *f;
+	uint8_t *e, *ip, *tcp;
+	uint32_t id, len;
+
+	if (!netns_ready)
+		skip();
+	f = *state = make(1, 0);
+	bring_up(f, F_BASE | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4), 2);
+	memcpy(ptr(f, gpa, HDR), &h, HDR);
+	e = ptr(f, gpa + HDR, flen);
+	memset(e, 0, 54);
+	memcpy(e, "\x02\x00\x00\x00\x00\x99", 6);
+	memcpy(e + 6, guest_mac, 6);
+	e[12] = 0x08;
+	ip = e + 14;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((40 + payload) >> 8);
+	ip[3] = (uint8_t)(40 + payload);
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = 6;
+	put_ip(ip + 12, GUEST_IP);
+	put_ip(ip + 16, HOST_IP);
+	tcp = ip + 20;
+	tcp[1] = 99;
+	tcp[3] = 99;
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;
+	tcp[15] = 0xff;
+	memset(tcp + 20, 0x77, payload);
+	desc(f, 1, 0, gpa, HDR, VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, 1, gpa + HDR, (uint32_t)flen, 0, 0);
+	publish(f, 1, 0);
+	assert_int_equal(wait_used(f, 1, 1), 1);
+	next_used(f, 1, &id, &len);
+	assert_int_equal(id, 0);
+	virtio_net_stats(f->net, &st);
+	assert_int_equal(st.tx_errors, 0);
+	assert_int_equal(st.tx_packets, 1);
+	assert_int_equal(st.tx_bytes, flen);
+	/* a checksum offset past the frame: the tap refuses the write */
+	h.csum_start = 60000;
+	memcpy(ptr(f, gpa, HDR), &h, HDR);
+	publish(f, 1, 0);
+	assert_int_equal(wait_used(f, 1, 2), 2);
+	next_used(f, 1, &id, &len);
+	assert_int_equal(len, 0);
+	virtio_net_stats(f->net, &st);
+	assert_int_equal(st.tx_errors, 1);
+	assert_int_equal(st.tx_packets, 1);
+	assert_false(needs_reset(f));
+}
+
 /* A control command: @out readable bytes, one ack byte; returns the ack (or 0xee: none). */
 static uint8_t ctrl(struct fixture *f, unsigned cq, const void *cmd, size_t n, bool with_ack)
 {
@@ -224,6 +290,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_hostile_tx),
+		T(test_tx_gso_frame),
 		T(test_control_queue),
 		T(test_pause_resume),
 		cmocka_unit_test(test_fd_handover),
