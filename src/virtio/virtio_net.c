@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 /* ---- the worker's callbacks ------------------------------------------------------ */
@@ -51,6 +52,11 @@ static void on_tx_kick(void *ctx)
 static void on_completion(void *ctx)
 {
 	net_pair_run(ctx);
+}
+
+static void on_timer(void *ctx)
+{
+	net_pair_timer(ctx);
 }
 
 static void on_ctrl_kick(void *ctx)
@@ -92,6 +98,8 @@ static int pair_start(struct net_pair *p, bool with_ctrl)
 	if (!ret)
 		ret = worker_watch(&p->worker, net_engine_completion_fd(p->engine),
 				   on_completion, p);
+	if (!ret)
+		ret = worker_watch(&p->worker, p->timer_fd, on_timer, p);
 	if (!ret && with_ctrl)
 		ret = worker_watch(&p->worker, vd->kick_fd[p->net->ctrl_q], on_ctrl_kick, p->net);
 	if (!ret)
@@ -252,18 +260,31 @@ static int describe(struct virtio_net *net, const struct husk_net_config *cfg, c
 	return net_default_mac(seed ? seed : "husk", index, net->mac);
 }
 
-static int pair_init(struct virtio_net *net, unsigned i, char *err, size_t errlen)
+static enum net_engine_kind engine_kind(enum husk_net_engine e)
+{
+	return e == HUSK_NET_ENGINE_URING ? NET_ENGINE_URING :
+	       e == HUSK_NET_ENGINE_SYNC ? NET_ENGINE_SYNC : NET_ENGINE_AUTO;
+}
+
+static int pair_init(struct virtio_net *net, unsigned i, enum husk_net_engine kind,
+		     char *err, size_t errlen)
 {
 	struct net_pair *p = &net->pair[i];
 	struct net_engine_params ep = {
 		.tap_fd = net->tap.fds[i], .rx_depth = NET_QUEUE_MAX, .tx_depth = NET_QUEUE_MAX,
-		.kind = NET_ENGINE_AUTO,
+		.kind = engine_kind(kind),
 	};
 	char name[16];
 	int ret;
 
 	p->net = net;
 	p->index = i;
+	p->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (p->timer_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "--net tap=%s: timerfd: %s", net->tap.ifname, strerror(-ret));
+		return ret;
+	}
 	p->rxc = calloc(NET_QUEUE_MAX, sizeof(*p->rxc));
 	p->reads = calloc(NET_QUEUE_MAX, sizeof(*p->reads));
 	p->rxc_free = calloc(NET_QUEUE_MAX, sizeof(*p->rxc_free));
@@ -291,6 +312,8 @@ static int pair_init(struct virtio_net *net, unsigned i, char *err, size_t errle
 
 static void pair_uninit(struct net_pair *p)
 {
+	if (p->net && p->timer_fd >= 0)
+		close(p->timer_fd);
 	net_engine_destroy(p->engine);
 	if (p->net)
 		worker_destroy(&p->worker);
@@ -338,7 +361,7 @@ int virtio_net_create(const struct virtio_env *env, const struct husk_net_config
 	atomic_init(&net->active_pairs, 1);
 	fill_config(net);
 	for (unsigned i = 0; i < net->npairs && !ret; i++)
-		ret = pair_init(net, i, err, errlen);
+		ret = pair_init(net, i, cfg->engine, err, errlen);
 	if (ret) {
 		net_free(net);
 		return ret;

@@ -18,6 +18,7 @@
 #define NET_REAP_BATCH		64
 #define NET_MAX_GSO_FRAME	65562u	/* header + 64 KiB GSO frame + Ethernet, VLAN */
 #define NET_CFG_LEN		12	/* mac, status, max_virtqueue_pairs, mtu */
+#define NET_PARTIAL_WAIT_NS	2000000	/* 2 ms for more RX buffers before a short read */
 
 /* One popped receive chain waiting for, or in, a read. */
 struct net_rx_chain {
@@ -51,6 +52,8 @@ struct net_pair {
 	unsigned read_nfree;
 	uint16_t *pend;			/* chain slots, gather order */
 	unsigned npend;
+	int timer_fd;			/* a read that could grow waits this long */
+	bool timer_armed, partial_ok;
 	struct virtio_net_stats stats;	/* this pair's thread only */
 };
 
@@ -75,6 +78,8 @@ static inline unsigned net_txq(unsigned pair) { return 2 * pair + 1; }
 
 /* virtio_net_queue.c: everything a pair's thread does */
 void net_pair_run(struct net_pair *p);
+/* The partial-read timer fired (on the pair's thread). */
+void net_pair_timer(struct net_pair *p);
 void net_pair_drain(struct net_pair *p);
 void net_pair_reset_slots(struct net_pair *p);
 /* Attach or detach the pair's tap queue (multi-queue taps); not on a running pair's behalf. */

@@ -19,6 +19,8 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 static struct virtqueue *rx_vq(struct net_pair *p)
 {
@@ -204,12 +206,47 @@ static int rx_pop_one(struct net_pair *p)
 	}
 }
 
+static void timer_set(struct net_pair *p, bool arm)
+{
+	struct itimerspec its = { .it_value.tv_nsec = arm ? NET_PARTIAL_WAIT_NS : 0 };
+
+	if (p->timer_armed == arm)
+		return;
+	timerfd_settime(p->timer_fd, 0, &its, NULL);
+	p->timer_armed = arm;
+}
+
+void net_pair_timer(struct net_pair *p)
+{
+	uint64_t n;
+
+	if (read(p->timer_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	p->timer_armed = false;
+	p->partial_ok = true;
+	net_pair_run(p);
+}
+
 /*
- * Post reads while the engine has room and the guest has buffers. A read
- * that could still grow waits for more buffers, unless nothing else is
- * posted (then it goes as it is: a frame too big for it would be cut, but
- * the guest may never post more).
+ * May a read that could still grow go as it is? Only when nothing else is
+ * posted (completions would bring more buffers) and the guest added none for
+ * NET_PARTIAL_WAIT_NS: a guest that posts its buffers one by one gets full
+ * reads, one that posts fewer than a GSO frame needs still receives (a frame
+ * too big for what it posted is cut).
  */
+static bool rx_partial_ok(struct net_pair *p)
+{
+	if (net_engine_rx_inflight(p->engine) > 0)
+		return false;
+	if (p->partial_ok) {
+		p->partial_ok = false;
+		return true;
+	}
+	timer_set(p, true);
+	return false;
+}
+
+/* Post reads while the engine has room and the guest has buffers. */
 static void rx_refill(struct net_pair *p)
 {
 	bool full, empty = false;
@@ -228,10 +265,12 @@ static void rx_refill(struct net_pair *p)
 			empty = ret == 0;
 			k = rx_plan(p, &full);
 		}
-		if (k == 0 || (!full && net_engine_rx_inflight(p->engine) > 0))
+		if (k == 0 || (!full && !rx_partial_ok(p)))
 			break;
 		if (rx_post(p, k))
 			break;
+		if (full)
+			timer_set(p, false);
 	}
 	if (!empty)
 		virtqueue_enable_notify(rx_vq(p));	/* a kick also means "more buffers" */
@@ -393,4 +432,6 @@ void net_pair_drain(struct net_pair *p)
 				net_engine_tx_inflight(p->engine));
 	}
 	net_pair_reset_slots(p);
+	timer_set(p, false);
+	p->partial_ok = false;
 }

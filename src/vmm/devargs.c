@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define DISK_KEYS "path, ro (or readonly), direct, id, serial, queues, engine"
-#define NET_KEYS "tap, fd, id, mac, queues, mtu"
+#define NET_KEYS "tap, fd, id, mac, queues, mtu, engine"
 #define NET_MTU_MIN 68
 #define NET_MTU_MAX 65535
 
@@ -175,6 +175,13 @@ static int net_key(struct husk_net_config *nc, const char *k, char *v, char *why
 			return snprintf(why, n, "mtu=%s: expected %u to %u", v, NET_MTU_MIN,
 					NET_MTU_MAX), -EINVAL;
 		nc->mtu = (unsigned)x;
+	} else if (!strcmp(k, "engine")) {
+		enum husk_blk_engine e;
+
+		if (parse_engine(v, &e))
+			return snprintf(why, n, "engine=%s: expected auto, uring or sync", v), -EINVAL;
+		nc->engine = e == HUSK_BLK_ENGINE_URING ? HUSK_NET_ENGINE_URING :
+			     e == HUSK_BLK_ENGINE_SYNC ? HUSK_NET_ENGINE_SYNC : HUSK_NET_ENGINE_AUTO;
 	} else {
 		return snprintf(why, n, "unknown key '%s' (expected %s)", k, NET_KEYS), -EINVAL;
 	}

@@ -47,7 +47,7 @@ static void test_config_and_features(void **state)
 	assert_int_equal(virtio_net_tap_offload(f->net), 0);
 }
 
-static void test_arp_round_trip(void **state)
+static void arp_round_trip(void **state, enum husk_net_engine engine)
 {
 	struct virtio_net_stats st;
 	struct fixture *f;
@@ -55,7 +55,7 @@ static void test_arp_round_trip(void **state)
 
 	if (!netns_ready)
 		skip();
-	f = *state = make(1, 0);
+	f = *state = make_engine(1, 0, engine);
 	bring_up(f, F_BASE, 2);
 	assert_false(virtio_net_dev(f->net)->device_features & F(VIRTIO_NET_F_MTU));
 	for (unsigned i = 0; i < 8; i++)
@@ -80,8 +80,18 @@ static void test_arp_round_trip(void **state)
 	assert_false(needs_reset(f));
 }
 
+static void test_arp_round_trip(void **state)
+{
+	arp_round_trip(state, HUSK_NET_ENGINE_URING);
+}
+
+static void test_arp_round_trip_sync(void **state)
+{
+	arp_round_trip(state, HUSK_NET_ENGINE_SYNC);
+}
+
 /* Mergeable buffers: a 9000-byte frame spans three 4 KiB chains. */
-static void test_mergeable_multi_chain(void **state)
+static void mergeable_multi_chain(void **state, enum husk_net_engine engine)
 {
 	struct virtio_net_stats st;
 	struct fixture *f;
@@ -90,11 +100,10 @@ static void test_mergeable_multi_chain(void **state)
 
 	if (!netns_ready)
 		skip();
-	f = *state = make(1, 9000);
+	f = *state = make_engine(1, 9000, engine);
 	bring_up(f, F_BASE | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
 		 F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_MTU), 2);
-	for (unsigned i = 0; i < 40; i++)
-		post_rx(f, 0, i, BUF_LEN);
+	post_rx_batch(f, 0, 0, 40, BUF_LEN);
 	nap(20);
 	inject(9014, 0x3c);
 	assert_int_equal(wait_used(f, 0, 3), 3);
@@ -122,8 +131,18 @@ static void test_mergeable_multi_chain(void **state)
 	assert_false(needs_reset(f));
 }
 
+static void test_mergeable_multi_chain(void **state)
+{
+	mergeable_multi_chain(state, HUSK_NET_ENGINE_URING);
+}
+
+static void test_mergeable_multi_chain_sync(void **state)
+{
+	mergeable_multi_chain(state, HUSK_NET_ENGINE_SYNC);
+}
+
 /* GUEST_TSO4: a 20 KB TCP segment arrives whole, over five 4 KiB chains. */
-static void test_gso_frame_over_chains(void **state)
+static void gso_frame_over_chains(void **state, enum husk_net_engine engine)
 {
 	struct fixture *f;
 	uint32_t id[5], len[5], total = 0;
@@ -131,12 +150,11 @@ static void test_gso_frame_over_chains(void **state)
 
 	if (!netns_ready)
 		skip();
-	f = *state = make(1, 0);
+	f = *state = make_engine(1, 0, engine);
 	bring_up(f, F_BASE | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
 		 F(VIRTIO_NET_F_GUEST_TSO4), 2);
 	assert_int_equal(virtio_net_tap_offload(f->net), TUN_F_CSUM | TUN_F_TSO4);
-	for (unsigned i = 0; i < 40; i++)
-		post_rx(f, 0, i, BUF_LEN);
+	post_rx_batch(f, 0, 0, 40, BUF_LEN);
 	nap(20);
 	inject_gso(20000);
 	assert_int_equal(wait_used(f, 0, 5), 5);
@@ -152,6 +170,16 @@ static void test_gso_frame_over_chains(void **state)
 	assert_int_equal(le16_at(h + 10), 5);		/* num_buffers */
 	assert_int_equal(ptr(f, rx_buf_gpa(0, id[4]), 1)[0], 0x5a);
 	assert_false(needs_reset(f));
+}
+
+static void test_gso_frame_over_chains(void **state)
+{
+	gso_frame_over_chains(state, HUSK_NET_ENGINE_URING);
+}
+
+static void test_gso_frame_over_chains_sync(void **state)
+{
+	gso_frame_over_chains(state, HUSK_NET_ENGINE_SYNC);
 }
 
 /* Without mergeable buffers a frame bigger than the chain is cut (the tap's rule). */
@@ -259,6 +287,32 @@ static void test_arp_batches(void **state)
 	assert_false(needs_reset(f));
 }
 
+/*
+ * GUEST_TSO4 with fewer buffers than a GSO frame needs: the device waits a
+ * moment for more, then posts the read as it is, so the guest still receives.
+ */
+static void test_few_buffers_still_receive(void **state)
+{
+	struct fixture *f;
+	uint32_t id, len;
+	uint8_t *h;
+
+	if (!netns_ready)
+		skip();
+	f = *state = make(1, 0);
+	bring_up(f, F_BASE | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
+		 F(VIRTIO_NET_F_GUEST_TSO4), 2);
+	post_rx_batch(f, 0, 0, 4, BUF_LEN);	/* 16 KiB: less than 65562 */
+	nap(20);
+	inject(100, 0x33);
+	assert_int_equal(wait_used(f, 0, 1), 1);
+	next_used(f, 0, &id, &len);
+	assert_int_equal(len, HDR + 100);
+	h = ptr(f, rx_buf_gpa(0, id), BUF_LEN);
+	assert_int_equal(le16_at(h + 10), 1);
+	assert_int_equal(h[HDR + 50], 0x33);
+}
+
 static int setup_null(void **state)
 {
 	*state = NULL;
@@ -274,10 +328,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_config_and_features),
 		T(test_arp_round_trip),
+		T(test_arp_round_trip_sync),
 		T(test_mergeable_multi_chain),
+		T(test_mergeable_multi_chain_sync),
 		T(test_gso_frame_over_chains),
+		T(test_gso_frame_over_chains_sync),
 		T(test_small_rx_buffers_counted),
 		T(test_rx_waits_for_buffers),
+		T(test_few_buffers_still_receive),
 		T(test_arp_batches),
 	};
 

@@ -248,10 +248,12 @@ static inline void find_caps(struct fixture *f)
 }
 
 /* A fresh tap and device with @queues pairs. */
-static inline struct fixture *make(unsigned queues, unsigned mtu)
+static inline struct fixture *make_engine(unsigned queues, unsigned mtu,
+					  enum husk_net_engine engine)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct husk_net_config cfg = { .tap = TAP_NAME, .fd = -1, .queues = queues, .mtu = mtu };
+	struct husk_net_config cfg = { .tap = TAP_NAME, .fd = -1, .queues = queues, .mtu = mtu,
+				       .engine = engine };
 	struct pci_bus_params p;
 	struct virtio_env env;
 	struct tap tap;
@@ -280,6 +282,11 @@ static inline struct fixture *make(unsigned queues, unsigned mtu)
 	cf8_write(f->pio, f->slot, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 	find_caps(f);
 	return f;
+}
+
+static inline struct fixture *make(unsigned queues, unsigned mtu)
+{
+	return make_engine(queues, mtu, HUSK_NET_ENGINE_AUTO);
 }
 
 static inline int teardown(void **state)
@@ -368,6 +375,21 @@ static inline void post_rx(struct fixture *f, unsigned q, unsigned i, uint32_t l
 	memset(ptr(f, rx_buf_gpa(q, i), len), 0xa5, len);
 	desc(f, q, i, rx_buf_gpa(q, i), len, VIRTQ_DESC_F_WRITE, 0);
 	publish(f, q, (uint16_t)i);
+}
+
+/* Buffers @first .. @first + n - 1 at once: one avail->idx update, one kick (as Linux does). */
+static inline void post_rx_batch(struct fixture *f, unsigned q, unsigned first, unsigned n,
+				 uint32_t len)
+{
+	struct tq *t = &f->q[q];
+
+	for (unsigned i = first; i < first + n; i++) {
+		memset(ptr(f, rx_buf_gpa(q, i), len), 0xa5, len);
+		desc(f, q, i, rx_buf_gpa(q, i), len, VIRTQ_DESC_F_WRITE, 0);
+		w16(f, t->avail + 4 + 2ull * (t->aidx++ % QSIZE), (uint16_t)i);
+	}
+	__atomic_store_n((uint16_t *)(void *)ptr(f, t->avail + 2, 2), t->aidx, __ATOMIC_RELEASE);
+	kick(f, q);
 }
 
 /* ---- frames ------------------------------------------------------------------------ */

@@ -144,6 +144,13 @@ static void test_parse_net(void **state)
 	assert_int_equal(nc.mtu, 9000);
 	assert_string_equal(nc.id, "lan");
 
+	assert_int_equal(nc.engine, HUSK_NET_ENGINE_AUTO);
+	assert_int_equal(parse("tap=t1,engine=sync", &nc, err, sizeof(err)), 0);
+	assert_int_equal(nc.engine, HUSK_NET_ENGINE_SYNC);
+	assert_int_equal(parse("tap=t1,engine=uring", &nc, err, sizeof(err)), 0);
+	assert_int_equal(nc.engine, HUSK_NET_ENGINE_URING);
+	assert_int_equal(parse("tap=t1,engine=aio", &nc, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "engine=aio: expected auto, uring or sync"));
 	assert_int_equal(parse("fd=7", &nc, err, sizeof(err)), 0);
 	assert_int_equal(nc.fd, 7);
 	assert_null(nc.tap);
