@@ -79,6 +79,7 @@ net-queues-too-many      ; --net .*queues=17: expected 1 to 16 ; --kernel $ELF -
 net-mtu-too-small        ; --net .*mtu=67: expected 68 to 65535 ; --kernel $ELF --net tap=hbad0,mtu=67
 net-mtu-too-big          ; --net .*mtu=65536: expected 68 to 65535 ; --kernel $ELF --net tap=hbad0,mtu=65536
 net-unknown-key          ; --net .*unknown key 'model'    ; --kernel $ELF --net tap=hbad0,model=e1000
+net-bad-engine           ; --net .*engine=aio: expected auto, uring or sync ; --kernel $ELF --net tap=hbad0,engine=aio
 net-single-queue-tap     ; --net tap=hb-sq: cannot create or attach: .*multi_queue ; --kernel $ELF --net tap=hb-sq,queues=2
 net-same-tap-twice       ; --net tap=hbad0: cannot create or attach: .*open elsewhere ; --kernel $ELF --net tap=hbad0 --net tap=hbad0
 virtio-transport-bogus   ; --virtio-transport              ; --kernel $ELF --virtio-transport usb
