@@ -37,6 +37,7 @@ enum husk_watchdog_action {
 
 enum husk_virtio_transport { HUSK_VIRTIO_PCI = 0, HUSK_VIRTIO_MMIO };
 enum husk_blk_engine { HUSK_BLK_ENGINE_AUTO = 0, HUSK_BLK_ENGINE_URING, HUSK_BLK_ENGINE_SYNC };
+enum husk_net_engine { HUSK_NET_ENGINE_AUTO = 0, HUSK_NET_ENGINE_URING, HUSK_NET_ENGINE_SYNC };
 
 /* One --disk (or Firecracker "drives" entry). Strings are not owned. */
 struct husk_disk_config {
@@ -58,6 +59,7 @@ struct husk_net_config {
 	bool mac_set;			/* false: derived from the VM and the index */
 	unsigned queues;		/* queue pairs, 0: 1 */
 	unsigned mtu;			/* 0: the tap's */
+	enum husk_net_engine engine;	/* packet engine: io_uring, or readv/writev */
 };
 
 struct husk_config {

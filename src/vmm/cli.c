@@ -33,6 +33,7 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_METRICS,
 	OPT_EVENTS,
+	OPT_NET,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +57,7 @@ static const struct option long_options[] = {
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "metrics",   required_argument, NULL, OPT_METRICS },
 	{ "events",    required_argument, NULL, OPT_EVENTS },
+	{ "net",       required_argument, NULL, OPT_NET },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -87,6 +89,11 @@ void cli_print_help(FILE *out)
 		"         [,engine=auto|uring|sync]\n"
 		"                       a virtio-blk disk on a raw image (repeatable, up to %u);\n"
 		"                       queues default to one per vCPU, engine to io_uring\n"
+		"  --net tap=NAME|fd=N[,mac=MAC][,queues=N][,mtu=N][,id=NAME][,engine=E]\n"
+		"                       a virtio-net NIC on a tap (created if missing) or on an\n"
+		"                       open tap fd (repeatable, up to %u); queues = queue pairs\n"
+		"                       (1 to %u); the default MAC is stable per tap name and index;\n"
+		"                       engine auto (io_uring, else readv/writev), uring or sync\n"
 		"  --virtio-transport T pci (default) or mmio (virtio-mmio v2, announced to the\n"
 		"                       guest on its command line; at most 8 devices)\n"
 		"  --watchdog-action A  when the guest's watchdog (ACPI WDAT, Linux wdat_wdt) fires:\n"
@@ -106,7 +113,8 @@ void cli_print_help(FILE *out)
 		"Exit status: 0 guest reset, powered off or halted, or husk stopped by a signal;\n"
 		"1 usage or configuration error; 2 KVM or VMM error; a guest write of V to the\n"
 		"debug-exit port 0xf4 exits with V & 0xff.\n",
-		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS, HUSK_DEFAULT_SHUTDOWN_TIMEOUT, HUSK_MAX_DISKS);
+		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS, HUSK_DEFAULT_SHUTDOWN_TIMEOUT, HUSK_MAX_DISKS,
+		HUSK_MAX_NETS, HUSK_MAX_QUEUES);
 }
 
 static int parse_unsigned(const char *flag, const char *arg, unsigned min, unsigned max,
@@ -174,6 +182,27 @@ static int parse_watchdog_action(const char *arg, enum husk_watchdog_action *out
 	return -EINVAL;
 }
 
+static int parse_net(const char *arg, struct cli_options *o, char *err, size_t errlen)
+{
+	char *copy;
+	int ret;
+
+	if (o->cfg.nnets >= HUSK_MAX_NETS) {
+		snprintf(err, errlen, "--net %s: at most %u NICs", arg, HUSK_MAX_NETS);
+		return -EINVAL;
+	}
+	copy = strdup(arg);
+	if (!copy) {
+		snprintf(err, errlen, "--net %s: %s", arg, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	o->owned[o->nowned++] = copy;
+	ret = devargs_parse_net("--net", copy, &o->cfg.nets[o->cfg.nnets], err, errlen);
+	if (!ret)
+		o->cfg.nnets++;
+	return ret;
+}
+
 static int parse_one(int opt, const char *arg, struct cli_options *o, char *err, size_t errlen)
 {
 	switch (opt) {
@@ -203,6 +232,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 				      &o->cfg.shutdown_timeout, err, errlen);
 	case OPT_MEMORY:    return parse_memory(arg, &o->cfg.memory, err, errlen);
 	case OPT_DISK:      return parse_disk(arg, o, err, errlen);
+	case OPT_NET:       return parse_net(arg, o, err, errlen);
 	case OPT_VIRTIO_TRANSPORT:
 		if (!strcmp(arg, "pci") || !strcmp(arg, "mmio")) {
 			o->cfg.transport = arg[0] == 'p' ? HUSK_VIRTIO_PCI : HUSK_VIRTIO_MMIO;

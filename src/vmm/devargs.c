@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* "key=value,..." device options: see vmm/devargs.h. */
 #include "vmm/devargs.h"
+#include "net/mac.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +9,9 @@
 #include <string.h>
 
 #define DISK_KEYS "path, ro (or readonly), direct, id, serial, queues, engine"
+#define NET_KEYS "tap, fd, id, mac, queues, mtu, engine"
+#define NET_MTU_MIN 68
+#define NET_MTU_MAX 65535
 
 static int bad(char *err, size_t errlen, const char *flag, const char *orig, const char *what)
 {
@@ -115,6 +119,112 @@ int devargs_parse_disk(const char *flag, char *arg, struct husk_disk_config *d,
 		snprintf(why, sizeof(why), "path=FILE is required");
 		ret = -EINVAL;
 	}
+	if (ret)
+		bad(err, errlen, flag, orig, why);
+	free(orig);
+	return ret;
+}
+
+/* A decimal number in [min, max]; 0 or -EINVAL. */
+static int parse_range(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	if (!*v || *v == '-' || *end || errno || *out < min || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+static int net_key(struct husk_net_config *nc, const char *k, char *v, char *why, size_t n)
+{
+	unsigned long x;
+	int ret;
+
+	if (!strcmp(k, "tap")) {
+		if (!*v || strlen(v) >= 16)
+			return snprintf(why, n, "tap=%s: expected a name of 1 to 15 bytes", v),
+			       -EINVAL;
+		nc->tap = v;
+	} else if (!strcmp(k, "fd")) {
+		if (parse_range(v, 0, 1u << 30, &x))
+			return snprintf(why, n, "fd=%s: expected an open file descriptor number", v),
+			       -EINVAL;
+		nc->fd = (int)x;
+	} else if (!strcmp(k, "id")) {
+		if (!valid_id(v))
+			return snprintf(why, n, "id=%s: expected 1 to 32 letters, digits, - or _", v),
+			       -EINVAL;
+		nc->id = v;
+	} else if (!strcmp(k, "mac")) {
+		ret = net_parse_mac(v, nc->mac);
+		if (ret == -EADDRNOTAVAIL)
+			return snprintf(why, n, "mac=%s: a multicast or all-zero address", v),
+			       -EINVAL;
+		if (ret)
+			return snprintf(why, n, "mac=%s: expected xx:xx:xx:xx:xx:xx", v), -EINVAL;
+		nc->mac_set = true;
+	} else if (!strcmp(k, "queues")) {
+		if (parse_range(v, 1, HUSK_MAX_QUEUES, &x))
+			return snprintf(why, n, "queues=%s: expected 1 to %u", v, HUSK_MAX_QUEUES),
+			       -EINVAL;
+		nc->queues = (unsigned)x;
+	} else if (!strcmp(k, "mtu")) {
+		if (parse_range(v, NET_MTU_MIN, NET_MTU_MAX, &x))
+			return snprintf(why, n, "mtu=%s: expected %u to %u", v, NET_MTU_MIN,
+					NET_MTU_MAX), -EINVAL;
+		nc->mtu = (unsigned)x;
+	} else if (!strcmp(k, "engine")) {
+		enum husk_blk_engine e;
+
+		if (parse_engine(v, &e))
+			return snprintf(why, n, "engine=%s: expected auto, uring or sync", v), -EINVAL;
+		nc->engine = e == HUSK_BLK_ENGINE_URING ? HUSK_NET_ENGINE_URING :
+			     e == HUSK_BLK_ENGINE_SYNC ? HUSK_NET_ENGINE_SYNC : HUSK_NET_ENGINE_AUTO;
+	} else {
+		return snprintf(why, n, "unknown key '%s' (expected %s)", k, NET_KEYS), -EINVAL;
+	}
+	return 0;
+}
+
+static int net_check(const struct husk_net_config *nc, char *why, size_t n)
+{
+	if (!nc->tap && nc->fd < 0)
+		return snprintf(why, n, "tap=NAME or fd=N is required"), -EINVAL;
+	if (nc->fd >= 0 && nc->queues > 1)
+		return snprintf(why, n, "fd=N serves one queue pair, not queues=%u", nc->queues),
+		       -EINVAL;
+	return 0;
+}
+
+int devargs_parse_net(const char *flag, char *arg, struct husk_net_config *nc,
+		      char *err, size_t errlen)
+{
+	char *orig = strdup(arg), *p = arg, why[160];
+	int ret = 0;
+
+	if (!orig)
+		return bad(err, errlen, flag, arg, strerror(ENOMEM));
+	memset(nc, 0, sizeof(*nc));
+	nc->fd = -1;
+	while (p && *p && !ret) {
+		char *next = strchr(p, ','), *eq;
+
+		if (next)
+			*next++ = '\0';
+		eq = strchr(p, '=');
+		if (!eq || eq == p) {
+			snprintf(why, sizeof(why), "'%s': expected key=value (keys: %s)", p, NET_KEYS);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		ret = net_key(nc, p, eq + 1, why, sizeof(why));
+		p = next;
+	}
+	if (!ret)
+		ret = net_check(nc, why, sizeof(why));
 	if (ret)
 		bad(err, errlen, flag, orig, why);
 	free(orig);

@@ -14,5 +14,11 @@
  */
 int devargs_parse_disk(const char *flag, char *arg, struct husk_disk_config *d,
 		       char *err, size_t errlen);
+/*
+ * --net tap=NAME|fd=N[,id=NAME][,mac=MAC][,queues=N][,mtu=N][,engine=E]: @nc->fd is -1
+ * unless fd= was given; mac_set says whether mac= was.
+ */
+int devargs_parse_net(const char *flag, char *arg, struct husk_net_config *nc,
+		      char *err, size_t errlen);
 
 #endif

@@ -113,6 +113,9 @@ static struct husk_vm *vm_alloc(const struct husk_config *cfg)
 	vm->mem.fd = -1;
 	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
 		vm->disk_img[i].fd = -1;
+	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
+		for (unsigned q = 0; q < HUSK_MAX_QUEUES; q++)
+			vm->net_tap[i].fds[q] = -1;
 	vm->console.in_fd = vm->console.out_fd = -1;
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -263,6 +266,16 @@ static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen
 		if (ret)
 			return ret;
 	}
+	for (unsigned i = 0; i < vm->cfg.nnets; i++) {
+		char seed[IFNAMSIZ + 8];
+
+		/* the MAC's seed: the same tap name and index give the same MAC */
+		snprintf(seed, sizeof(seed), "husk-%s", vm->net_tap[i].ifname);
+		ret = virtio_net_create(&vm->venv, &vm->cfg.nets[i], &vm->net_tap[i], seed, i,
+					&vm->nets[i], err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (!vm->cfg.rng)
 		return 0;
 	ret = virtio_rng_create(&vm->venv, &vm->rng);
@@ -286,6 +299,24 @@ static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
 			d->id = vm->disk_ids[i];
 		}
 		ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Open every tap (before KVM, like the disks). NICs without an id get netN. */
+static int vm_open_nets(struct husk_vm *vm, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < vm->cfg.nnets; i++) {
+		struct husk_net_config *n = &vm->cfg.nets[i];
+		int ret;
+
+		if (!n->id) {
+			snprintf(vm->net_ids[i], sizeof(vm->net_ids[i]), "net%u", i);
+			n->id = vm->net_ids[i];
+		}
+		ret = tap_open(n, 0, &vm->net_tap[i], err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -383,6 +414,8 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 		ret = vm_load_kernel(vm, err, errlen);
 	if (!ret)
 		ret = vm_open_disks(vm, err, errlen);
+	if (!ret)
+		ret = vm_open_nets(vm, err, errlen);
 	if (!ret)
 		ret = vm_open_console(vm, err, errlen);
 	if (!ret)
@@ -502,6 +535,10 @@ void husk_vm_destroy(struct husk_vm *vm)
 		virtio_blk_destroy(vm->disks[i]);
 		if (!vm->disks[i])
 			blk_image_close(&vm->disk_img[i]);
+	}
+	for (unsigned i = 0; i < HUSK_MAX_NETS; i++) {
+		virtio_net_destroy(vm->nets[i]);
+		tap_close(&vm->net_tap[i]);	/* still ours if no device took it */
 	}
 	pci_bus_destroy(vm->pci);
 	irq_routing_destroy(vm->routing);

@@ -17,6 +17,7 @@
 #include "devices/pci.h"
 #include "virtio/virtio_mmio.h"
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_transport.h"
 #include "memory/guest_mem.h"
@@ -74,7 +75,11 @@ struct husk_vm {
 	struct virtio_blk *disks[HUSK_MAX_DISKS];	/* --disk (virtio/virtio_blk.h) */
 	char disk_ids[HUSK_MAX_DISKS][16];		/* default ids: disk0, disk1, ... */
 	struct vm_pause_hook disk_pause[HUSK_MAX_DISKS];
+	struct vm_pause_hook net_pause[HUSK_MAX_NETS];
 	struct vm_pause_hook rng_pause;
+	struct tap net_tap[HUSK_MAX_NETS];		/* opened before KVM, then the device's */
+	struct virtio_net *nets[HUSK_MAX_NETS];		/* --net (virtio/virtio_net.h) */
+	char net_ids[HUSK_MAX_NETS][16];		/* default ids: net0, net1, ... */
 	char *cmdline;			/* cfg.cmdline plus husk's additions */
 	struct pvpanic *pvpanic;	/* guest panic notifications (port 0x505) */
 	struct watchdog *watchdog;	/* the WDAT guest watchdog */

@@ -3,7 +3,8 @@
  * What the virtio devices give the orchestration layer: a pause hook each
  * (their I/O threads park while the VM is paused) and their counters in
  * the metrics (GET /metrics, --metrics), as
- *   "disk0": {"reads":..,"writes":..,"read_bytes":..,..,"engine":"io_uring"}.
+ *   "disk0": {"reads":..,"writes":..,"read_bytes":..,..,"engine":"io_uring"},
+ *   "net0": {"rx_packets":..,"tx_packets":..,..,"engine":"io_uring"}.
  */
 #include "vmm/vm.h"
 
@@ -35,6 +36,41 @@ static void disk_metrics(void *ctx, struct json_object *obj)
 	add_u64(obj, "uring_completions", s.engine_completions);
 	add_u64(obj, "queues", virtio_blk_queues(blk));
 	json_object_object_add(obj, "engine", json_object_new_string(virtio_blk_engine_name(blk)));
+}
+
+static void net_metrics(void *ctx, struct json_object *obj)
+{
+	struct virtio_net *net = ctx;
+	struct virtio_net_stats s;
+
+	virtio_net_stats(net, &s);
+	add_u64(obj, "rx_packets", s.rx_packets);
+	add_u64(obj, "rx_bytes", s.rx_bytes);
+	add_u64(obj, "tx_packets", s.tx_packets);
+	add_u64(obj, "tx_bytes", s.tx_bytes);
+	add_u64(obj, "rx_errors", s.rx_errors);
+	add_u64(obj, "tx_errors", s.tx_errors);
+	add_u64(obj, "rx_short", s.rx_short);
+	add_u64(obj, "tx_dropped", s.tx_dropped);
+	add_u64(obj, "ctrl_commands", s.ctrl_commands);
+	add_u64(obj, "ctrl_errors", s.ctrl_errors);
+	add_u64(obj, "interrupts", s.interrupts);
+	add_u64(obj, "uring_submissions", s.engine_submits);
+	add_u64(obj, "engine_sqes", s.engine_sqes);
+	add_u64(obj, "uring_completions", s.engine_completions);
+	add_u64(obj, "queue_pairs", virtio_net_pairs(net));
+	add_u64(obj, "active_pairs", virtio_net_active_pairs(net));
+	json_object_object_add(obj, "engine", json_object_new_string(virtio_net_engine_name(net)));
+}
+
+static void net_pause(void *ctx)
+{
+	virtio_net_pause(ctx);
+}
+
+static void net_resume(void *ctx)
+{
+	virtio_net_resume(ctx);
 }
 
 static void disk_pause(void *ctx)
@@ -69,6 +105,15 @@ int vm_register_device_hooks(struct husk_vm *vm)
 		if (!ret)
 			ret = vm_add_metrics_callback(vm, vm->cfg.disks[i].id, disk_metrics,
 						      vm->disks[i]);
+	}
+	for (unsigned i = 0; i < vm->cfg.nnets && !ret; i++) {
+		vm->net_pause[i] = (struct vm_pause_hook){
+			.pause = net_pause, .resume = net_resume, .ctx = vm->nets[i],
+		};
+		ret = vm_add_pause_hook(vm, &vm->net_pause[i]);
+		if (!ret)
+			ret = vm_add_metrics_callback(vm, vm->cfg.nets[i].id, net_metrics,
+						      vm->nets[i]);
 	}
 	if (!ret && vm->rng) {
 		vm->rng_pause = (struct vm_pause_hook){

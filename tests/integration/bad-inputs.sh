@@ -66,6 +66,22 @@ disk-bad-queues          ; --disk .*queues=99              ; --kernel $ELF --dis
 disk-bad-engine          ; --disk .*engine=aio             ; --kernel $ELF --disk path=$W/ok.img,engine=aio
 disk-duplicate-id        ; --disk id=a                     ; --kernel $ELF --disk path=$W/ok.img,id=a --disk path=$W/ok2.img,id=a
 disk-same-image-twice    ; --disk path=$W/ok.img           ; --kernel $ELF --disk path=$W/ok.img --disk path=$W/ok.img
+net-no-tun               ; --net tap=hbad0: /dev/net/tun: No such file ; --kernel $ELF --net tap=hbad0
+net-name-too-long        ; --net tap=abcdefghijklmnop: .*1 to 15 bytes ; --kernel $ELF --net tap=abcdefghijklmnop
+net-no-tap-or-fd         ; --net mac=.*tap=NAME or fd=N    ; --kernel $ELF --net mac=02:00:00:00:00:01
+net-fd-not-open          ; --net fd=1000: not an open file descriptor ; --kernel $ELF --net fd=1000
+net-fd-not-a-tap         ; --net fd=0: not an attached tap ; --kernel $ELF --net fd=0
+net-fd-queues            ; --net fd=3,queues=2: .*one queue pair ; --kernel $ELF --net fd=3,queues=2
+net-mac-multicast        ; --net .*mac=01:00:5e:00:00:01: a multicast ; --kernel $ELF --net tap=hbad0,mac=01:00:5e:00:00:01
+net-mac-syntax           ; --net .*mac=02:00:00:00:00: expected ; --kernel $ELF --net tap=hbad0,mac=02:00:00:00:00
+net-queues-zero          ; --net .*queues=0: expected 1 to 16 ; --kernel $ELF --net tap=hbad0,queues=0
+net-queues-too-many      ; --net .*queues=17: expected 1 to 16 ; --kernel $ELF --net tap=hbad0,queues=17
+net-mtu-too-small        ; --net .*mtu=67: expected 68 to 65535 ; --kernel $ELF --net tap=hbad0,mtu=67
+net-mtu-too-big          ; --net .*mtu=65536: expected 68 to 65535 ; --kernel $ELF --net tap=hbad0,mtu=65536
+net-unknown-key          ; --net .*unknown key 'model'    ; --kernel $ELF --net tap=hbad0,model=e1000
+net-bad-engine           ; --net .*engine=aio: expected auto, uring or sync ; --kernel $ELF --net tap=hbad0,engine=aio
+net-single-queue-tap     ; --net tap=hb-sq: cannot create or attach: .*multi_queue ; --kernel $ELF --net tap=hb-sq,queues=2
+net-same-tap-twice       ; --net tap=hbad0: cannot create or attach: .*open elsewhere ; --kernel $ELF --net tap=hbad0 --net tap=hbad0
 virtio-transport-bogus   ; --virtio-transport              ; --kernel $ELF --virtio-transport usb
 mmio-too-many-devices    ; --virtio-transport mmio         ; --kernel $ELF --virtio-transport mmio --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on
 EOF
@@ -178,6 +194,30 @@ run_case() {
 				return 77
 			fi
 			HUSK_PREFIX=("${nobody[@]}")
+		fi
+		;;
+	net-*)
+		# Taps exist only in a private network namespace (and a private
+		# mount namespace without /dev/net/tun for net-no-tun).
+		if ((EUID != 0)) || ! unshare -n true 2>/dev/null; then
+			case "$name" in
+			net-no-tun | net-single-queue-tap | net-same-tap-twice)
+				echo "[$name] SKIP: needs root and network namespaces" >&2
+				return 77
+				;;
+			esac
+		else
+			HUSK_PREFIX=(unshare -n)
+			case "$name" in
+			net-no-tun)
+				HUSK_PREFIX=(unshare -n -m --propagation private sh -c
+					'mount -t tmpfs none /dev/net && exec "$0" "$@"')
+				;;
+			net-single-queue-tap)
+				HUSK_PREFIX=(unshare -n sh -c
+					'ip tuntap add mode tap name hb-sq vnet_hdr && exec "$0" "$@"')
+				;;
+			esac
 		fi
 		;;
 	hugepages-none-reserved)
