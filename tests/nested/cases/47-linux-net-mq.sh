@@ -4,8 +4,8 @@
 # the control queue at probe. Same guest script and checks as linux-net, plus:
 # the driver set up two RX and two TX queues and husk saw VQ_PAIRS_SET 2
 # (its debug log).
-# shellcheck source-path=SCRIPTDIR source=40-linux-net.sh
-source "$(dirname "${BASH_SOURCE[0]}")/40-linux-net.sh"
+# shellcheck source-path=SCRIPTDIR source=46-linux-net.sh
+source "$(dirname "${BASH_SOURCE[0]}")/46-linux-net.sh"
 CASE_DESC="virtio-net, 2 queue pairs, 2 vCPUs: MQ + VQ_PAIRS_SET with Linux, ping over the tap"
 CASE_ARGS=(--cpus 2 --net tap=tap0,queues=2 --log-level debug)
 
