@@ -11,6 +11,7 @@ CASE_DESC="Linux with 2 vCPUs on a 2-queue virtio-blk disk: 2 hw queues, paralle
 # shellcheck disable=SC2054 # the commas belong to --disk
 CASE_ARGS=(--cpus 2 --disk path=@CASEDIR@/mq.img,queues=2)
 CASE_PRE="truncate -s 32M mq.img"
+# shellcheck disable=SC2016 # expanded by the outer VM's sh
 CASE_POST='for s in 0 256; do
 	echo "IMAGE-AT-$s=$(dd if=mq.img bs=65536 skip=$s count=48 2>/dev/null | md5sum | cut -d" " -f1)"
 done

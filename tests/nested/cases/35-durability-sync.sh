@@ -12,6 +12,7 @@ CASE_DESC="a FLUSH is an fdatasync (strace) and survives husk's SIGKILL (sync en
 # shellcheck disable=SC2054 # the commas belong to --disk
 CASE_ARGS=(--disk path=@CASEDIR@/dur.img,engine=sync)
 CASE_OUTER_TOOLS=(strace)
+# shellcheck disable=SC2054 # the commas belong to strace's -e
 CASE_HUSK_WRAPPER=(strace -f -y -e trace=pwritev,fdatasync,write -o @CASEDIR@/trace)
 lblk_durability
 CASE_POST="$CASE_POST_IMAGE
