@@ -349,3 +349,28 @@ nested_blk_pattern_md5() {
 	[[ -x "$tool" ]] || nested_die "not found: $tool (build it: cmake --build $BUILD_DIR)"
 	"$tool" "$1" | md5sum | cut -d' ' -f1
 }
+
+# ---- host tools in the outer VM ------------------------------------------------
+# nested_stage_outer_tools TREE TOOL...: each TOOL (a name in $PATH or a path)
+# as TREE/bin/BASENAME with its shared libraries, for a case's pre/post
+# commands or husk wrapper (CASE_OUTER_TOOLS). Staging one twice is harmless.
+nested_stage_outer_tools() {
+	local tree=$1 t path
+	shift
+	for t in "$@"; do
+		path=$(command -v "$t" 2>/dev/null || PATH=/usr/sbin:/sbin:$PATH command -v "$t" 2>/dev/null) ||
+			nested_die "outer tool $t not found on the host"
+		rm -f "$tree/bin/$(basename "$t")" # never write through a busybox link
+		nested_copy_binary "$path" "$tree" "$(basename "$t")"
+	done
+}
+
+# nested_pseudo_random SIZE SEED: SIZE deterministic pseudo-random bytes
+# (AES-128-CTR of zeroes under a key made from SEED; the same on every host).
+nested_pseudo_random() {
+	command -v openssl >/dev/null 2>&1 || nested_die "openssl not found (needed for test data)"
+	local key
+	key=$(printf '%s' "$2" | md5sum | cut -c1-32)
+	head -c "$1" /dev/zero |
+		openssl enc -aes-128-ctr -nosalt -K "$key" -iv 00000000000000000000000000000000 2>/dev/null
+}

@@ -138,10 +138,19 @@ fi
 #   CASE_POST          sh commands run inside the outer VM after husk exits,
 #                      in the case's directory (e.g. "md5sum disk.img"); their
 #                      output (and "post-rc=N") lands in post.log
-#   CASE_PRE           sh commands run in the case's directory inside the outer
-#                      VM before husk starts (taps, servers: background them
-#                      with their output redirected); output as "pre: " lines
-#                      in post.log
+#   CASE_PRE           sh commands run there before husk starts (unpack an
+#                      image; taps and servers: background them with their
+#                      output redirected); their output lands in post.log as
+#                      "pre: LINE", then "pre: pre-rc=N"
+#   CASE_SIGKILL_AFTER SIGKILL husk once this string has appeared in its output
+#                      (a crash: nothing of husk's shutdown runs)
+#   CASE_HUSK_WRAPPER  command words put before husk (array), e.g.
+#                      (strace -f -o @CASEDIR@/trace); the tool must be in
+#                      CASE_OUTER_TOOLS
+#   CASE_OUTER_TOOLS   host programs copied into the outer VM with their
+#                      shared libraries (array of names in $PATH or paths),
+#                      e.g. (debugfs strace): usable by CASE_PRE, CASE_POST
+#                      and CASE_HUSK_WRAPPER
 # In CASE_ARGS and CASE_CMDLINE, @CASEDIR@ stands for the case's directory as
 # husk sees it in the outer VM (for disk images that case_prepare makes).
 # Test-guest cases: nested_testguest_case (lib.sh) sets CASE_KERNEL and friends.
@@ -165,6 +174,9 @@ load_case() {
 	CASE_POST=
 	CASE_API_BOOT=
 	CASE_PRE=
+	CASE_SIGKILL_AFTER=
+	CASE_HUSK_WRAPPER=()
+	CASE_OUTER_TOOLS=()
 	case_init() { :; }
 	case_prepare() { :; }
 	case_check() { :; }
@@ -313,6 +325,11 @@ run_suite() {
 				printf '%s' "$CASE_SIGTERM_AFTER" >"$dir/sigterm_after"
 			[[ -z "$CASE_POST" ]] || printf '%s\n' "$CASE_POST" >"$dir/post"
 			[[ -z "$CASE_PRE" ]] || printf '%s\n' "$CASE_PRE" >"$dir/pre"
+			[[ -z "$CASE_SIGKILL_AFTER" ]] ||
+				printf '%s' "$CASE_SIGKILL_AFTER" >"$dir/sigkill_after"
+			((${#CASE_HUSK_WRAPPER[@]} == 0)) ||
+				printf '%s\n' "${CASE_HUSK_WRAPPER[@]//@CASEDIR@/$inside}" >"$dir/wrapper"
+			nested_stage_outer_tools "$tree" "${CASE_OUTER_TOOLS[@]}"
 			echo "$CASE_TIMEOUT"
 		) >"$NESTED_CACHE/.limit"
 		total=$((total + $(cat "$NESTED_CACHE/.limit")))
