@@ -14,8 +14,9 @@ Installs (with apt-get, only what is missing) the Debian 12 packages husk uses:
   nested tests:        cpio busybox-static
   virtio backends:     liburing-dev (io_uring), libseccomp-dev, libfdt-dev
   API and config:      libmicrohttpd-dev (HTTP on the API socket), libjson-c-dev (JSON)
-  tests:               iproute2 (network namespaces, taps), e2fsprogs (ext4 images),
-                       curl (API socket client)
+  tests:               iproute2 (network namespaces, taps), e2fsprogs (ext4 images,
+                       debugfs), curl (API socket client), openssl (test data),
+                       strace (the durability test's fdatasync check)
 
   --check   only report what is missing; exit 1 if anything is
 Runs apt-get update only when something has to be installed. Needs root, or
@@ -29,7 +30,7 @@ PACKAGES=(
 	cpio busybox-static
 	liburing-dev libseccomp-dev libfdt-dev
 	libmicrohttpd-dev libjson-c-dev
-	iproute2 e2fsprogs curl
+	iproute2 e2fsprogs curl openssl strace
 )
 
 check_only=0
