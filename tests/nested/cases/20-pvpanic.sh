@@ -9,6 +9,9 @@ CASE_TIMEOUT=90
 CASE_INITRD=initrd
 # shellcheck source-path=SCRIPTDIR source=ha.inc
 source "$(dirname "${BASH_SOURCE[0]}")/ha.inc"
+# the events file an HA supervisor would watch, printed after husk exits
+CASE_ARGS+=(--events @CASEDIR@/events.jsonl)
+CASE_POST="cat events.jsonl"
 
 case_prepare() {
 	cat >"$1/body" <<'INIT'
@@ -22,6 +25,8 @@ INIT
 
 case_check() {
 	expect_rc 0
+	expect_post '"event":"guest-panic"' "a guest-panic event in the events file"
+	expect_post '"event":"shutdown"' "the shutdown event after it"
 	expect_value PVPANIC-BOUND 1
 	expect_output 'Kernel panic - not syncing: sysrq triggered crash' "the guest's sysrq panic"
 	expect_output '^husk: (warning: )?guest panicked \(pvpanic\)' "husk's 'guest panicked (pvpanic)' line"

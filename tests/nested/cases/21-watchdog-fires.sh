@@ -14,6 +14,9 @@ CASE_TIMEOUT=90
 CASE_INITRD=initrd
 # shellcheck source-path=SCRIPTDIR source=ha.inc
 source "$(dirname "${BASH_SOURCE[0]}")/ha.inc"
+# the events file an HA supervisor would watch, printed after husk exits
+CASE_ARGS+=(--events @CASEDIR@/events.jsonl)
+CASE_POST="cat events.jsonl"
 
 case_prepare() {
 	HA_MODARGS[wdat_wdt]="timeout=$HA_WDT_TIMEOUT"
@@ -36,6 +39,8 @@ INIT
 
 case_check() {
 	expect_rc 0
+	expect_post '"event":"watchdog-fired"' "a watchdog-fired event in the events file"
+	expect_post '"event":"shutdown"' "the shutdown event after it"
 	ha_wdat_checks
 	expect_output 'watchdog did not stop' "the guest kernel's 'watchdog did not stop!' (closed without 'V')"
 	expect_output '^husk: (warning: )?guest watchdog fired: not kicked for 5000 ms; resetting the guest' \
