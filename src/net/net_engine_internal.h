@@ -40,13 +40,11 @@ struct net_engine {
 	struct io_uring ring;
 	bool ring_ready;
 	unsigned prepared;		/* SQEs prepared since the last submit */
-	unsigned rx_new, rx_sqes;	/* since the last submit: RX posted, RX reads prepared */
 
 	/* sync */
 	int epoll_fd;
 	bool tap_watched;
-	/* both: posted RX in order; armed: submitted (uring: the head is in the kernel) */
-	unsigned *rx_fifo, rx_head, rx_count, rx_armed;
+	unsigned *rx_fifo, rx_head, rx_count, rx_armed;	/* posted RX in order; armed: submitted */
 	unsigned *tx_queued, tx_count;			/* TX not submitted yet */
 };
 

@@ -1,17 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The io_uring back end: READV for the posted RX buffers, one WRITEV per TX
+ * The io_uring back end: one READV per posted RX buffer, one WRITEV per TX
  * frame, on the tap fd registered as fixed file 0; the ring signals an
  * eventfd on every completion. SQE user_data is the slot index.
- *
- * RX reads go to the kernel one at a time, in the order they were posted
- * (rx_fifo; rx_armed: the head is in the kernel). Several reads in flight on
- * one tap fd complete in no defined order: on a blocking tap the CQEs came
- * out of arrival order (most likely each read ran in its own io-wq worker,
- * and which takes the next frame and which posts first is the scheduler's
- * choice). A virtio-net device must put frames in the used ring in the order
- * they came (the driver has nothing else to order them by), so the CQE
- * order must be the arrival order: only one read may run.
  */
 #include <errno.h>
 #include <sys/eventfd.h>
@@ -85,7 +76,7 @@ static struct io_uring_sqe *uring_sqe(struct net_engine *e)
 	return sqe;
 }
 
-static int uring_prep_io(struct net_engine *e, unsigned slot)
+int uring_prep(struct net_engine *e, unsigned slot)
 {
 	struct net_slot *s = &e->slots[slot];
 	struct io_uring_sqe *sqe = uring_sqe(e);
@@ -102,56 +93,19 @@ static int uring_prep_io(struct net_engine *e, unsigned slot)
 	return 0;
 }
 
-/* An RX buffer waits in rx_fifo until every one posted before it is done. */
-int uring_prep(struct net_engine *e, unsigned slot)
-{
-	if (!net_slot_is_rx(e, slot))
-		return uring_prep_io(e, slot);
-	e->rx_fifo[(e->rx_head + e->rx_count++) % e->rx_depth] = slot;
-	e->rx_new++;
-	return 0;
-}
-
-/* Put the oldest posted RX buffer in the kernel when none is there. */
-static void uring_arm_rx(struct net_engine *e)
-{
-	if (e->rx_armed || !e->rx_count)
-		return;
-	if (uring_prep_io(e, e->rx_fifo[e->rx_head]) == 0) {
-		e->rx_armed = 1;
-		e->rx_sqes++;
-	}
-}
-
-/* The read of RX @slot is over: the next posted buffer may go. */
-static void uring_rx_over(struct net_engine *e, unsigned slot)
-{
-	if (!net_slot_is_rx(e, slot) || !e->rx_count || e->rx_fifo[e->rx_head] != slot)
-		return;
-	e->rx_head = (e->rx_head + 1) % e->rx_depth;
-	e->rx_count--;
-	e->rx_armed = 0;
-}
-
-/* Returns TX frames plus RX buffers posted since the last submit (as the sync engine). */
 int uring_submit(struct net_engine *e)
 {
-	unsigned rx_new = e->rx_new, rx_sqes;
 	int ret;
 
-	uring_arm_rx(e);
-	rx_sqes = e->rx_sqes;
-	e->rx_new = 0;
 	if (!e->prepared)
-		return (int)rx_new;	/* waiting behind the running read */
+		return 0;
 	ret = io_uring_submit(&e->ring);
 	if (ret < 0)
 		return ret;
 	e->st.submit_calls++;
 	e->st.sqes += (unsigned)ret;
 	e->prepared -= (unsigned)ret > e->prepared ? e->prepared : (unsigned)ret;
-	e->rx_sqes = 0;
-	return ret - (int)(rx_sqes > (unsigned)ret ? (unsigned)ret : rx_sqes) + (int)rx_new;
+	return ret;
 }
 
 /*
@@ -166,9 +120,8 @@ static int uring_cqe_slot(struct net_engine *e, const struct io_uring_cqe *cqe, 
 	if (d == CANCEL_TAG || d >= e->rx_depth + e->tx_depth || !e->slots[d].running)
 		return -1;
 	if (rearm && cqe->res == -EAGAIN && net_slot_is_rx(e, (unsigned)d) &&
-	    uring_prep_io(e, (unsigned)d) == 0)
+	    uring_prep(e, (unsigned)d) == 0)
 		return -1;
-	uring_rx_over(e, (unsigned)d);
 	return (int)d;
 }
 
@@ -184,7 +137,7 @@ int uring_reap(struct net_engine *e, struct net_completion *out, unsigned max)
 		if (slot >= 0)
 			net_slot_finish(e, (unsigned)slot, res, &out[n++]);
 	}
-	if (e->prepared || (!e->rx_armed && e->rx_count))
+	if (e->prepared)
 		uring_submit(e);
 	if (io_uring_cq_ready(&e->ring))
 		net_event_signal(e);
@@ -232,32 +185,21 @@ static int uring_wait_idle(struct net_engine *e, bool rx_only)
 	return 0;
 }
 
-/* Give back the RX buffers still waiting behind the running read. */
-static void uring_drop_waiting_rx(struct net_engine *e)
-{
-	unsigned keep = e->rx_armed ? 1 : 0;
-
-	while (e->rx_count > keep) {
-		unsigned i = (e->rx_head + e->rx_count - 1) % e->rx_depth;
-
-		net_done_push(e, e->rx_fifo[i], -ECANCELED);
-		e->rx_count--;
-	}
-}
-
 int uring_cancel_rx(struct net_engine *e)
 {
 	int ret = uring_submit(e);
 
 	if (ret < 0)
 		return ret;
-	uring_drop_waiting_rx(e);
-	if (e->rx_armed) {
-		struct io_uring_sqe *sqe = uring_sqe(e);
+	for (unsigned slot = 0; slot < e->rx_depth; slot++) {
+		struct io_uring_sqe *sqe;
 
+		if (!e->slots[slot].running)
+			continue;
+		sqe = uring_sqe(e);
 		if (!sqe)
 			return -EBUSY;
-		io_uring_prep_cancel64(sqe, e->rx_fifo[e->rx_head], 0);
+		io_uring_prep_cancel64(sqe, slot, 0);
 		io_uring_sqe_set_data64(sqe, CANCEL_TAG);
 		e->prepared++;
 	}

@@ -492,56 +492,6 @@ static void works_on_a_nonblocking_fd(void **state)
 	assert_int_equal(c.result, 16);
 }
 
-static int setup8(void **state)
-{
-	return setup_depths(state, 8, 4);
-}
-
-/*
- * The buffers are filled in the order they were posted and their
- * completions come in that order: a device pushes completions to its used
- * ring as they come, so completion order must be arrival order. (Several
- * io_uring reads in flight on one fd broke this: the last posted was filled
- * first, and on a blocking tap the io-wq workers posted their CQEs in any
- * order, so the guest saw frames lost or reordered.) Reposts in between
- * go behind the ones still posted.
- */
-static void rx_fills_buffers_in_posted_order(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t buf[8][64], msg[40];
-	struct net_completion c[8];
-	unsigned next = 0;
-
-	memset(buf, 0, sizeof(buf));
-	for (unsigned i = 0; i < 8; i++) {
-		struct iovec iov = { buf[i], sizeof(buf[i]) };
-
-		assert_int_equal(net_engine_rx_post(f->e, &iov, 1, i), 0);
-	}
-	assert_int_equal(net_engine_submit(f->e), 8);
-	for (unsigned round = 0; round < 3; round++) {
-		for (unsigned i = 0; i < 8; i++) {
-			memset(msg, (int)(round * 8 + i), sizeof(msg));
-			assert_int_equal(send(f->sp[1], msg, 16 + i, 0), (ssize_t)(16 + i));
-		}
-		reap_n(f->e, c, 8);
-		for (unsigned i = 0; i < 8; i++) {
-			struct iovec iov = { buf[c[i].cookie], sizeof(buf[0]) };
-
-			assert_true(c[i].is_rx);
-			assert_int_equal(c[i].cookie, next);	/* posted order */
-			assert_int_equal(c[i].result, 16 + (int)i);	/* arrival order */
-			memset(msg, (int)(round * 8 + i), sizeof(msg));
-			assert_memory_equal(buf[c[i].cookie], msg, 16 + i);
-			/* repost at once, in completion order: the order stays */
-			assert_int_equal(net_engine_rx_post(f->e, &iov, 1, c[i].cookie), 0);
-			next = (next + 1) % 8;
-		}
-		assert_int_equal(net_engine_submit(f->e), 8);
-	}
-}
-
 #define BOTH(fn)                                                                   \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_uring), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_sync)
@@ -556,10 +506,6 @@ int main(void)
 		BOTH(tx_frames_reach_the_peer_whole),
 		BOTH(rx_needs_posted_buffers),
 		BOTH(partial_reap_keeps_fd_readable),
-		cmocka_unit_test_prestate_setup_teardown(rx_fills_buffers_in_posted_order, setup8,
-							 teardown, &kind_uring),
-		cmocka_unit_test_prestate_setup_teardown(rx_fills_buffers_in_posted_order, setup8,
-							 teardown, &kind_sync),
 		BOTH(cancel_rx_gives_buffers_back),
 		BOTH(destroy_with_reads_posted),
 		BOTH(works_on_a_nonblocking_fd),
