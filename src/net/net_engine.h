@@ -81,8 +81,8 @@ struct net_engine;
 /*
  * Create an engine. Returns 0 and *out, or -errno: -EINVAL for a depth out
  * of range or an unknown kind, -EBADF for a bad tap fd, the io_uring error
- * when NET_ENGINE_URING was asked for and cannot be had. The sync engine sets
- * O_NONBLOCK on the tap fd (which the uring engine does not need).
+ * when NET_ENGINE_URING was asked for and cannot be had. Both engines set
+ * O_NONBLOCK on the tap fd (io_uring reads on a blocking tap lost frames).
  */
 int net_engine_create(const struct net_engine_params *p, struct net_engine **out);
 

@@ -492,6 +492,20 @@ static void works_on_a_nonblocking_fd(void **state)
 	assert_int_equal(c.result, 16);
 }
 
+/*
+ * Both engines make the fd non-blocking: io_uring reads on a blocking tap
+ * lost frames (the nested testguest-net cases), and the sync engine needs it.
+ */
+static void engine_makes_the_fd_nonblocking(void **state)
+{
+	struct fixture *f = *state;
+	int fl = fcntl(f->sp[0], F_GETFL);
+
+	assert_true(fl >= 0);
+	assert_true(fl & O_NONBLOCK);
+	assert_false(fcntl(f->sp[1], F_GETFL) & O_NONBLOCK);
+}
+
 #define BOTH(fn)                                                                   \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_uring), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_sync)
@@ -506,6 +520,7 @@ int main(void)
 		BOTH(tx_frames_reach_the_peer_whole),
 		BOTH(rx_needs_posted_buffers),
 		BOTH(partial_reap_keeps_fd_readable),
+		BOTH(engine_makes_the_fd_nonblocking),
 		BOTH(cancel_rx_gives_buffers_back),
 		BOTH(destroy_with_reads_posted),
 		BOTH(works_on_a_nonblocking_fd),
