@@ -7,6 +7,8 @@
 CASE_DESC="virtio-rng on virtio-pci: Linux binds it and reads /dev/hwrng"
 CASE_TIMEOUT=60
 CASE_INITRD=initrd
+# the transport's module (13-virtio-rng-mmio.sh sets virtio_mmio before sourcing this)
+RNG_TRANSPORT=${RNG_TRANSPORT:-virtio_pci}
 
 case_prepare() {
 	local dir=$1 mods f
@@ -16,8 +18,9 @@ case_prepare() {
 		f=$(basename "${f%%.ko*}")
 		nested_ko_cat "$(nested_module_file "$f")" >"$mods/$f.ko"
 		echo "insmod /$f.ko" >>"$dir/body"
-	done < <(nested_resolve_modules virtio_pci virtio_rng)
+	done < <(nested_resolve_modules "$RNG_TRANSPORT" virtio_rng)
 	cat >>"$dir/body" <<'INIT'
+echo "CMDLINE=$(cat /proc/cmdline)"
 i=0
 while [ ! -e /dev/hwrng ] && [ $i -lt 50 ]; do
 	[ -e /sys/class/misc/hw_random/dev ] && mknod /dev/hwrng c 10 183
