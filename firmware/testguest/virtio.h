@@ -70,6 +70,7 @@ struct virtio_dev {
 	/* virtio-pci */
 	volatile uint8_t *common, *isr, *devcfg, *notify;
 	uint32_t notify_mul;
+	uint16_t notify_off[VQ_INDEX_MAX];	/* queue_notify_off, read once at setup */
 	volatile uint32_t *msix;	/* MSI-X table, or NULL */
 	uint16_t msix_size;
 	uint8_t bus, slot, fn, msix_cap;

@@ -124,16 +124,21 @@ static int pci_setup_queue(struct virtio_dev *d, int q, uint16_t *size,
 	R32(c, C_Q_DRIVER + 4) = avail >> 32;
 	R32(c, C_Q_DEVICE) = (uint32_t)used;
 	R32(c, C_Q_DEVICE + 4) = used >> 32;
+	if (q < VQ_INDEX_MAX)
+		d->notify_off[q] = R16(c, C_Q_NOFF);
 	R16(c, C_Q_ENABLE) = 1;
 	return 0;
 }
 
+/*
+ * One write to the queue's notify address (a KVM ioeventfd under husk):
+ * the offset was read at setup, as Linux does, so a notify costs no
+ * common-config accesses (each would exit to the VMM).
+ */
 static void pci_notify(struct virtio_dev *d, int q)
 {
-	uint16_t off;
+	uint16_t off = q < VQ_INDEX_MAX ? d->notify_off[q] : 0;
 
-	R16(d->common, C_Q_SELECT) = q;
-	off = R16(d->common, C_Q_NOFF);
 	R16(d->notify, (uint32_t)off * d->notify_mul) = q;
 }
 

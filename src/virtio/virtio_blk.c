@@ -202,10 +202,8 @@ static void interrupt(struct blk_queue *q, uint16_t old)
 {
 	struct virtqueue *vq = &q->blk->vd.vq[q->index];
 
-	if (vq->st.used_idx == old)
-		return;
-	STAT_ADD(q->stats.interrupts, 1);
-	virtio_dev_queue_done(&q->blk->vd, q->index, old);
+	if (vq->st.used_idx != old && virtio_dev_queue_done(&q->blk->vd, q->index, old))
+		STAT_ADD(q->stats.interrupts, 1);
 }
 
 static void on_kick(void *ctx)

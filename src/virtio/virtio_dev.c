@@ -15,11 +15,12 @@
 
 /* ---- interrupts (any thread) -------------------------------------------- */
 
-void virtio_dev_queue_done(struct virtio_dev *vd, unsigned q, uint16_t old_used_idx)
+bool virtio_dev_queue_done(struct virtio_dev *vd, unsigned q, uint16_t old_used_idx)
 {
 	if (q >= vd->nqueues || !virtqueue_should_interrupt(&vd->vq[q], old_used_idx))
-		return;
+		return false;
 	vd->tr->notify_queue(vd, q);
+	return true;
 }
 
 void virtio_dev_needs_reset(struct virtio_dev *vd)

@@ -130,8 +130,8 @@ static inline bool virtio_dev_has(const struct virtio_dev *vd, unsigned bit)
 	return vd->st.driver_features & (1ull << bit);
 }
 
-/* After pushing to queue @q: interrupt the driver if the ring says so. Any thread. */
-void virtio_dev_queue_done(struct virtio_dev *vd, unsigned q, uint16_t old_used_idx);
+/* After pushing to queue @q: interrupt the driver if the ring says so (returns whether it did). Any thread. */
+bool virtio_dev_queue_done(struct virtio_dev *vd, unsigned q, uint16_t old_used_idx);
 /* The guest handed garbage: set DEVICE_NEEDS_RESET and notify. Any thread. */
 void virtio_dev_needs_reset(struct virtio_dev *vd);
 /* The device changed its config: bump the generation and notify. */

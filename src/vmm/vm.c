@@ -510,6 +510,9 @@ int husk_vm_run(struct husk_vm *vm)
 		vcpu_join(&vm->vcpus[i]);
 	console_restore(&vm->console);
 	vm_log_stop(vm);
+	/* --metrics: a last line with the final counters */
+	if (vm->cfg.metrics_path && husk_vm_flush_metrics(vm) < 0)
+		pr_warn("--metrics %s: cannot write the final counters", vm->cfg.metrics_path);
 	return vm->exit_status;
 }
 
