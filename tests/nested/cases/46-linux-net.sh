@@ -44,10 +44,20 @@ while [ -z "$own" ] && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 echo "NET-OPER=$(cat /sys/class/net/eth0/operstate) NET-OWN=$own"
-ping6 -c 4 -w 10 -I eth0 ff02::1 >/tmp/ping 2>&1
+# The outer kernel's own link-local address on the new tap may still be
+# tentative (IPv6 DAD, slow under TCG): ping again until it answers.
+n=0
+while :; do
+	ping6 -c 4 -w 10 -I eth0 ff02::1 >/tmp/ping 2>&1
+	peer=$(grep 'bytes from' /tmp/ping | grep -v "from $own" | head -n 1)
+	if [ -n "$peer" ] || [ $n -ge 5 ]; then
+		break
+	fi
+	n=$((n + 1))
+	sleep 1
+done
 ping6 -c 2 -w 10 -s 4000 -I eth0 ff02::1 >/tmp/ping-big 2>&1
 sed 's/^/PING: /' /tmp/ping /tmp/ping-big
-peer=$(grep 'bytes from' /tmp/ping | grep -v "from $own" | head -n 1)
 [ -n "$peer" ] && echo "NET-PEER-REPLY $peer"
 big=$(grep '4008 bytes from' /tmp/ping-big | grep -v "from $own" | head -n 1)
 [ -n "$big" ] && echo "NET-PEER-BIG-REPLY $big"
