@@ -70,22 +70,31 @@ static void tx_chain(struct net_pair *p)
 	}
 }
 
-static void tx_pop_all(struct net_pair *p)
+static bool tx_engine_full(const struct net_pair *p)
+{
+	return net_engine_tx_inflight(p->engine) >= NET_QUEUE_MAX;
+}
+
+/*
+ * Pop and queue every available frame. Returns true when it stopped because
+ * the engine was full: notifications stay off, so the caller must come back
+ * once completions have made room (net_pair_run).
+ */
+static bool tx_pop_all(struct net_pair *p)
 {
 	struct virtqueue *vq = tx_vq(p);
 	int ret = 0;
 
 	do {
 		virtqueue_set_notify(vq, false);
-		while (net_engine_tx_inflight(p->engine) < NET_QUEUE_MAX &&
-		       (ret = virtqueue_pop(vq, &p->chain)) > 0)
+		while (!tx_engine_full(p) && (ret = virtqueue_pop(vq, &p->chain)) > 0)
 			tx_chain(p);
-		/* engine full: completions bring us back, with notifications off */
-		if (net_engine_tx_inflight(p->engine) >= NET_QUEUE_MAX)
-			return;
+		if (tx_engine_full(p))
+			return true;
 	} while (ret == 0 && virtqueue_enable_notify(vq));
 	if (ret < 0)
 		broken(p, net_txq(p->index), ret);
+	return false;
 }
 
 static void tx_done(struct net_pair *p, const struct net_completion *c)
@@ -386,23 +395,35 @@ static void rx_park(struct net_pair *p)
 	net_pair_set_attached(p, false);
 }
 
+/*
+ * One pass: reap, pop TX and refill RX, submit, reap again (the sync engine
+ * completes TX inside submit; io_uring often does for a tap). When TX stopped
+ * on a full engine and that last reap made room, go round again: the
+ * completions it took are not signalled again, and with TX notifications
+ * off the guest's next frames would wait for good.
+ */
 void net_pair_run(struct net_pair *p)
 {
 	uint16_t old_rx = rx_vq(p)->st.used_idx, old_tx = tx_vq(p)->st.used_idx;
+	bool tx_throttled;
 	int ret;
 
-	reap_all(p);
-	if (pair_active(p)) {
-		net_pair_set_attached(p, true);
-		tx_pop_all(p);
-		rx_refill(p);
-	} else {
-		rx_park(p);
-	}
-	ret = net_engine_submit(p->engine);
-	if (ret < 0)
-		pr_debug("%s: pair %u: submit: %s", p->net->name, p->index, strerror(-ret));
-	reap_all(p);	/* the sync engine completes TX inside submit */
+	do {
+		tx_throttled = false;
+		reap_all(p);
+		if (pair_active(p)) {
+			net_pair_set_attached(p, true);
+			tx_throttled = tx_pop_all(p);
+			rx_refill(p);
+		} else {
+			rx_park(p);
+		}
+		ret = net_engine_submit(p->engine);
+		if (ret < 0)
+			pr_debug("%s: pair %u: submit: %s", p->net->name, p->index,
+				 strerror(-ret));
+		reap_all(p);
+	} while (tx_throttled && !tx_engine_full(p));
 	interrupt(p, net_rxq(p->index), old_rx);
 	interrupt(p, net_txq(p->index), old_tx);
 }

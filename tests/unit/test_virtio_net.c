@@ -313,13 +313,71 @@ static void test_few_buffers_still_receive(void **state)
 	assert_int_equal(h[HDR + 50], 0x33);
 }
 
+/* avail_event (EVENT_IDX): where the device asks to be notified next. */
+static uint16_t avail_event(struct fixture *f, unsigned q)
+{
+	const struct tq *t = &f->q[q];
+
+	return __atomic_load_n((uint16_t *)(void *)ptr(f, t->used + 4 + 8ull * t->size, 2),
+			       __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A TX ring as deep as the engine, filled before one kick: the device stops
+ * popping on a full engine, the frames complete (inside submit with the sync
+ * engine), and it must then ask for the next notification. It once returned
+ * with notifications off, so a guest that honours EVENT_IDX never kicked
+ * again and its TX stalled (the test guest's net-bench, nested).
+ */
+static void tx_full_ring_rearms(void **state, enum husk_net_engine engine)
+{
+	const uint16_t n = 256;
+	struct virtio_net_stats st;
+	struct fixture *f;
+	uint32_t id, len;
+
+	if (!netns_ready)
+		skip();
+	f = *state = make_engine(1, 0, engine);
+	f->want_size[1] = n;
+	bring_up(f, F_BASE, 2);
+	for (uint16_t i = 0; i < n; i++) {
+		uint64_t gpa = BUF_GPA - 0x10000 + 0x100ull * i;
+
+		desc(f, 1, i, gpa, (uint32_t)arp_request(f, gpa), 0, 0);
+		w16(f, f->q[1].avail + 4 + 2ull * i, i);
+	}
+	f->q[1].aidx = n;
+	__atomic_store_n((uint16_t *)(void *)ptr(f, f->q[1].avail + 2, 2), n, __ATOMIC_RELEASE);
+	kick(f, 1);
+	assert_int_equal(wait_used(f, 1, n), n);
+	for (int i = 0; i < 1000 && avail_event(f, 1) != n; i++)
+		nap(1);
+	assert_int_equal(avail_event(f, 1), n);
+	for (uint16_t i = 0; i < n; i++)
+		next_used(f, 1, &id, &len);
+	tx_arp(f, 1, 0);	/* descriptors 0 and 1, free again */
+	assert_int_equal(wait_used(f, 1, n + 1), n + 1);
+	virtio_net_stats(f->net, &st);
+	assert_int_equal(st.tx_packets, n + 1);
+	assert_false(needs_reset(f));
+}
+
+static void test_tx_full_ring_rearms(void **state)
+{
+	tx_full_ring_rearms(state, HUSK_NET_ENGINE_URING);
+}
+
+static void test_tx_full_ring_rearms_sync(void **state)
+{
+	tx_full_ring_rearms(state, HUSK_NET_ENGINE_SYNC);
+}
+
 static int setup_null(void **state)
 {
 	*state = NULL;
 	return 0;
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_null, teardown)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_null, teardown)
 
@@ -337,6 +395,8 @@ int main(void)
 		T(test_rx_waits_for_buffers),
 		T(test_few_buffers_still_receive),
 		T(test_arp_batches),
+		T(test_tx_full_ring_rearms),
+		T(test_tx_full_ring_rearms_sync),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

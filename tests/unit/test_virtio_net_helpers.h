@@ -66,6 +66,7 @@ static bool netns_ready;	/* set by group_setup (one per test program) */
 struct tq {
 	uint64_t desc, avail, used;
 	uint16_t aidx, seen;
+	uint16_t size;		/* entries; set by queue_setup */
 };
 
 struct fixture {
@@ -79,6 +80,7 @@ struct fixture {
 	uint32_t notify_mult;
 	struct tq q[8];
 	unsigned nq;
+	uint16_t want_size[8];	/* queue sizes bring_up sets; 0: QSIZE */
 };
 
 /* ---- the namespace, the tap -------------------------------------------------------- */
@@ -183,7 +185,7 @@ static inline void publish(struct fixture *f, unsigned q, uint16_t head)
 {
 	struct tq *t = &f->q[q];
 
-	w16(f, t->avail + 4 + 2ull * (t->aidx % QSIZE), head);
+	w16(f, t->avail + 4 + 2ull * (t->aidx % t->size), head);
 	t->aidx++;
 	__atomic_store_n((uint16_t *)(void *)ptr(f, t->avail + 2, 2), t->aidx, __ATOMIC_RELEASE);
 	kick(f, q);
@@ -213,7 +215,7 @@ static inline uint16_t wait_used(struct fixture *f, unsigned q, uint16_t want)
 static inline void next_used(struct fixture *f, unsigned q, uint32_t *id, uint32_t *len)
 {
 	struct tq *t = &f->q[q];
-	uint64_t e = t->used + 4 + 8ull * (t->seen % QSIZE);
+	uint64_t e = t->used + 4 + 8ull * (t->seen % t->size);
 
 	assert_true(used_idx(f, q) != t->seen);
 	*id = r32(f, e);
@@ -323,10 +325,11 @@ static inline void queue_setup(struct fixture *f, unsigned q)
 	t->avail = t->desc + 0x4000;
 	t->used = t->desc + 0x8000;
 	t->aidx = t->seen = 0;
+	t->size = f->want_size[q] ? f->want_size[q] : QSIZE;
 	memset(ptr(f, t->desc, 0x10000), 0, 0x10000);
 	cmn_write(f, VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
 	assert_int_equal(cmn_read(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), 256);
-	cmn_write(f, VIRTIO_PCI_COMMON_Q_SIZE, QSIZE, 2);
+	cmn_write(f, VIRTIO_PCI_COMMON_Q_SIZE, t->size, 2);
 	cmn_write(f, VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)t->desc, 4);
 	cmn_write(f, VIRTIO_PCI_COMMON_Q_DESCHI, 0, 4);
 	cmn_write(f, VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)t->avail, 4);
@@ -386,7 +389,7 @@ static inline void post_rx_batch(struct fixture *f, unsigned q, unsigned first, 
 	for (unsigned i = first; i < first + n; i++) {
 		memset(ptr(f, rx_buf_gpa(q, i), len), 0xa5, len);
 		desc(f, q, i, rx_buf_gpa(q, i), len, VIRTQ_DESC_F_WRITE, 0);
-		w16(f, t->avail + 4 + 2ull * (t->aidx++ % QSIZE), (uint16_t)i);
+		w16(f, t->avail + 4 + 2ull * (t->aidx++ % t->size), (uint16_t)i);
 	}
 	__atomic_store_n((uint16_t *)(void *)ptr(f, t->avail + 2, 2), t->aidx, __ATOMIC_RELEASE);
 	kick(f, q);
