@@ -16,6 +16,15 @@
 #define NET_QUEUE_MAX		256
 #define NET_CHAIN_SEGS		1024	/* chain storage; longer chains break the queue */
 #define NET_REAP_BATCH		64
+/*
+ * Reads posted on the tap at once. Each waits on the tap's poll queue, and a
+ * frame's arrival wakes every one of them (io_uring's poll is not
+ * exclusive): with 256 posted, one frame cost 256 wakeups and retries. The
+ * tap queues what comes meanwhile; a read posted while frames wait completes
+ * inside the submit.
+ */
+#define NET_RX_POSTED		16
+#define NET_RUN_PASSES		16	/* net_pair_run rounds before it yields */
 #define NET_MAX_GSO_FRAME	65562u	/* header + 64 KiB GSO frame + Ethernet, VLAN */
 #define NET_CFG_LEN		12	/* mac, status, max_virtqueue_pairs, mtu */
 #define NET_PARTIAL_WAIT_NS	2000000	/* 2 ms for more RX buffers before a short read */

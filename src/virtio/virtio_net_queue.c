@@ -76,11 +76,11 @@ static bool tx_engine_full(const struct net_pair *p)
 }
 
 /*
- * Pop and queue every available frame. Returns true when it stopped because
- * the engine was full: notifications stay off, so the caller must come back
- * once completions have made room (net_pair_run).
+ * Pop and queue every available frame. On a full engine it stops with
+ * notifications off: the completions that make room bring the thread back
+ * (net_pair_run).
  */
-static bool tx_pop_all(struct net_pair *p)
+static void tx_pop_all(struct net_pair *p)
 {
 	struct virtqueue *vq = tx_vq(p);
 	int ret = 0;
@@ -90,11 +90,10 @@ static bool tx_pop_all(struct net_pair *p)
 		while (!tx_engine_full(p) && (ret = virtqueue_pop(vq, &p->chain)) > 0)
 			tx_chain(p);
 		if (tx_engine_full(p))
-			return true;
+			return;
 	} while (ret == 0 && virtqueue_enable_notify(vq));
 	if (ret < 0)
 		broken(p, net_txq(p->index), ret);
-	return false;
 }
 
 static void tx_done(struct net_pair *p, const struct net_completion *c)
@@ -197,7 +196,22 @@ static int rx_post(struct net_pair *p, unsigned k)
 	return 0;
 }
 
-/* Pop one chain into pending; 1 popped, 0 empty (notifications on), <0 broken. */
+/*
+ * Does the guest need to notify us of new receive buffers? Not while reads
+ * are posted or the partial-read timer runs: their completions bring this
+ * thread back and it pops whatever the guest added meanwhile. Left on, every
+ * buffer the guest gives back after a frame costs it a notify (an exit),
+ * since the device takes buffers as soon as they come.
+ */
+static bool rx_wants_notify(const struct net_pair *p)
+{
+	return net_engine_rx_inflight(p->engine) == 0 && !p->timer_armed;
+}
+
+/*
+ * Pop one chain into pending; 1 popped, 0 empty (notifications on when
+ * rx_wants_notify), <0 broken.
+ */
 static int rx_pop_one(struct net_pair *p)
 {
 	struct virtqueue *vq = rx_vq(p);
@@ -209,7 +223,7 @@ static int rx_pop_one(struct net_pair *p)
 			rx_take_chain(p);
 			return 1;
 		}
-		if (ret < 0 || !virtqueue_enable_notify(vq))
+		if (ret < 0 || !rx_wants_notify(p) || !virtqueue_enable_notify(vq))
 			return ret;
 		virtqueue_set_notify(vq, false);
 	}
@@ -263,7 +277,7 @@ static void rx_refill(struct net_pair *p)
 	int ret;
 
 	virtqueue_set_notify(rx_vq(p), false);
-	while (p->read_nfree && net_engine_rx_inflight(p->engine) < NET_QUEUE_MAX) {
+	while (p->read_nfree && net_engine_rx_inflight(p->engine) < NET_RX_POSTED) {
 		k = rx_plan(p, &full);
 		while (!full && !empty && p->rxc_nfree) {
 			ret = rx_pop_one(p);
@@ -281,8 +295,9 @@ static void rx_refill(struct net_pair *p)
 		if (full)
 			timer_set(p, false);
 	}
-	if (!empty)
-		virtqueue_enable_notify(rx_vq(p));	/* a kick also means "more buffers" */
+	/* stopped with buffers left: a kick also means "more buffers" */
+	if (rx_wants_notify(p) && (!empty || !rx_vq(p)->st.notify_enabled))
+		virtqueue_enable_notify(rx_vq(p));
 }
 
 static void rx_keep_front(struct net_pair *p, const uint16_t *chains, unsigned n)
@@ -342,18 +357,23 @@ static void rx_done(struct net_pair *p, const struct net_completion *c)
 
 /* ---- the pair's loop ------------------------------------------------------------ */
 
-static void reap_all(struct net_pair *p)
+/* Returns how many completions it took. */
+static unsigned reap_all(struct net_pair *p)
 {
 	struct net_completion done[NET_REAP_BATCH];
+	unsigned total = 0;
 	int n;
 
-	while ((n = net_engine_reap(p->engine, done, NET_REAP_BATCH)) > 0)
+	while ((n = net_engine_reap(p->engine, done, NET_REAP_BATCH)) > 0) {
 		for (int i = 0; i < n; i++) {
 			if (done[i].is_rx)
 				rx_done(p, &done[i]);
 			else
 				tx_done(p, &done[i]);
 		}
+		total += (unsigned)n;
+	}
+	return total;
 }
 
 static void interrupt(struct net_pair *p, unsigned q, uint16_t old)
@@ -397,23 +417,25 @@ static void rx_park(struct net_pair *p)
 
 /*
  * One pass: reap, pop TX and refill RX, submit, reap again (the sync engine
- * completes TX inside submit; io_uring often does for a tap). When TX stopped
- * on a full engine and that last reap made room, go round again: the
- * completions it took are not signalled again, and with TX notifications
- * off the guest's next frames would wait for good.
+ * completes TX inside submit; io_uring often completes both directions there
+ * for a tap). When that last reap took anything, go round again: those
+ * completions are not signalled again, and the pass may have left TX or RX
+ * notifications off counting on them (a full TX engine; reads in flight), so
+ * stopping there would leave the guest's next frames or buffers waiting for
+ * good. After NET_RUN_PASSES the thread kicks itself and serves its other
+ * descriptors first.
  */
 void net_pair_run(struct net_pair *p)
 {
 	uint16_t old_rx = rx_vq(p)->st.used_idx, old_tx = tx_vq(p)->st.used_idx;
-	bool tx_throttled;
+	unsigned passes = 0, late;
 	int ret;
 
 	do {
-		tx_throttled = false;
 		reap_all(p);
 		if (pair_active(p)) {
 			net_pair_set_attached(p, true);
-			tx_throttled = tx_pop_all(p);
+			tx_pop_all(p);
 			rx_refill(p);
 		} else {
 			rx_park(p);
@@ -422,8 +444,10 @@ void net_pair_run(struct net_pair *p)
 		if (ret < 0)
 			pr_debug("%s: pair %u: submit: %s", p->net->name, p->index,
 				 strerror(-ret));
-		reap_all(p);
-	} while (tx_throttled && !tx_engine_full(p));
+		late = reap_all(p);
+	} while (late && ++passes < NET_RUN_PASSES);
+	if (late)
+		eventfd_kick(p->net->vd.kick_fd[net_rxq(p->index)]);
 	interrupt(p, net_rxq(p->index), old_rx);
 	interrupt(p, net_txq(p->index), old_tx);
 }

@@ -373,6 +373,48 @@ static void test_tx_full_ring_rearms_sync(void **state)
 	tx_full_ring_rearms(state, HUSK_NET_ENGINE_SYNC);
 }
 
+/*
+ * RX notifications: off while reads are posted (their completions bring the
+ * device back to the guest's new buffers, so a buffer given back costs no
+ * notify), on again once the device has no buffer left.
+ */
+static void test_rx_notify_only_when_starved(void **state)
+{
+	struct fixture *f;
+	uint32_t id, len;
+
+	if (!netns_ready)
+		skip();
+	f = *state = make(1, 0);
+	bring_up(f, F_BASE, 2);
+	assert_int_equal(avail_event(f, 0), 0);		/* nothing posted: asks */
+	for (unsigned i = 0; i < 8; i++)
+		post_rx(f, 0, i, 1526);
+	nap(50);
+	assert_int_equal(avail_event(f, 0), 0);		/* 8 reads posted: does not */
+	for (uint8_t i = 0; i < 8; i++)
+		inject(200, (uint8_t)(0x50 + i));
+	assert_int_equal(wait_used(f, 0, 8), 8);
+	for (unsigned i = 0; i < 8; i++) {
+		next_used(f, 0, &id, &len);
+		assert_int_equal(len, HDR + 200);
+	}
+	for (int i = 0; i < 1000 && avail_event(f, 0) != 8; i++)
+		nap(1);
+	assert_int_equal(avail_event(f, 0), 8);		/* starved: asks again */
+	/* a frame already waiting: the read completes inside the submit */
+	inject(300, 0x60);
+	nap(20);
+	post_rx(f, 0, 0, 1526);
+	assert_int_equal(wait_used(f, 0, 9), 9);
+	next_used(f, 0, &id, &len);
+	assert_int_equal(len, HDR + 300);
+	for (int i = 0; i < 1000 && avail_event(f, 0) != 9; i++)
+		nap(1);
+	assert_int_equal(avail_event(f, 0), 9);		/* and asks again */
+	assert_false(needs_reset(f));
+}
+
 static int setup_null(void **state)
 {
 	*state = NULL;
@@ -397,6 +439,7 @@ int main(void)
 		T(test_arp_batches),
 		T(test_tx_full_ring_rearms),
 		T(test_tx_full_ring_rearms_sync),
+		T(test_rx_notify_only_when_starved),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
