@@ -58,7 +58,8 @@ kvm=0
 [[ -r /dev/kvm && -w /dev/kvm ]] && kvm=1
 if ((!kvm && !tcg)); then
 	echo "bench-blk.sh: /dev/kvm is missing or not read-write: benchmark numbers need KVM." >&2
-	echo "bench-blk.sh: run with --tcg for a functional smoke run (QEMU under TCG only; timings meaningless)." >&2
+	echo "bench-blk.sh: run with --tcg for a functional smoke run (QEMU under TCG only; timings meaningless)," >&2
+	echo "bench-blk.sh: or scripts/bench-nested.sh blk for husk and QEMU side by side on nested KVM." >&2
 	exit 2
 fi
 husk_ok=1 husk_why=
