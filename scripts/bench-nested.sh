@@ -116,6 +116,24 @@ exits_line() {
 		}'
 }
 
+# husk_syscalls CASE: io_uring submits and SQEs of husk's device in the last
+# repetition (--metrics' last line), per request or packet.
+husk_syscalls() {
+	local f='' dev g
+	for g in "$out"/rep-*/results/"$1"/post.log; do
+		[[ -f "$g" ]] && f=$g
+	done
+	[[ -n "$f" ]] || return 0
+	dev=$(grep -o '"\(disk0\|net0\)":{[^}]*}' "$f" | tail -n 1)
+	[[ -n "$dev" ]] || return 0
+	sed 's/[,{}]/\n/g; s/"//g' <<<"$dev" | awk -F: '{ v[$1] = $2 } END {
+		n = v["reads"] + v["writes"] + v["flushes"] + v["rx_packets"] + v["tx_packets"]
+		if (n > 0 && v["uring_submissions"] > 0)
+			printf "  husk  io_uring: %d submits for %d SQEs (%.2f a submit), %.2f submits per %s\n",
+				v["uring_submissions"], v["engine_sqes"], v["engine_sqes"] / v["uring_submissions"],
+				v["uring_submissions"] / n, v["reads"] != "" ? "request" : "packet" }'
+}
+
 # work WHO CASE: requests (blk) or packets (net) a run moved, from its rates.
 work_done() {
 	local c=$1 who=$2
@@ -142,6 +160,7 @@ for c in "${cases[@]}"; do
 			rx-64 rx-64 rx-1400 rx-1400)" || failed=1
 		echo "KVM's counters per packet (whole run, boot included):"
 	fi
+	husk_syscalls "$c"
 	for who in husk qemu; do
 		exits_line "$c" "$who" "$(work_done "$c" "$who")"
 	done
