@@ -12,6 +12,11 @@
 
 /* ---- tests ---------------------------------------------------------------------- */
 
+/* test_NAME on io_uring and test_NAME_sync on the thread engine, from NAME(state, engine). */
+#define ON_BOTH_ENGINES(name)								\
+	static void test_##name(void **state) { name(state, HUSK_NET_ENGINE_URING); }	\
+	static void test_##name##_sync(void **state) { name(state, HUSK_NET_ENGINE_SYNC); }
+
 static void test_config_and_features(void **state)
 {
 	struct fixture *f;
@@ -80,15 +85,7 @@ static void arp_round_trip(void **state, enum husk_net_engine engine)
 	assert_false(needs_reset(f));
 }
 
-static void test_arp_round_trip(void **state)
-{
-	arp_round_trip(state, HUSK_NET_ENGINE_URING);
-}
-
-static void test_arp_round_trip_sync(void **state)
-{
-	arp_round_trip(state, HUSK_NET_ENGINE_SYNC);
-}
+ON_BOTH_ENGINES(arp_round_trip)
 
 /* Mergeable buffers: a 9000-byte frame spans three 4 KiB chains. */
 static void mergeable_multi_chain(void **state, enum husk_net_engine engine)
@@ -131,15 +128,7 @@ static void mergeable_multi_chain(void **state, enum husk_net_engine engine)
 	assert_false(needs_reset(f));
 }
 
-static void test_mergeable_multi_chain(void **state)
-{
-	mergeable_multi_chain(state, HUSK_NET_ENGINE_URING);
-}
-
-static void test_mergeable_multi_chain_sync(void **state)
-{
-	mergeable_multi_chain(state, HUSK_NET_ENGINE_SYNC);
-}
+ON_BOTH_ENGINES(mergeable_multi_chain)
 
 /* GUEST_TSO4: a 20 KB TCP segment arrives whole, over five 4 KiB chains. */
 static void gso_frame_over_chains(void **state, enum husk_net_engine engine)
@@ -172,15 +161,7 @@ static void gso_frame_over_chains(void **state, enum husk_net_engine engine)
 	assert_false(needs_reset(f));
 }
 
-static void test_gso_frame_over_chains(void **state)
-{
-	gso_frame_over_chains(state, HUSK_NET_ENGINE_URING);
-}
-
-static void test_gso_frame_over_chains_sync(void **state)
-{
-	gso_frame_over_chains(state, HUSK_NET_ENGINE_SYNC);
-}
+ON_BOTH_ENGINES(gso_frame_over_chains)
 
 /* Without mergeable buffers a frame bigger than the chain is cut (the tap's rule). */
 static void test_small_rx_buffers_counted(void **state)
@@ -363,15 +344,7 @@ static void tx_full_ring_rearms(void **state, enum husk_net_engine engine)
 	assert_false(needs_reset(f));
 }
 
-static void test_tx_full_ring_rearms(void **state)
-{
-	tx_full_ring_rearms(state, HUSK_NET_ENGINE_URING);
-}
-
-static void test_tx_full_ring_rearms_sync(void **state)
-{
-	tx_full_ring_rearms(state, HUSK_NET_ENGINE_SYNC);
-}
+ON_BOTH_ENGINES(tx_full_ring_rearms)
 
 /*
  * RX notifications: off while reads are posted (their completions bring the
