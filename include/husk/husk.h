@@ -48,7 +48,12 @@ struct husk_disk_config {
 	bool direct;			/* O_DIRECT */
 	unsigned queues;		/* 0: one per vCPU (capped at HUSK_MAX_QUEUES) */
 	enum husk_blk_engine engine;
+	unsigned poll_us;		/* idle queue polling, 0: off (with poll_set) */
+	bool poll_set;			/* false: HUSK_DISK_POLL_US_DEFAULT */
 };
+
+#define HUSK_DISK_POLL_US_DEFAULT	32
+#define HUSK_DISK_POLL_US_MAX		1000
 
 /* One --net (or Firecracker "network-interfaces" entry). */
 struct husk_net_config {

@@ -73,6 +73,7 @@ struct virtio_blk {
 	char name[32];
 	char serial[BLK_REQ_SERIAL_LEN + 1];
 	unsigned nqueues;
+	unsigned long poll_ns;		/* idle polling per queue thread, 0: none */
 	struct blk_queue q[HUSK_MAX_QUEUES];
 	uint8_t cfg[BLK_CFG_LEN];
 };
@@ -228,6 +229,37 @@ static void queue_run(struct blk_queue *q)
 	if (late)	/* slots came back after the last pop: come back for them */
 		eventfd_kick(q->blk->vd.kick_fd[q->index]);
 	interrupt(q, old);
+}
+
+/*
+ * Idle polling (worker_poll_fn): when nothing is in flight, the queue's
+ * thread watches the avail ring for a while with notifications suppressed,
+ * so a guest that sends its next request soon (a polling driver refilling
+ * its queue depth) costs neither an exit nor a wakeup.
+ */
+static bool queue_poll(void *ctx, enum worker_poll_step step)
+{
+	struct blk_queue *q = ctx;
+	struct virtqueue *vq = &q->blk->vd.vq[q->index];
+
+	switch (step) {
+	case WORKER_POLL_BEGIN:
+		if (!vq->st.ready || blk_engine_inflight(q->engine))
+			return false;
+		virtqueue_suppress_notify(vq);
+		return true;
+	case WORKER_POLL_CHECK:
+		if (!virtqueue_has_avail(vq))
+			return false;
+		break;
+	default:
+		if (!virtqueue_enable_notify(vq))
+			return false;
+		break;
+	}
+	STAT_ADD(q->stats.polled, 1);
+	queue_run(q);
+	return true;
 }
 
 static void on_kick(void *ctx)
@@ -416,6 +448,7 @@ static int queue_init(struct virtio_blk *blk, unsigned i, enum husk_blk_engine k
 			 strerror(-ret));
 		return ret;
 	}
+	worker_set_poll(&q->worker, queue_poll, q, blk->poll_ns);
 	return blk_engine_create(&blk->img, kind, BLK_QUEUE_MAX, &q->engine, err, errlen);
 }
 
@@ -448,6 +481,7 @@ static unsigned queue_count(const struct husk_disk_config *cfg, unsigned ncpus)
 static void describe(struct virtio_blk *blk, const struct husk_disk_config *cfg)
 {
 	snprintf(blk->name, sizeof(blk->name), "%s", cfg->id ? cfg->id : "disk");
+	blk->poll_ns = 1000ul * (cfg->poll_set ? cfg->poll_us : HUSK_DISK_POLL_US_DEFAULT);
 	snprintf(blk->serial, sizeof(blk->serial), "%.20s", cfg->serial ? cfg->serial : blk->name);
 	blk->info = (struct blk_disk_info){
 		.sectors = blk->img.size / 512,
@@ -549,6 +583,7 @@ void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out
 		out->write_bytes += STAT_GET(s->write_bytes);
 		out->errors += STAT_GET(s->errors);
 		out->interrupts += STAT_GET(s->interrupts);
+		out->polled += STAT_GET(s->polled);
 		blk_engine_stats(blk->q[i].engine, &es);
 		out->engine_submits += es.submit_calls;
 		out->engine_sqes += es.submitted;

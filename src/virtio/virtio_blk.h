@@ -23,6 +23,7 @@ struct virtio_blk_stats {
 	uint64_t engine_sqes;
 	uint64_t engine_completions;
 	uint64_t interrupts;
+	uint64_t polled;		/* batches found by idle polling, not by a notify */
 };
 
 /*

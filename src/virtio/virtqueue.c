@@ -399,6 +399,19 @@ void virtqueue_set_notify(struct virtqueue *vq, bool enable)
 	store16(vq->used, USED_FLAGS, enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
 }
 
+void virtqueue_suppress_notify(struct virtqueue *vq)
+{
+	vq->st.notify_enabled = false;
+	if (!vq->used)
+		return;
+	if (vq->st.event_idx) {
+		/* one behind: the driver's next additions never cross it */
+		store16(vq->used, avail_event_off(vq), (uint16_t)(vq->st.last_avail_idx - 1));
+		return;
+	}
+	store16(vq->used, USED_FLAGS, VIRTQ_USED_F_NO_NOTIFY);
+}
+
 bool virtqueue_enable_notify(struct virtqueue *vq)
 {
 	virtqueue_set_notify(vq, true);

@@ -190,6 +190,12 @@ bool virtqueue_should_interrupt(struct virtqueue *vq, uint16_t old_used_idx);
  */
 void virtqueue_set_notify(struct virtqueue *vq, bool enable);
 /*
+ * Stop the driver's notifications outright, also under EVENT_IDX
+ * (avail_event = last_avail_idx - 1, which its additions never cross until
+ * notifications are enabled again): for a device thread that polls the ring.
+ */
+void virtqueue_suppress_notify(struct virtqueue *vq);
+/*
  * Enable notifications, then look again: returns true when buffers arrived
  * in between (the guest may have skipped the notify), so the caller must
  * keep popping instead of going to sleep. Typical device loop:

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CTL_TAG UINT32_MAX
@@ -69,6 +70,41 @@ void worker_unwatch_all(struct worker *w)
 	w->nwatch = 0;
 }
 
+void worker_set_poll(struct worker *w, worker_poll_fn fn, void *ctx, unsigned long ns)
+{
+	w->poll_fn = ns ? fn : NULL;
+	w->poll_ctx = ctx;
+	w->poll_ns = ns;
+}
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+/*
+ * Nothing is pending: spin up to poll_ns letting the device look at its
+ * rings (its notifications suppressed meanwhile). True when it found work;
+ * control requests wait at most poll_ns.
+ */
+static bool worker_idle_poll(struct worker *w)
+{
+	unsigned long long end;
+
+	if (!w->poll_fn || !w->poll_fn(w->poll_ctx, WORKER_POLL_BEGIN))
+		return false;
+	end = mono_ns() + w->poll_ns;
+	do {
+		if (w->poll_fn(w->poll_ctx, WORKER_POLL_CHECK))
+			return true;
+		__builtin_ia32_pause();
+	} while (mono_ns() < end);
+	return w->poll_fn(w->poll_ctx, WORKER_POLL_END);
+}
+
 static void ctl_kick(struct worker *w)
 {
 	uint64_t one = 1;
@@ -102,7 +138,13 @@ static void *worker_thread(void *arg)
 
 	pthread_setname_np(pthread_self(), w->name);
 	for (;;) {
-		int n = epoll_wait(w->epfd, evs, WORKER_MAX_WATCH + 1, -1);
+		int n = epoll_wait(w->epfd, evs, WORKER_MAX_WATCH + 1, w->poll_fn ? 0 : -1);
+
+		if (n == 0) {
+			if (worker_idle_poll(w))
+				continue;
+			n = epoll_wait(w->epfd, evs, WORKER_MAX_WATCH + 1, -1);
+		}
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -23,6 +23,15 @@
 
 typedef void (*worker_fn)(void *ctx);
 
+/*
+ * Idle polling: before the thread sleeps it may spin for a while, asking the
+ * device to look at its rings itself. BEGIN: may it poll now (it then
+ * suppresses notifications)? CHECK: work found and done? END: the window is
+ * over: re-enable notifications; true when that found work (and did it).
+ */
+enum worker_poll_step { WORKER_POLL_BEGIN, WORKER_POLL_CHECK, WORKER_POLL_END };
+typedef bool (*worker_poll_fn)(void *ctx, enum worker_poll_step step);
+
 struct worker_watch {
 	int fd;
 	worker_fn fn;
@@ -42,6 +51,9 @@ struct worker {
 	bool stop_req;
 	bool pause_req;
 	bool parked;
+	worker_poll_fn poll_fn;		/* NULL: never polls */
+	void *poll_ctx;
+	unsigned long poll_ns;
 };
 
 int worker_init(struct worker *w, const char *name);
@@ -49,6 +61,8 @@ int worker_init(struct worker *w, const char *name);
 int worker_watch(struct worker *w, int fd, worker_fn fn, void *ctx);
 /* Forget every watch (the worker is stopped). */
 void worker_unwatch_all(struct worker *w);
+/* Poll for up to @ns before sleeping (see worker_poll_fn); NULL or 0: never. Before start. */
+void worker_set_poll(struct worker *w, worker_poll_fn fn, void *ctx, unsigned long ns);
 int worker_start(struct worker *w);
 void worker_pause(struct worker *w);
 void worker_resume(struct worker *w);

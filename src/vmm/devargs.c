@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DISK_KEYS "path, ro (or readonly), direct, id, serial, queues, engine"
+#define DISK_KEYS "path, ro (or readonly), direct, id, serial, queues, engine, poll_us"
 #define NET_KEYS "tap, fd, id, mac, queues, mtu, engine"
 #define NET_MTU_MIN 68
 #define NET_MTU_MAX 65535
@@ -85,6 +85,14 @@ static int disk_key(struct husk_disk_config *d, const char *k, char *v, char *wh
 	} else if (!strcmp(k, "engine")) {
 		if (parse_engine(v, &d->engine))
 			return snprintf(why, n, "engine=%s: expected auto, uring or sync", v), -EINVAL;
+	} else if (!strcmp(k, "poll_us")) {
+		errno = 0;
+		q = strtoul(v, &end, 10);
+		if (!*v || *end || errno || q > HUSK_DISK_POLL_US_MAX || *v == '-')
+			return snprintf(why, n, "poll_us=%s: expected 0 to %u", v,
+					HUSK_DISK_POLL_US_MAX), -EINVAL;
+		d->poll_us = (unsigned)q;
+		d->poll_set = true;
 	} else {
 		return snprintf(why, n, "unknown key '%s' (expected %s)", k, DISK_KEYS), -EINVAL;
 	}

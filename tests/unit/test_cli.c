@@ -41,7 +41,7 @@ static void test_disks(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--disk", "path=/a.img",
 			       "--disk", "path=/b.img,ro=on,direct=on,id=data-1,serial=S123,"
-			       "queues=4,engine=sync", "--virtio-transport", "mmio"), 0);
+			       "queues=4,engine=sync,poll_us=0", "--virtio-transport", "mmio"), 0);
 	assert_int_equal(o.cfg.ndisks, 2);
 	assert_int_equal(o.cfg.transport, HUSK_VIRTIO_MMIO);
 	d = &o.cfg.disks[0];
@@ -50,6 +50,7 @@ static void test_disks(void **state)
 	assert_null(d->id);
 	assert_int_equal(d->queues, 0);
 	assert_int_equal(d->engine, HUSK_BLK_ENGINE_AUTO);
+	assert_false(d->poll_set);			/* the default */
 	d = &o.cfg.disks[1];
 	assert_string_equal(d->path, "/b.img");
 	assert_true(d->readonly && d->direct);
@@ -57,6 +58,13 @@ static void test_disks(void **state)
 	assert_string_equal(d->serial, "S123");
 	assert_int_equal(d->queues, 4);
 	assert_int_equal(d->engine, HUSK_BLK_ENGINE_SYNC);
+	assert_true(d->poll_set);
+	assert_int_equal(d->poll_us, 0);		/* polling off */
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "path=/a,poll_us=1001"), 0);
+	assert_non_null(strstr(err, "poll_us=1001: expected 0 to 1000"));
+	cli_free(&o);
+	assert_int_not_equal(PARSE(&o, err, "--disk", "path=/a,poll_us=-5"), 0);
 	cli_free(&o);
 
 	assert_int_not_equal(PARSE(&o, err, "--disk", "ro=on"), 0);

@@ -672,6 +672,35 @@ static void test_notify_event_idx(void **state)
 	drv_free(d);
 }
 
+/* Suppressed: the driver's event-index test never asks for a notify. */
+static void test_notify_suppress(void **state)
+{
+	struct drv *d = drv_new(8, F_EVENT_IDX);
+	uint16_t ev;
+
+	(void)state;
+	assert_non_null(d);
+	publish_n(d, 2);
+	assert_int_equal(drv_pop(d), 1);
+	virtqueue_suppress_notify(&d->vq);
+	ev = drv_r16(d, drv_avail_event_gpa(d));
+	for (uint16_t old = 2, n = 1; n < 8; n++)	/* batches from where the driver is */
+		assert_false(vq_need_event(ev, (uint16_t)(old + n), old));
+	assert_int_equal(drv_pop(d), 1);		/* pops do not re-arm it */
+	assert_int_equal(drv_r16(d, drv_avail_event_gpa(d)), ev);
+	assert_false(virtqueue_enable_notify(&d->vq));
+	assert_true(vq_need_event(drv_r16(d, drv_avail_event_gpa(d)), 3, 2));
+	drv_free(d);
+	/* without EVENT_IDX: the NO_NOTIFY flag */
+	d = drv_new(8, 0);
+	assert_non_null(d);
+	virtqueue_suppress_notify(&d->vq);
+	assert_int_equal(drv_r16(d, USED_GPA), VIRTQ_USED_F_NO_NOTIFY);
+	assert_false(virtqueue_enable_notify(&d->vq));
+	assert_int_equal(drv_r16(d, USED_GPA), 0);
+	drv_free(d);
+}
+
 static void test_notify_flags(void **state)
 {
 	struct drv *d = drv_new(8, 0);
@@ -758,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_no_interrupt_flag),
 		cmocka_unit_test(test_notify_event_idx),
 		cmocka_unit_test(test_notify_flags),
+		cmocka_unit_test(test_notify_suppress),
 		cmocka_unit_test(test_reset_and_restore),
 	};
 
