@@ -160,9 +160,9 @@ for c in "${cases[@]}"; do
 			rx-64 rx-64 rx-1400 rx-1400)" || failed=1
 		echo "KVM's counters per packet (whole run, boot included):"
 	fi
-	husk_syscalls "$c"
 	for who in husk qemu; do
 		exits_line "$c" "$who" "$(work_done "$c" "$who")"
 	done
+	husk_syscalls "$c"
 done
 exit "$failed"
