@@ -296,7 +296,7 @@ static const char *pop_error_name(int err)
 
 bool virtqueue_has_avail(struct virtqueue *vq)
 {
-	if (!vq->st.ready)
+	if (!vq->st.ready || vq->st.broken)
 		return false;
 	return load16_acquire(vq->avail, AVAIL_IDX) != vq->st.last_avail_idx;
 }

@@ -163,7 +163,10 @@ int virtqueue_restore(struct virtqueue *vq, const struct guest_mem *mem,
  * garbage; the queue is then broken.
  */
 int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain);
-/* True when avail->idx is ahead of last_avail_idx (acquire read). */
+/*
+ * True when avail->idx is ahead of last_avail_idx (acquire read); never on a
+ * broken queue (its garbage index must not keep a polling thread busy).
+ */
 bool virtqueue_has_avail(struct virtqueue *vq);
 
 /*

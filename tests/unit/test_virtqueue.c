@@ -19,6 +19,9 @@ static void expect_broken(struct drv *d, int err)
 	assert_true(d->vq.st.broken);
 	assert_int_equal(d->vq.st.last_avail_idx, last);
 	assert_int_equal(drv_pop(d), -EIO);
+	/* nothing to offer: an idle-polling thread goes to sleep */
+	assert_false(virtqueue_has_avail(&d->vq));
+	assert_false(virtqueue_enable_notify(&d->vq));
 }
 
 /* Publish @head, expect @err, and start over with a clean queue. */
