@@ -75,7 +75,7 @@ if ((hugepages)); then
 	[[ -w "$nr" ]] || skip "--hugepages needs root to reserve huge pages ($nr)"
 	old_nr=$(cat "$nr")
 	need=$(($(size_bytes "$memory") >> 21))
-	trap 'echo "$old_nr" >'"$nr"'; rm -rf "$WORK"' EXIT
+	on_exit 'echo "$old_nr" >"$nr"'
 	echo $((old_nr + need)) >"$nr"
 	free_now=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
 	((free_now >= need)) || skip "the kernel found only $free_now free huge pages of the $need needed"

@@ -36,12 +36,29 @@ skip() {
 	exit "$SKIP"
 }
 
+# on_exit CMD: run CMD (eval'd) when the script exits, before the commands
+# registered earlier (last in, first out). One EXIT trap runs them all.
+EXIT_HOOKS=()
+run_exit_hooks() {
+	local h
+	for h in "${EXIT_HOOKS[@]}"; do
+		eval "$h" || true
+	done
+}
+on_exit() {
+	EXIT_HOOKS=("$1" "${EXIT_HOOKS[@]}")
+	trap run_exit_hooks EXIT
+}
+
 # A scratch directory removed on exit. Sets WORK.
 make_workdir() {
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/husk-it.XXXXXX")
-	# shellcheck disable=SC2064
-	trap "rm -rf '$WORK'" EXIT
+	on_exit 'rm -rf "$WORK"'
 }
+
+# console_copy OUT DST: the guest's console as lines (the UART's CRLF line
+# ends made LF), for exact-line greps.
+console_copy() { tr -d '\r' <"$1" >"$2"; }
 
 need_file() {
 	[[ -f "$1" ]] || fail "$2 not found: $1 (build it first: cmake --build $BUILD_DIR)"

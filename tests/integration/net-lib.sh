@@ -43,9 +43,16 @@ net_setup() {
 	[[ "$(id -u)" = 0 ]] || { echo "net-lib: needs root (ip netns, /dev/net/tun)" >&2; return 1; }
 	[[ -c /dev/net/tun ]] || { echo "net-lib: no /dev/net/tun" >&2; return 1; }
 	NET_NS=husk-net-$$-$RANDOM
-	NET_PREV_TRAP=$(trap -p EXIT | sed "s/^trap -- '\(.*\)' EXIT$/\1/")
-	# shellcheck disable=SC2064
-	trap "net_teardown; $NET_PREV_TRAP" EXIT
+	# Chain the caller's EXIT trap: `trap -p` prints it shell-quoted, so let
+	# the shell itself unquote it (a sed on the quoting broke on quotes in it).
+	local prev
+	prev=$(trap -p EXIT)
+	NET_PREV_TRAP=
+	if [[ -n "$prev" ]]; then
+		eval "set -- $prev"
+		NET_PREV_TRAP=$3
+	fi
+	trap 'net_teardown; eval "$NET_PREV_TRAP"' EXIT
 	ip netns add "$NET_NS" || { NET_NS=; return 1; }
 	net_in_ns ip link set lo up &&
 		net_in_ns ip tuntap add dev "$NET_TAP" mode tap ${mq:+multi_queue} &&

@@ -64,14 +64,15 @@ net_peer "$WORK/peer.log" || fail "tg-netpeer did not start"
 HUSK_PREFIX=(ip netns exec "$NET_NS")
 run_husk 120 "$WORK/out" "$WORK/err" --kernel "$TESTGUEST_ELF" \
 	--cmdline "tests=$tests $extra" "${args[@]}"
+console_copy "$WORK/out" "$WORK/console"
 show=0
 ((RC == 0)) || { log "husk exited $RC, expected 0"; show=1; }
-grep -qx "ok $tests" "$WORK/out" || { log "no 'ok $tests' line"; show=1; }
-grep -qx "1 passed, 0 failed" "$WORK/out" || { log "no '1 passed, 0 failed'"; show=1; }
-grep -q "datagrams echoed in order, 0 lost" "$WORK/out" || { log "no in-order echo line"; show=1; }
+grep -qx "ok $tests" "$WORK/console" || { log "no 'ok $tests' line"; show=1; }
+grep -qx "1 passed, 0 failed" "$WORK/console" || { log "no '1 passed, 0 failed'"; show=1; }
+grep -q "datagrams echoed in order, 0 lost" "$WORK/console" || { log "no in-order echo line"; show=1; }
 case "$case" in
-net-mq) grep -q '^virtio-net: .*, 2 pair(s) of ' "$WORK/out" || { log "not 2 queue pairs"; show=1; } ;;
-net-mrg) grep -q '^virtio-net: rx merged [1-9]' "$WORK/out" || { log "no merged frames"; show=1; } ;;
+net-mq) grep -q '^virtio-net: .*, 2 pair(s) of ' "$WORK/console" || { log "not 2 queue pairs"; show=1; } ;;
+net-mrg) grep -q '^virtio-net: rx merged [1-9]' "$WORK/console" || { log "no merged frames"; show=1; } ;;
 esac
 if ((show)); then
 	show_file "husk stdout" "$WORK/out"
@@ -79,4 +80,4 @@ if ((show)); then
 	show_file "tg-netpeer" "$WORK/peer.log"
 	fail "net-testguest $case"
 fi
-log "ok: $(grep -E '^virtio-net: host' "$WORK/out" | tr '\n' ' ')"
+log "ok: $(grep -E '^virtio-net: host' "$WORK/console" | tr '\n' ' ')"

@@ -79,10 +79,11 @@ esac
 
 run_husk 120 "$WORK/out" "$WORK/err" --kernel "$TESTGUEST_ELF" \
 	--cmdline "tests=$tests${extra:+ $extra}" "${args[@]}"
+console_copy "$WORK/out" "$WORK/console"
 show=0
 ((RC == 0)) || { log "husk exited $RC, expected 0"; show=1; }
-grep -qx "ok $tests" "$WORK/out" || { log "no 'ok $tests' line"; show=1; }
-grep -qx "1 passed, 0 failed" "$WORK/out" || { log "no '1 passed, 0 failed'"; show=1; }
+grep -qx "ok $tests" "$WORK/console" || { log "no 'ok $tests' line"; show=1; }
+grep -qx "1 passed, 0 failed" "$WORK/console" || { log "no '1 passed, 0 failed'"; show=1; }
 if [[ -n "$image" ]] && ! "$PATTERN_TOOL" "$expect_image" | cmp - "$WORK/$image"; then
 	log "the image does not hold the final pattern (tg-blkpattern $expect_image)"
 	show=1
@@ -92,4 +93,4 @@ if ((show)); then
 	show_file "husk stderr" "$WORK/err"
 	fail "testguest-virtio $case"
 fi
-log "ok: $(grep -E '^virtio' "$WORK/out" | tr '\n' ' ')"
+log "ok: $(grep -E '^virtio' "$WORK/console" | tr '\n' ' ')"
