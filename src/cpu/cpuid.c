@@ -144,15 +144,16 @@ static void set_brand(struct kvm_cpuid2 *c)
 
 static void set_kvm_leaves(struct kvm_cpuid2 *c)
 {
+	static const char sig[] = CPUID_KVM_SIGNATURE;
 	struct kvm_cpuid_entry2 *e = cpuid_find(c, KVM_CPUID_SIGNATURE_LEAF, 0);
 
 	if (!e)
 		e = cpuid_add(c, KVM_CPUID_SIGNATURE_LEAF, 0, 0);
 	if (e->eax < KVM_CPUID_FEATURES_LEAF)
 		e->eax = KVM_CPUID_FEATURES_LEAF;
-	memcpy(&e->ebx, CPUID_KVM_SIGNATURE, 4);
-	memcpy(&e->ecx, CPUID_KVM_SIGNATURE + 4, 4);
-	memcpy(&e->edx, CPUID_KVM_SIGNATURE + 8, 4);
+	memcpy(&e->ebx, &sig[0], 4);
+	memcpy(&e->ecx, &sig[4], 4);
+	memcpy(&e->edx, &sig[8], 4);
 	if (!cpuid_find(c, KVM_CPUID_FEATURES_LEAF, 0))
 		cpuid_add(c, KVM_CPUID_FEATURES_LEAF, 0, 0);	/* no PV features offered */
 }

@@ -47,18 +47,20 @@ static const struct boot_msr boot_msrs[] = {
 
 int msrs_set_boot(int fd, const struct husk_vm *vm)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array: room for its entries after it */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[NBOOT_MSRS];
+		uint8_t bytes[sizeof(struct kvm_msrs) + NBOOT_MSRS * sizeof(struct kvm_msr_entry)];
 	} m;
+	struct kvm_msr_entry *e = m.hdr.entries;
 	int n = 0, ret;
 
 	memset(&m, 0, sizeof(m));
 	for (size_t i = 0; i < NBOOT_MSRS; i++) {
 		if (!kvm_msr_supported(&vm->kvm, boot_msrs[i].index))
 			continue;
-		m.e[n].index = boot_msrs[i].index;
-		m.e[n].data = boot_msrs[i].value;
+		e[n].index = boot_msrs[i].index;
+		e[n].data = boot_msrs[i].value;
 		n++;
 	}
 	m.hdr.nmsrs = n;
@@ -67,7 +69,7 @@ int msrs_set_boot(int fd, const struct husk_vm *vm)
 		return -errno;
 	if (ret != n)	/* KVM stops at the first MSR it refuses */
 		pr_debug("KVM accepted %d of %d boot MSRs (refused 0x%x)", ret, n,
-			 m.e[ret].index);
+			 e[ret].index);
 	return 0;
 }
 
