@@ -81,7 +81,7 @@ timeout_s=$((ms * 4 / 1000 + 120))
 
 # run_husk IMAGE OUT / run_qemu IMAGE CACHE OUT: the guest's output in OUT.
 run_husk() {
-	timeout -k 5 "$timeout_s" "$HUSK" --kernel "$GUEST_ELF" --cmdline "$cmdline" \
+	timeout -k 5 "$timeout_s" "$HUSK" --test-devices --kernel "$GUEST_ELF" --cmdline "$cmdline" \
 		--disk "path=$1" </dev/null >"$2" 2>&1
 }
 run_qemu() {

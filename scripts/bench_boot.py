@@ -154,7 +154,7 @@ def main():
     base_cmdline = "tests=serial"
 
     def husk_cmd(cmdline):
-        return [a.husk, "--kernel", a.guest, "--cpus", str(a.cpus), "--memory", a.memory,
+        return [a.husk, "--test-devices", "--kernel", a.guest, "--cpus", str(a.cpus), "--memory", a.memory,
                 "--serial", "stdio", "--cmdline", cmdline]
 
     def qemu_cmd(cmdline):

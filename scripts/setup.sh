@@ -10,10 +10,11 @@ Usage: scripts/setup.sh [--no-deps] [--no-boot] [--help]
 
   1. scripts/install-deps.sh (apt-get, only for missing packages)
   2. cmake -S . -B $BUILD_DIR && cmake --build $BUILD_DIR -j$(nproc)
-  3. $BUILD_DIR/husk --kernel $BUILD_DIR/firmware/testguest.elf --cpus 2 --memory 256M
-       --cmdline "expect_mem=256M expect_cpus=2"
+  3. $BUILD_DIR/husk --test-devices --kernel $BUILD_DIR/firmware/testguest.elf
+       --cmdline 'expect_mem=256M expect_cpus=2' --cpus 2 --memory 256M
      The guest runs its checks, prints "ok NAME" lines and "N passed, M failed"
-     and exits through the debug-exit port: husk exits 0 when all passed.
+     and exits through the debug-exit port (--test-devices): husk exits 0 when
+     all passed. The command is printed so that it can be pasted.
 
   --no-deps   skip step 1
   --no-boot   skip step 3
@@ -59,9 +60,11 @@ if [[ ! -r /dev/kvm || ! -w /dev/kvm ]]; then
 	echo "setup.sh: FAIL: /dev/kvm is missing or not read-write for this user; cannot boot" >&2
 	exit 1
 fi
-cmd=("$BUILD_DIR/husk" --kernel "$guest" --cmdline "expect_mem=256M expect_cpus=2"
-	--cpus 2 --memory 256M)
-echo "setup.sh: booting the test guest: ${cmd[*]}"
+cmd=("$BUILD_DIR/husk" --test-devices --kernel "$guest"
+	--cmdline "expect_mem=256M expect_cpus=2" --cpus 2 --memory 256M)
+# shell-quoted, so that the line can be pasted as it is
+line=$(printf '%q ' "${cmd[@]}")
+echo "setup.sh: booting the test guest: ${line% }"
 rc=0
 "${cmd[@]}" </dev/null || rc=$?
 if ((rc == 0)); then

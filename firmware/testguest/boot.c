@@ -280,6 +280,33 @@ static int expected_map(uint64_t mem, struct mem_range *m)
 	return n;
 }
 
+/*
+ * The RAM size the map implies: the end of the RAM range at 1 MiB plus the
+ * size of the one at 4 GiB (husk's layout); 0 when the map has neither.
+ */
+static uint64_t map_mem_size(void)
+{
+	uint64_t low = 0, high = 0;
+	int i;
+
+	for (i = 0; i < boot.nr_map; i++) {
+		const struct mem_range *g = &boot.map[i];
+
+		if (g->type != 1)
+			continue;
+		if (g->addr == LAYOUT_HIGH_RAM_START)
+			low = g->addr + g->size;
+		else if (g->addr == LAYOUT_HIGH_RAM_BASE)
+			high = g->size;
+	}
+	return low ? low + high : 0;
+}
+
+/*
+ * The map must be exactly husk's layout for expect_mem= (the size given
+ * to husk). Without expect_mem= the size is taken from the map itself, so
+ * its shape (holes, reserved ranges, the split at 3 GiB) is still checked.
+ */
 int check_e820(char *why)
 {
 	struct mem_range want[5];
@@ -293,10 +320,15 @@ int check_e820(char *why)
 		       (unsigned long long)(boot.map[i].addr + boot.map[i].size),
 		       type_name(boot.map[i].type));
 	if (cmdline_get("expect_mem", val, sizeof(val))) {
-		snprintf(why, WHY_LEN, "expect_mem= not on the command line");
-		return -1;
-	}
-	if (parse_size(val, &mem) || mem < LAYOUT_HIGH_RAM_START) {
+		mem = map_mem_size();
+		if (mem < LAYOUT_HIGH_RAM_START) {
+			snprintf(why, WHY_LEN, "no RAM range at 1 MiB in the map");
+			return -1;
+		}
+		snprintf(val, sizeof(val), "%lluK", (unsigned long long)(mem >> 10));
+		printf("e820: %s of RAM in the map (no expect_mem=: checking its shape)\n",
+		       val);
+	} else if (parse_size(val, &mem) || mem < LAYOUT_HIGH_RAM_START) {
 		snprintf(why, WHY_LEN, "bad expect_mem=%s", val);
 		return -1;
 	}

@@ -22,14 +22,6 @@
 #define ASSIGN_END	0xe0000000ULL
 static uint64_t assign_next = ASSIGN_BASE;
 
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 /*
  * ECAM, when the ports show no bus (microvm,pcie=on has no 0xcf8): the
  * base from pci_ecam= or husk's and microvm's 0xe0000000.

@@ -78,6 +78,14 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -131,8 +139,12 @@ uint32_t lapic_id(void);
 int lapic_send_ipi(uint32_t dest, uint32_t icr_lo);
 int wait_irq(int vec, uint64_t target, uint64_t timeout_us);
 
-/* ---- checks: each returns 0 or prints nothing and fills @why */
+/*
+ * ---- checks: each returns 0 (ok), or -1 (failed) or CHECK_SKIP (it cannot
+ * run here, e.g. a test device husk was not given) and fills @why
+ */
 #define WHY_LEN 160
+#define CHECK_SKIP 1
 int check_serial(char *why);
 int check_bootparams(char *why);
 int check_e820(char *why);

@@ -77,6 +77,7 @@ struct husk_config {
 	const char *serial;	/* stdio | none | file:PATH | pty */
 	unsigned shutdown_timeout; /* seconds SIGTERM waits for an ACPI power-off; 0: stop at once */
 	bool rng;		/* a virtio-rng PCI device (default on) */
+	bool test_devices;	/* --test-devices: debug-exit (0xf4) and test-MSI (0x448) ports */
 	enum husk_virtio_transport transport;	/* --virtio-transport pci|mmio */
 	unsigned ndisks;
 	struct husk_disk_config disks[HUSK_MAX_DISKS];

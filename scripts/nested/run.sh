@@ -351,6 +351,8 @@ run_suite() {
 				printf '%s\n' "$kernel" "$inside/$CASE_INITRD" "$CASE_CMDLINE" >"$dir/boot"
 				args=("${CASE_ARGS[@]//@CASEDIR@/$inside}")
 			fi
+			# the test guest's verdict is its debug-exit status
+			[[ "$CASE_KERNEL" != testguest.elf ]] || args+=(--test-devices)
 			printf '%s' "$CASE_CMDLINE" >"$RESULTS/$CASE_NAME/cmdline"
 			nested_stage_case "$tree" "$i" "$CASE_NAME" "$CASE_TIMEOUT" \
 				"$CASE_INPUT_AFTER" "$CASE_INPUT" -- "${args[@]}" >/dev/null

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * husk's debug ports (see memory/layout.h):
+ * husk's debug ports (see memory/layout.h). The debug-exit and test-MSI
+ * ports exist only with DEBUG_PORTS_TEST (--test-devices): a guest must not
+ * be able to pick husk's exit status or send arbitrary MSIs by default.
  *  PORT_DEBUG_EXIT  (4 ports) a write of v stops the VM with exit status
  *                   v & 0xff; reads return 0.
  *  PORT_BOOT_MARKER (4 ports) the first write logs the time since husk
@@ -46,7 +48,7 @@ struct debug_ports {
 	struct stop_hook stop;
 	int vm_fd;
 	uint64_t start_ns;
-	int nregistered;
+	unsigned registered;	/* bit i: debug_port_table[i] is on the bus */
 };
 
 /* The value written: its bytes, little-endian, zero-extended to 32 bits. */
@@ -154,22 +156,25 @@ static const struct {
 	uint16_t port;
 	const struct io_region_ops *ops;
 	const char *name;
+	unsigned flag;		/* 0: always there; else only with that flag */
 } debug_port_table[] = {
-	{ PORT_DEBUG_EXIT, &debug_exit_ops, "debug-exit" },
-	{ PORT_BOOT_MARKER, &boot_marker_ops, "boot-marker" },
-	{ PORT_TEST_MSI, &test_msi_ops, "test-msi" },
+	{ PORT_DEBUG_EXIT, &debug_exit_ops, "debug-exit", DEBUG_PORTS_TEST },
+	{ PORT_BOOT_MARKER, &boot_marker_ops, "boot-marker", 0 },
+	{ PORT_TEST_MSI, &test_msi_ops, "test-msi", DEBUG_PORTS_TEST },
 };
 
 #define NR_DEBUG_PORTS (int)(sizeof(debug_port_table) / sizeof(debug_port_table[0]))
 
 static void debug_ports_unregister(struct debug_ports *d)
 {
-	while (d->nregistered > 0)
-		iobus_unregister(d->pio, debug_port_table[--d->nregistered].port);
+	for (int i = 0; i < NR_DEBUG_PORTS; i++)
+		if (d->registered & (1u << i))
+			iobus_unregister(d->pio, debug_port_table[i].port);
+	d->registered = 0;
 }
 
 struct debug_ports *debug_ports_create(struct io_bus *pio, const struct stop_hook *stop,
-				       int vm_fd, uint64_t start_ns)
+				       int vm_fd, uint64_t start_ns, unsigned flags)
 {
 	struct debug_ports *d = calloc(1, sizeof(*d));
 	int ret;
@@ -187,10 +192,11 @@ struct debug_ports *debug_ports_create(struct io_bus *pio, const struct stop_hoo
 		errno = ret;
 		return NULL;
 	}
-	for (; d->nregistered < NR_DEBUG_PORTS; d->nregistered++) {
-		ret = iobus_register(pio, debug_port_table[d->nregistered].port, DEBUG_PORT_WIDTH,
-				     debug_port_table[d->nregistered].ops, d,
-				     debug_port_table[d->nregistered].name);
+	for (int i = 0; i < NR_DEBUG_PORTS; i++) {
+		if (debug_port_table[i].flag && !(flags & debug_port_table[i].flag))
+			continue;
+		ret = iobus_register(pio, debug_port_table[i].port, DEBUG_PORT_WIDTH,
+				     debug_port_table[i].ops, d, debug_port_table[i].name);
 		if (ret) {
 			debug_ports_unregister(d);
 			pthread_mutex_destroy(&d->lock);
@@ -198,6 +204,7 @@ struct debug_ports *debug_ports_create(struct io_bus *pio, const struct stop_hoo
 			errno = -ret;
 			return NULL;
 		}
+		d->registered |= 1u << i;
 	}
 	return d;
 }

@@ -37,14 +37,17 @@ struct rtc *rtc_create(struct io_bus *pio);
 void rtc_destroy(struct rtc *r);
 
 /*
- * husk's debug ports: debug-exit at PORT_DEBUG_EXIT (guest writes v, husk
- * exits with v & 0xff), boot marker at PORT_BOOT_MARKER (husk logs ms since
- * @start_ns, CLOCK_MONOTONIC), test MSI at PORT_TEST_MSI (husk sends the MSI
- * through @vm_fd with KVM_SIGNAL_MSI).
+ * husk's debug ports: the boot marker at PORT_BOOT_MARKER (husk logs ms
+ * since @start_ns, CLOCK_MONOTONIC) always; with DEBUG_PORTS_TEST in @flags
+ * (--test-devices) also debug-exit at PORT_DEBUG_EXIT (guest writes v, husk
+ * exits with v & 0xff) and test MSI at PORT_TEST_MSI (husk sends the MSI
+ * through @vm_fd with KVM_SIGNAL_MSI). Those two let a guest choose husk's
+ * exit status and send arbitrary MSIs: test devices, never on by default.
  */
+#define DEBUG_PORTS_TEST	0x1u
 struct debug_ports;
 struct debug_ports *debug_ports_create(struct io_bus *pio, const struct stop_hook *stop,
-				       int vm_fd, uint64_t start_ns);
+				       int vm_fd, uint64_t start_ns, unsigned flags);
 void debug_ports_destroy(struct debug_ports *d);
 
 /*

@@ -34,6 +34,7 @@ enum {
 	OPT_METRICS,
 	OPT_EVENTS,
 	OPT_NET,
+	OPT_TEST_DEVICES,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +59,7 @@ static const struct option long_options[] = {
 	{ "metrics",   required_argument, NULL, OPT_METRICS },
 	{ "events",    required_argument, NULL, OPT_EVENTS },
 	{ "net",       required_argument, NULL, OPT_NET },
+	{ "test-devices", no_argument,    NULL, OPT_TEST_DEVICES },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -107,13 +109,16 @@ void cli_print_help(FILE *out)
 		"  --log-format FMT     text (default) or json (one object per line)\n"
 		"  --metrics PATH       append JSON metrics to PATH every 60 s and on FlushMetrics\n"
 		"  --events PATH        lifecycle events as JSON lines to a file or FIFO\n"
+		"  --test-devices       the test ports: debug-exit (0xf4: a guest write of V ends\n"
+		"                       husk with status V & 0xff) and test-MSI (0x448); off by\n"
+		"                       default, for test guests only\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
 		"On a stdio console, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n"
 		"Exit status: 0 guest reset, powered off or halted, or husk stopped by a signal;\n"
-		"1 usage or configuration error; 2 KVM or VMM error; a guest write of V to the\n"
-		"debug-exit port 0xf4 exits with V & 0xff.\n",
+		"1 usage or configuration error; 2 KVM or VMM error; with --test-devices, a guest\n"
+		"write of V to the debug-exit port 0xf4 exits with V & 0xff.\n",
 		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS, HUSK_DEFAULT_SHUTDOWN_TIMEOUT, HUSK_MAX_DISKS,
 		HUSK_MAX_NETS, HUSK_MAX_QUEUES);
 }
@@ -214,6 +219,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_HUGEPAGES: o->cfg.hugepages = true; return 0;
 	case OPT_RNG:       o->cfg.rng = true; return 0;
 	case OPT_NO_RNG:    o->cfg.rng = false; return 0;
+	case OPT_TEST_DEVICES: o->cfg.test_devices = true; return 0;
 	case OPT_HELP:      o->action = CLI_HELP; return 0;
 	case OPT_VERSION:   o->action = CLI_VERSION; return 0;
 	case OPT_CONFIG:    return 0;	/* applied before the other flags */

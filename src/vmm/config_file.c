@@ -497,6 +497,8 @@ static int husk_key(struct json_object *v, const char *key, struct config_target
 		return get_string(v, t, path, key, &cfg->serial, err, errlen);
 	if (strcmp(key, "rng") == 0)
 		return get_bool(v, path, key, &cfg->rng, err, errlen);
+	if (strcmp(key, "test_devices") == 0)
+		return get_bool(v, path, key, &cfg->test_devices, err, errlen);
 	if (strcmp(key, "events") == 0)
 		return get_string(v, t, path, key, &t->orch->events_path, err, errlen);
 	if (strcmp(key, "shutdown_timeout") == 0) {

@@ -345,7 +345,8 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 				   vm->rx_wake_fd);
 	vm->i8042 = i8042_create(vm->pio, &vm->stop_hook);
 	vm->rtc = rtc_create(vm->pio);
-	vm->debug = debug_ports_create(vm->pio, &vm->stop_hook, vm->kvm.vm_fd, vm->start_ns);
+	vm->debug = debug_ports_create(vm->pio, &vm->stop_hook, vm->kvm.vm_fd, vm->start_ns,
+				       vm->cfg.test_devices ? DEBUG_PORTS_TEST : 0);
 	vm->acpi_pm = acpi_pm_create(vm->pio, &vm->stop_hook);
 	vm->ged_irq = (struct irq_line){ .vm_fd = vm->kvm.vm_fd, .gsi = ACPI_GED_GSI };
 	vm->acpi_ged = acpi_ged_create(vm->pio, &vm->ged_irq);

@@ -55,7 +55,7 @@ expect() {
 # start_husk ARGS...: husk in the background with the API socket. Sets PID.
 start_husk() {
 	SOCK=$WORK/api.sock
-	"$HUSK" --api-sock "$SOCK" --events "$WORK/events" "$@" \
+	"$HUSK" --test-devices --api-sock "$SOCK" --events "$WORK/events" "$@" \
 		</dev/null >"$WORK/out" 2>"$WORK/err" &
 	PID=$!
 	for _ in $(seq 100); do

@@ -64,7 +64,7 @@ cmdline="expect_mem=$memory expect_cpus=$guest_cpus"
 [[ -z "$tests" ]] || cmdline="tests=$tests $cmdline"
 [[ "$serial" != pty ]] || cmdline="$cmdline hold=3000"
 
-args=(--kernel "$kernel" --cpus "$cpus" --memory "$memory" --cmdline "$cmdline")
+args=(--test-devices --kernel "$kernel" --cpus "$cpus" --memory "$memory" --cmdline "$cmdline")
 if ((initrd)); then
 	# Some recognisable bytes, not page aligned in size.
 	head -c 300001 /dev/urandom >"$WORK/initrd.img"

@@ -23,10 +23,10 @@ sigterm-now      | loop   | --shutdown-timeout 0 | TERM | 0 | stopped by signal
 sigint           | loop   |         | INT  | 0   | stopped by signal
 sigterm-2cpus    | loop   | --cpus 2 --shutdown-timeout 0 | TERM | 0 | stopped by signal
 sighup           | loop   |         | HUP  | 0   | stopped by signal
-sigterm-testguest| testguest | --cpus 2 --memory 64M --shutdown-timeout 0 --cmdline hold=60000 | TERM | 0 | stopped by signal
+sigterm-testguest| testguest | --test-devices --cpus 2 --memory 64M --shutdown-timeout 0 --cmdline hold=60000 | TERM | 0 | stopped by signal
 console-escape   | loop   |         | ESC  | 0   | stopped from the console
-debug-exit-42    | exit42 |         | -    | 42  | debug-exit
-debug-exit-0x1ff | exit511|         | -    | 255 | debug-exit
+debug-exit-42    | exit42 | --test-devices | -    | 42  | debug-exit
+debug-exit-0x1ff | exit511| --test-devices | -    | 255 | debug-exit
 reset-i8042      | i8042  |         | -    | 0   | guest reboot \(i8042 reset\)
 triple-fault     | triple |         | -    | 0   | guest reset \(triple fault\)
 halt             | halt   |         | -    | 0   | guest halted

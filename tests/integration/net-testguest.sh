@@ -62,7 +62,7 @@ make_workdir
 net_setup "$mq" || fail "could not set up the namespace and tap"
 net_peer "$WORK/peer.log" || fail "tg-netpeer did not start"
 HUSK_PREFIX=(ip netns exec "$NET_NS")
-run_husk 120 "$WORK/out" "$WORK/err" --kernel "$TESTGUEST_ELF" \
+run_husk 120 "$WORK/out" "$WORK/err" --test-devices --kernel "$TESTGUEST_ELF" \
 	--cmdline "tests=$tests $extra" "${args[@]}"
 console_copy "$WORK/out" "$WORK/console"
 show=0

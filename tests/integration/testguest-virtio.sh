@@ -77,7 +77,7 @@ blk-mq) args=(--cpus 2 --disk "path=$WORK/$image,queues=2"); extra="blk_queues=2
 blk-ro) args=(--disk "path=$WORK/$image,readonly=on") ;;
 esac
 
-run_husk 120 "$WORK/out" "$WORK/err" --kernel "$TESTGUEST_ELF" \
+run_husk 120 "$WORK/out" "$WORK/err" --test-devices --kernel "$TESTGUEST_ELF" \
 	--cmdline "tests=$tests${extra:+ $extra}" "${args[@]}"
 console_copy "$WORK/out" "$WORK/console"
 show=0

@@ -51,7 +51,7 @@ static struct fixture *make(int vm_fd, uint64_t start_ns)
 
 	f->bus = iobus_create("pio");
 	f->hook = (struct stop_hook){ .request = record_stop, .ctx = &f->rec };
-	f->d = debug_ports_create(f->bus, &f->hook, vm_fd, start_ns);
+	f->d = debug_ports_create(f->bus, &f->hook, vm_fd, start_ns, DEBUG_PORTS_TEST);
 	assert_non_null(f->d);
 	msi_log_n = 0;
 	return f;
@@ -160,7 +160,7 @@ static void test_ports_claimed(void **state)
 	assert_true(iobus_read(f->bus, PORT_TEST_MSI, (uint8_t[4]){ 0 }, 4));
 	assert_false(iobus_read(f->bus, PORT_DEBUG_EXIT + 4, (uint8_t[1]){ 0 }, 1));
 	/* a second set conflicts and leaves the first one registered */
-	again = debug_ports_create(f->bus, &f->hook, -1, 0);
+	again = debug_ports_create(f->bus, &f->hook, -1, 0, DEBUG_PORTS_TEST);
 	assert_null(again);
 	assert_int_equal(errno, EEXIST);
 	pio_out(f->bus, PORT_DEBUG_EXIT, 3, 1);
@@ -170,7 +170,35 @@ static void test_ports_claimed(void **state)
 	assert_false(iobus_read(f->bus, PORT_DEBUG_EXIT, (uint8_t[4]){ 0 }, 4));
 	assert_false(iobus_read(f->bus, PORT_BOOT_MARKER, (uint8_t[4]){ 0 }, 4));
 	assert_false(iobus_read(f->bus, PORT_TEST_MSI, (uint8_t[4]){ 0 }, 4));
-	f->d = debug_ports_create(f->bus, &f->hook, -1, 0);
+	f->d = debug_ports_create(f->bus, &f->hook, -1, 0, DEBUG_PORTS_TEST);
+	assert_non_null(f->d);
+	destroy(f);
+}
+
+/*
+ * Without --test-devices only the boot marker is there: a write to 0xf4
+ * stops nothing (the guest cannot choose husk's exit status) and a write
+ * to 0xf4/0x448 reaches no handler (so no MSI can be sent through it).
+ */
+static void test_test_ports_off_by_default(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	f->bus = iobus_create("pio");
+	f->hook = (struct stop_hook){ .request = record_stop, .ctx = &f->rec };
+	f->d = debug_ports_create(f->bus, &f->hook, -1, mono_ns(), 0);
+	assert_non_null(f->d);
+	msi_log_n = 0;
+	assert_false(iobus_read(f->bus, PORT_DEBUG_EXIT, (uint8_t[4]){ 0 }, 4));
+	assert_false(iobus_read(f->bus, PORT_TEST_MSI, (uint8_t[4]){ 0 }, 4));
+	assert_true(iobus_read(f->bus, PORT_BOOT_MARKER, (uint8_t[4]){ 0 }, 4));
+	pio_out(f->bus, PORT_DEBUG_EXIT, 7, 1);
+	pio_out(f->bus, PORT_TEST_MSI, 0x0030, 4);
+	assert_int_equal(f->rec.calls, 0);
+	/* the ports are free: a later set with the test devices takes them */
+	debug_ports_destroy(f->d);
+	f->d = debug_ports_create(f->bus, &f->hook, -1, 0, DEBUG_PORTS_TEST);
 	assert_non_null(f->d);
 	destroy(f);
 }
@@ -183,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_msi),
 		cmocka_unit_test(test_no_vm_fd),
 		cmocka_unit_test(test_ports_claimed),
+		cmocka_unit_test(test_test_ports_off_by_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
