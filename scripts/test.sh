@@ -109,20 +109,25 @@ run_ctest() {
 	fi
 }
 
-# configure_tree DIR CMAKE_ARGS...: configure (and later build) a tree.
-configure_tree() {
-	local dir=$1
-	shift
-	cmake -S . -B "$dir" "$@" >/dev/null
+# build_tree PHASE DIR TARGET CMAKE_ARGS...: configure and build a tree; a
+# failure counts as one failed test of PHASE (and the phase is not run).
+build_tree() {
+	local phase=$1 dir=$2 target=$3
+	shift 3
+	((build)) || return 0
+	if cmake -S . -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j"$jobs" --target "$target"; then
+		return 0
+	fi
+	echo "test.sh: phase $phase: the build in $dir failed"
+	failed_phases+=("$phase")
+	total_fail=$((total_fail + 1))
+	return 1
 }
 
 for phase in "${phases[@]}"; do
 	case "$phase" in
 	main)
-		if ((build)); then
-			cmake -S . -B "$BUILD_DIR"
-			cmake --build "$BUILD_DIR" -j"$jobs"
-		fi
+		build_tree main "$BUILD_DIR" all || continue
 		# Where /dev/kvm opens, a VM test that skips for want of KVM is a failure.
 		if [[ -z "${HUSK_REQUIRE_KVM:-}" ]] && { exec 3<>/dev/kvm; } 2>/dev/null; then
 			exec 3>&-
@@ -133,28 +138,19 @@ for phase in "${phases[@]}"; do
 		run_ctest main "$BUILD_DIR" "${ctest_args[@]}"
 		;;
 	asan)
-		if ((build)); then
-			configure_tree "$BUILD_DIR-asan" -DHUSK_SANITIZE=address,undefined
-			cmake --build "$BUILD_DIR-asan" -j"$jobs" --target unit_tests
-		fi
+		build_tree asan "$BUILD_DIR-asan" unit_tests -DHUSK_SANITIZE=address,undefined || continue
 		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 			run_ctest asan "$BUILD_DIR-asan" -L unit
 		;;
 	tsan)
-		if ((build)); then
-			configure_tree "$BUILD_DIR-tsan" -DHUSK_SANITIZE=thread
-			cmake --build "$BUILD_DIR-tsan" -j"$jobs" --target unit_tests
-		fi
+		build_tree tsan "$BUILD_DIR-tsan" unit_tests -DHUSK_SANITIZE=thread || continue
 		TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 			run_ctest tsan "$BUILD_DIR-tsan" -L tsan
 		;;
 	fuzz)
 		[[ -f tests/fuzz/CMakeLists.txt ]] || continue
-		if ((build)); then
-			CC=clang configure_tree "$BUILD_DIR-fuzz" -DHUSK_FUZZ=ON
-			cmake --build "$BUILD_DIR-fuzz" -j"$jobs" --target fuzz_targets
-		fi
+		CC=clang build_tree fuzz "$BUILD_DIR-fuzz" fuzz_targets -DHUSK_FUZZ=ON || continue
 		run_ctest fuzz "$BUILD_DIR-fuzz" -L fuzz
 		;;
 	esac
