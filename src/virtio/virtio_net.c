@@ -274,7 +274,7 @@ static int pair_init(struct virtio_net *net, unsigned i, enum husk_net_engine ki
 		.tap_fd = net->tap.fds[i], .rx_depth = NET_QUEUE_MAX, .tx_depth = NET_QUEUE_MAX,
 		.kind = engine_kind(kind),
 	};
-	char name[16];
+	char name[24];	/* worker_init() keeps the first 15 bytes */
 	int ret;
 
 	p->net = net;
