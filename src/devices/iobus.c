@@ -3,14 +3,41 @@
  * The I/O bus: a sorted, immutable array of ranges published through an
  * atomic pointer. Lookups (every PIO/MMIO exit, any vCPU thread) load the
  * pointer and binary-search it without a lock. Registration and removal
- * (rare: device setup and teardown) take the bus mutex, build a new array,
- * publish it, and keep the old one on a retired list until iobus_destroy(),
- * so a reader still holding it never touches freed memory.
+ * take the bus mutex, build a new array, publish it and retire the old one.
+ *
+ * Retired tables must be freed: the guest remaps a BAR (and so replaces a
+ * table) on every COMMAND or BAR write, as often as it likes. A retired
+ * table is freed once no lookup can still be reading it, found without
+ * making lookups wait or allocate:
+ *
+ * - A lookup is a short read section: it counts itself in readers[epoch & 1]
+ *   (seq_cst), loads the table, searches it, copies the range's ops, opaque
+ *   and base out, and uncounts itself. The handler runs after the section,
+ *   so a handler that remaps BARs (a config write) is never inside one, and
+ *   no section ever blocks.
+ * - An update stores the new table (seq_cst), then reads both counters. A
+ *   lookup that got the old table counted itself before that store, so a
+ *   counter seen at zero after the store means every lookup it counted that
+ *   could hold the old table has finished (and, its decrement being a
+ *   seq_cst RMW, its reads happen before our free). A retired table is
+ *   freed once each counter has been seen at zero after it was retired.
+ * - Each update then flips the epoch, so new lookups count themselves in
+ *   the other counter and the old one drains; a later update (the next
+ *   guest remap) sees it at zero. Should tables still pile up past
+ *   IO_RETIRED_MAX (lookups always in flight on both counters), the update
+ *   waits for both counters to drain in turn, which takes as long as the
+ *   lookups in flight: nothing in a section waits for anything.
+ *
+ * Freeing a table says nothing about the devices it named: as before, a
+ * lookup that found a range just before it was unregistered may still call
+ * its handler; device lifetime is the owner's business (devices go away
+ * only once the vCPUs have stopped).
  */
 #include "devices/iobus.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +48,9 @@
 #define IO_NAME_MAX		32
 /* Unclaimed addresses remembered so each is logged only once. */
 #define IO_UNCLAIMED_SLOTS	64
+/* Retired tables left after an update before it waits for lookups to drain. */
+#define IO_RETIRED_MAX		16
+#define IO_SEEN_BOTH		3u
 
 struct io_range {
 	uint64_t base;
@@ -32,6 +62,7 @@ struct io_range {
 
 struct io_table {
 	struct io_table *retired_next;	/* retired list, under the bus mutex */
+	unsigned seen;			/* bit i: readers[i] seen at zero since retired */
 	size_t n;
 	struct io_range r[];
 };
@@ -40,7 +71,10 @@ struct io_bus {
 	char name[IO_NAME_MAX];
 	_Atomic(struct io_table *) table;	/* NULL when empty */
 	pthread_mutex_t lock;			/* serialises writers */
-	struct io_table *retired;
+	_Atomic unsigned epoch;			/* low bit: the counter lookups use */
+	_Atomic long readers[2];		/* lookups in flight, by epoch parity */
+	struct io_table *retired;		/* under lock */
+	size_t nretired;
 	/* addr + 1 of each unclaimed address already logged; 0 = free slot */
 	_Atomic uint64_t logged[IO_UNCLAIMED_SLOTS];
 	atomic_bool logged_full;
@@ -110,12 +144,72 @@ static const struct io_range *iobus_find(const struct io_table *t, uint64_t addr
 	return r;
 }
 
+/* Mark the retired tables with the counters now at zero; free those seen at zero on both. */
+static void iobus_reclaim_seen(struct io_bus *bus, unsigned seen)
+{
+	struct io_table **pp = &bus->retired, *t;
+
+	while ((t = *pp)) {
+		t->seen |= seen;
+		if (t->seen == IO_SEEN_BOTH) {
+			*pp = t->retired_next;
+			bus->nretired--;
+			free(t);
+		} else {
+			pp = &t->retired_next;
+		}
+	}
+}
+
+static unsigned iobus_readers_idle(struct io_bus *bus)
+{
+	unsigned seen = 0;
+
+	for (unsigned i = 0; i < 2; i++)
+		if (!atomic_load_explicit(&bus->readers[i], memory_order_seq_cst))
+			seen |= 1u << i;
+	return seen;
+}
+
+/* Flip the epoch and wait until the lookups on the old counter are done. */
+static unsigned iobus_drain_one(struct io_bus *bus)
+{
+	unsigned old = atomic_fetch_add_explicit(&bus->epoch, 1, memory_order_relaxed) & 1;
+
+	while (atomic_load_explicit(&bus->readers[old], memory_order_seq_cst))
+		sched_yield();
+	return 1u << old;
+}
+
+/*
+ * Called with the lock held, after the new table was published (seq_cst):
+ * retire @old and free what no lookup can hold any more.
+ */
 static void iobus_retire(struct io_bus *bus, struct io_table *old)
 {
-	if (!old)
-		return;
-	old->retired_next = bus->retired;
-	bus->retired = old;
+	if (old) {
+		old->retired_next = bus->retired;
+		old->seen = 0;
+		bus->retired = old;
+		bus->nretired++;
+	}
+	iobus_reclaim_seen(bus, iobus_readers_idle(bus));
+	if (bus->nretired > IO_RETIRED_MAX) {
+		iobus_reclaim_seen(bus, iobus_drain_one(bus));
+		iobus_reclaim_seen(bus, iobus_drain_one(bus));
+	} else {
+		atomic_fetch_add_explicit(&bus->epoch, 1, memory_order_relaxed);
+	}
+}
+
+size_t iobus_retired_tables(struct io_bus *bus)
+{
+	size_t n;
+
+	pthread_mutex_lock(&bus->lock);
+	n = bus->nretired;
+	pthread_mutex_unlock(&bus->lock);
+	return n;
 }
 
 static struct io_table *iobus_table_alloc(size_t n)
@@ -161,7 +255,7 @@ int iobus_register(struct io_bus *bus, uint64_t base, uint64_t len,
 	for (i = pos; i < n; i++)
 		new->r[i + 1] = old->r[i];
 
-	atomic_store_explicit(&bus->table, new, memory_order_release);
+	atomic_store_explicit(&bus->table, new, memory_order_seq_cst);
 	iobus_retire(bus, old);
 	pthread_mutex_unlock(&bus->lock);
 	return 0;
@@ -193,7 +287,7 @@ int iobus_unregister(struct io_bus *bus, uint64_t base)
 			if (i != pos)
 				new->r[i < pos ? i : i - 1] = old->r[i];
 	}
-	atomic_store_explicit(&bus->table, new, memory_order_release);
+	atomic_store_explicit(&bus->table, new, memory_order_seq_cst);
 	iobus_retire(bus, old);
 	pthread_mutex_unlock(&bus->lock);
 	return 0;
@@ -231,28 +325,44 @@ static void iobus_unclaimed(struct io_bus *bus, const char *what, uint64_t addr,
 		 (unsigned long long)addr);
 }
 
-static const struct io_range *iobus_lookup(struct io_bus *bus, uint64_t addr, uint32_t len)
+/* What a lookup takes out of the table before it leaves its read section. */
+struct io_hit {
+	uint64_t base;
+	const struct io_region_ops *ops;
+	void *opaque;
+};
+
+/* The read section (see the top of the file): no lock, no allocation, no call out. */
+static bool iobus_lookup(struct io_bus *bus, uint64_t addr, uint32_t len, struct io_hit *hit)
 {
 	const struct io_table *t;
+	const struct io_range *r;
+	unsigned i;
 
 	if (!bus)
-		return NULL;
-	t = atomic_load_explicit(&bus->table, memory_order_acquire);
-	return iobus_find(t, addr, len);
+		return false;
+	i = atomic_load_explicit(&bus->epoch, memory_order_relaxed) & 1;
+	atomic_fetch_add_explicit(&bus->readers[i], 1, memory_order_seq_cst);
+	t = atomic_load_explicit(&bus->table, memory_order_seq_cst);
+	r = iobus_find(t, addr, len);
+	if (r)
+		*hit = (struct io_hit){ .base = r->base, .ops = r->ops, .opaque = r->opaque };
+	atomic_fetch_sub_explicit(&bus->readers[i], 1, memory_order_seq_cst);
+	return r != NULL;
 }
 
 bool iobus_read(struct io_bus *bus, uint64_t addr, uint8_t *data, uint32_t len)
 {
-	const struct io_range *r = iobus_lookup(bus, addr, len);
+	struct io_hit h;
 
-	if (!r) {
+	if (!iobus_lookup(bus, addr, len, &h)) {
 		memset(data, 0xff, len);
 		if (bus)
 			iobus_unclaimed(bus, "read", addr, len);
 		return false;
 	}
-	if (r->ops->read)
-		r->ops->read(r->opaque, addr - r->base, data, len);
+	if (h.ops->read)
+		h.ops->read(h.opaque, addr - h.base, data, len);
 	else
 		memset(data, 0xff, len);
 	return true;
@@ -260,14 +370,14 @@ bool iobus_read(struct io_bus *bus, uint64_t addr, uint8_t *data, uint32_t len)
 
 bool iobus_write(struct io_bus *bus, uint64_t addr, const uint8_t *data, uint32_t len)
 {
-	const struct io_range *r = iobus_lookup(bus, addr, len);
+	struct io_hit h;
 
-	if (!r) {
+	if (!iobus_lookup(bus, addr, len, &h)) {
 		if (bus)
 			iobus_unclaimed(bus, "write", addr, len);
 		return false;
 	}
-	if (r->ops->write)
-		r->ops->write(r->opaque, addr - r->base, data, len);
+	if (h.ops->write)
+		h.ops->write(h.opaque, addr - h.base, data, len);
 	return true;
 }

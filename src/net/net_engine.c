@@ -62,7 +62,13 @@ unsigned net_engine_tx_inflight(const struct net_engine *e)
 
 void net_engine_get_stats(const struct net_engine *e, struct net_engine_stats *out)
 {
-	*out = e->st;
+	const uint64_t *from = (const uint64_t *)&e->st;
+	uint64_t *to = (uint64_t *)out;
+
+	_Static_assert(sizeof(e->st) % sizeof(uint64_t) == 0, "counters only");
+	/* any thread: the engine's thread updates them meanwhile (ENGINE_STAT_ADD) */
+	for (size_t i = 0; i < sizeof(e->st) / sizeof(uint64_t); i++)
+		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 void net_event_signal(struct net_engine *e)
@@ -108,20 +114,20 @@ void net_done_push(struct net_engine *e, unsigned slot, int result)
 
 static void count_completion(struct net_engine *e, bool rx, int result)
 {
-	e->st.completions++;
+	ENGINE_STAT_ADD(e->st.completions, 1);
 	if (rx && result == -ECANCELED) {
-		e->st.rx_cancelled++;
+		ENGINE_STAT_ADD(e->st.rx_cancelled, 1);
 	} else if (result < 0) {
 		if (rx)
-			e->st.rx_errors++;
+			ENGINE_STAT_ADD(e->st.rx_errors, 1);
 		else
-			e->st.tx_errors++;
+			ENGINE_STAT_ADD(e->st.tx_errors, 1);
 	} else if (rx) {
-		e->st.rx_packets++;
-		e->st.rx_bytes += (unsigned)result;
+		ENGINE_STAT_ADD(e->st.rx_packets, 1);
+		ENGINE_STAT_ADD(e->st.rx_bytes, (unsigned)result);
 	} else {
-		e->st.tx_packets++;
-		e->st.tx_bytes += (unsigned)result;
+		ENGINE_STAT_ADD(e->st.tx_packets, 1);
+		ENGINE_STAT_ADD(e->st.tx_bytes, (unsigned)result);
 	}
 }
 

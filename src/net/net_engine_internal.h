@@ -8,6 +8,12 @@
 
 #include "net/net_engine.h"
 
+/*
+ * The counters in st: the engine's thread is the only writer, any thread
+ * may read them (net_engine_get_stats), so both sides use relaxed atomics.
+ */
+#define ENGINE_STAT_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+
 /* One RX buffer or TX frame, from post/queue until its completion is reaped. */
 struct net_slot {
 	uint64_t cookie;

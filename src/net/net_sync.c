@@ -89,14 +89,14 @@ int sync_submit(struct net_engine *e)
 		net_done_push(e, e->tx_queued[i], sync_io(e, e->tx_queued[i]));
 	if (e->tx_count)
 		net_event_signal(e);
-	e->st.sqes += e->tx_count;
+	ENGINE_STAT_ADD(e->st.sqes, e->tx_count);
 	e->tx_count = 0;
 	e->rx_armed = e->rx_count;
 	ret = watch_tap(e, e->rx_armed > 0);
 	if (ret < 0)
 		return ret;
 	if (n)
-		e->st.submit_calls++;
+		ENGINE_STAT_ADD(e->st.submit_calls, 1);
 	return (int)n;
 }
 

@@ -124,8 +124,8 @@ int uring_submit(struct net_engine *e)
 	ret = io_uring_submit(&e->ring);
 	if (ret < 0)
 		return ret;
-	e->st.submit_calls++;
-	e->st.sqes += (unsigned)ret;
+	ENGINE_STAT_ADD(e->st.submit_calls, 1);
+	ENGINE_STAT_ADD(e->st.sqes, (unsigned)ret);
 	e->prepared -= (unsigned)ret > e->prepared ? e->prepared : (unsigned)ret;
 	return ret;
 }

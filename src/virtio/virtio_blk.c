@@ -428,7 +428,7 @@ static int queue_init(struct virtio_blk *blk, unsigned i, enum husk_blk_engine k
 		      char *err, size_t errlen)
 {
 	struct blk_queue *q = &blk->q[i];
-	char name[16];
+	char name[24];	/* worker_init() keeps the first 15 bytes */
 	int ret;
 
 	q->blk = blk;

@@ -60,6 +60,9 @@ static enum blk_req_kind done(struct blk_req *r, uint8_t status)
 	return BLK_REQ_DONE;
 }
 
+/* The largest IN data length whose used length (+ the status byte) is a u32. */
+#define BLK_REQ_IN_MAX	(UINT32_MAX - 1ull)
+
 static bool range_ok(const struct blk_disk_info *d, uint64_t sector, uint64_t nsectors)
 {
 	return sector <= d->sectors && nsectors <= d->sectors - sector;
@@ -75,6 +78,13 @@ static enum blk_req_kind parse_rw(const struct vq_chain *c, const struct blk_dis
 	if (!in && d->readonly)
 		return done(r, VIRTIO_BLK_S_IOERR);
 	if (len == 0 || len % SECTOR || !range_ok(d, r->sector, len / SECTOR))
+		return done(r, VIRTIO_BLK_S_IOERR);
+	/*
+	 * The used element's len (data + status byte) is a u32: a read of 4 GiB
+	 * or more (segments may repeat the same guest pages) cannot be answered
+	 * truthfully, so it is the guest's error.
+	 */
+	if (in && len > BLK_REQ_IN_MAX)
 		return done(r, VIRTIO_BLK_S_IOERR);
 	if (in)
 		n = part_iov(c, c->nreadable, c->nsegs, 0, len, iov, max_iov);
@@ -175,6 +185,8 @@ void blk_req_complete(struct blk_req *r, int64_t result)
 
 	if (result < 0 && r->type == VIRTIO_BLK_T_IN)
 		r->written = 1;		/* nothing valid was read */
+	else if (r->type == VIRTIO_BLK_T_IN && (uint64_t)result < r->len)
+		r->written = (uint32_t)result + 1;	/* a short read: what arrived */
 	r->status_val = st;
 	if (r->status)
 		*r->status = st;

@@ -115,9 +115,19 @@ void virtio_dev_write_status(struct virtio_dev *vd, uint8_t val)
 	/* The driver cannot clear bits (but by reset), nor set NEEDS_RESET. */
 	val = (uint8_t)((val & ~VIRTIO_CONFIG_S_NEEDS_RESET) | old);
 	__atomic_store_n(&vd->st.status, val, __ATOMIC_RELEASE);
-	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(val & VIRTIO_CONFIG_S_FAILED))
-		device_start(vd);
+	if (!(val & VIRTIO_CONFIG_S_DRIVER_OK) || (old & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (val & VIRTIO_CONFIG_S_FAILED))
+		return;
+	/*
+	 * DRIVER_OK without FEATURES_OK skipped 3.1.1 step 5: the features were
+	 * never checked (nor frozen), so the device does not start on them.
+	 */
+	if (!(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		pr_debug("%s: DRIVER_OK without FEATURES_OK: not started", vd->name);
+		virtio_dev_needs_reset(vd);
+		return;
+	}
+	device_start(vd);
 }
 
 /* ---- features --------------------------------------------------------------- */
@@ -141,7 +151,8 @@ void virtio_dev_set_driver_features_word(struct virtio_dev *vd, uint32_t v)
 	uint32_t sel = vd->st.driver_feature_select;
 	unsigned sh = 32 * sel;
 
-	if (sel >= 2 || (vd->st.status & VIRTIO_CONFIG_S_FEATURES_OK))
+	/* frozen from FEATURES_OK or DRIVER_OK on: the I/O threads read them */
+	if (sel >= 2 || (vd->st.status & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)))
 		return;
 	vd->st.driver_features &= ~(0xffffffffull << sh);
 	vd->st.driver_features |= (uint64_t)v << sh;
@@ -171,6 +182,18 @@ void virtio_dev_enable_queue(struct virtio_dev *vd)
 
 	if (!q || q->enabled)
 		return;
+	/*
+	 * virtio 1.2, 3.1.1: the driver sets its queues up before DRIVER_OK;
+	 * only VIRTIO_F_RING_RESET (not offered) lets it enable one later. From
+	 * DRIVER_OK on the device's I/O threads read their queues without a lock
+	 * (a queue the driver left disabled included), so configuring one under
+	 * them would be a data race: the late enable is refused and queue_enable
+	 * keeps reading 0.
+	 */
+	if (vd->st.status & VIRTIO_CONFIG_S_DRIVER_OK) {
+		pr_debug("%s: queue %u enabled after DRIVER_OK: refused", vd->name, qi);
+		return;
+	}
 	ret = virtqueue_configure(&vd->vq[qi], vd->mem, q->size, q->desc, q->driver, q->device,
 				  vd->st.driver_features);
 	if (ret) {

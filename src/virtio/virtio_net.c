@@ -274,7 +274,7 @@ static int pair_init(struct virtio_net *net, unsigned i, enum husk_net_engine ki
 		.tap_fd = net->tap.fds[i], .rx_depth = NET_QUEUE_MAX, .tx_depth = NET_QUEUE_MAX,
 		.kind = engine_kind(kind),
 	};
-	char name[16];
+	char name[24];	/* worker_init() keeps the first 15 bytes */
 	int ret;
 
 	p->net = net;
@@ -433,17 +433,17 @@ void virtio_net_stats(const struct virtio_net *net, struct virtio_net_stats *out
 		const struct virtio_net_stats *s = &net->pair[i].stats;
 		struct net_engine_stats es;
 
-		out->rx_packets += s->rx_packets;
-		out->rx_bytes += s->rx_bytes;
-		out->tx_packets += s->tx_packets;
-		out->tx_bytes += s->tx_bytes;
-		out->rx_errors += s->rx_errors;
-		out->tx_errors += s->tx_errors;
-		out->rx_short += s->rx_short;
-		out->tx_dropped += s->tx_dropped;
-		out->ctrl_commands += s->ctrl_commands;
-		out->ctrl_errors += s->ctrl_errors;
-		out->interrupts += s->interrupts;
+		out->rx_packets += NET_STAT_GET(s->rx_packets);
+		out->rx_bytes += NET_STAT_GET(s->rx_bytes);
+		out->tx_packets += NET_STAT_GET(s->tx_packets);
+		out->tx_bytes += NET_STAT_GET(s->tx_bytes);
+		out->rx_errors += NET_STAT_GET(s->rx_errors);
+		out->tx_errors += NET_STAT_GET(s->tx_errors);
+		out->rx_short += NET_STAT_GET(s->rx_short);
+		out->tx_dropped += NET_STAT_GET(s->tx_dropped);
+		out->ctrl_commands += NET_STAT_GET(s->ctrl_commands);
+		out->ctrl_errors += NET_STAT_GET(s->ctrl_errors);
+		out->interrupts += NET_STAT_GET(s->interrupts);
 		net_engine_get_stats(net->pair[i].engine, &es);
 		out->engine_submits += es.submit_calls;
 		out->engine_sqes += es.sqes;

@@ -94,15 +94,15 @@ static void ctrl_chain(struct virtio_net *net, struct vq_chain *c)
 	struct virtqueue *vq = &net->vd.vq[net->ctrl_q];
 	uint8_t ack;
 
-	p0->stats.ctrl_commands++;
+	NET_STAT_ADD(p0->stats.ctrl_commands, 1);
 	if (c->writable_len < 1) {
-		p0->stats.ctrl_errors++;
+		NET_STAT_ADD(p0->stats.ctrl_errors, 1);
 		virtqueue_push(vq, c->head, 0);
 		return;
 	}
 	ack = ctrl_command(net, c);
 	if (ack != VIRTIO_NET_OK)
-		p0->stats.ctrl_errors++;
+		NET_STAT_ADD(p0->stats.ctrl_errors, 1);
 	vq_chain_write(c, 0, &ack, 1);
 	virtqueue_push(vq, c->head, 1);
 }
@@ -124,7 +124,7 @@ void net_ctrl_run(struct virtio_net *net)
 		virtio_dev_needs_reset(&net->vd);
 	}
 	if (vq->st.used_idx != old) {
-		p0->stats.interrupts++;
+		NET_STAT_ADD(p0->stats.interrupts, 1);
 		virtio_dev_queue_done(&net->vd, net->ctrl_q, old);
 	}
 }

@@ -9,6 +9,10 @@
 
 #include "net/net_engine.h"
 #include "virtio/virtio_dev.h"
+
+/* stats: the pair's thread is the only writer, virtio_net_stats() reads from any thread. */
+#define NET_STAT_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+#define NET_STAT_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_net_rx.h"
 #include "virtio/worker.h"
@@ -63,7 +67,7 @@ struct net_pair {
 	unsigned npend;
 	int timer_fd;			/* a read that could grow waits this long */
 	bool timer_armed, partial_ok;
-	struct virtio_net_stats stats;	/* this pair's thread only */
+	struct virtio_net_stats stats;	/* written by this pair's thread only */
 };
 
 struct virtio_net {

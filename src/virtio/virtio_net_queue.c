@@ -52,12 +52,12 @@ static void tx_chain(struct net_pair *p)
 	int ret;
 
 	if (c->nsegs != c->nreadable || c->nreadable > NET_ENGINE_MAX_IOV) {
-		p->stats.tx_errors++;	/* writable segments, or too many */
+		NET_STAT_ADD(p->stats.tx_errors, 1);	/* writable segments, or too many */
 		virtqueue_push(tx_vq(p), c->head, 0);
 		return;
 	}
 	if (c->readable_len <= NET_VNET_HDR_LEN) {
-		p->stats.tx_dropped++;
+		NET_STAT_ADD(p->stats.tx_dropped, 1);
 		virtqueue_push(tx_vq(p), c->head, 0);
 		return;
 	}
@@ -65,7 +65,7 @@ static void tx_chain(struct net_pair *p)
 		iov[i] = (struct iovec){ .iov_base = c->segs[i].hva, .iov_len = c->segs[i].len };
 	ret = net_engine_tx_queue(p->engine, iov, c->nreadable, c->head);
 	if (ret) {
-		p->stats.tx_errors++;
+		NET_STAT_ADD(p->stats.tx_errors, 1);
 		virtqueue_push(tx_vq(p), c->head, 0);
 	}
 }
@@ -99,10 +99,10 @@ static void tx_pop_all(struct net_pair *p)
 static void tx_done(struct net_pair *p, const struct net_completion *c)
 {
 	if (c->result > NET_VNET_HDR_LEN) {
-		p->stats.tx_packets++;
-		p->stats.tx_bytes += (unsigned)c->result - NET_VNET_HDR_LEN;
+		NET_STAT_ADD(p->stats.tx_packets, 1);
+		NET_STAT_ADD(p->stats.tx_bytes, (unsigned)c->result - NET_VNET_HDR_LEN);
 	} else {
-		p->stats.tx_errors++;
+		NET_STAT_ADD(p->stats.tx_errors, 1);
 	}
 	virtqueue_push(tx_vq(p), (uint16_t)c->cookie, 0);
 }
@@ -138,12 +138,12 @@ static void rx_take_chain(struct net_pair *p)
 
 	if (c->nreadable || nw > NET_ENGINE_MAX_IOV || c->writable_len < NET_VNET_HDR_LEN ||
 	    c->writable_len > UINT32_MAX) {
-		p->stats.rx_errors++;
+		NET_STAT_ADD(p->stats.rx_errors, 1);
 		virtqueue_push(rx_vq(p), c->head, 0);
 		return;
 	}
 	if (!rx_mergeable(p) && c->writable_len < rx_frame_max(p))
-		p->stats.rx_short++;	/* legal, but a big frame will be cut */
+		NET_STAT_ADD(p->stats.rx_short, 1);	/* legal, but a big frame will be cut */
 	s = &p->rxc[p->rxc_free[--p->rxc_nfree]];
 	s->head = c->head;
 	s->niov = (uint16_t)nw;
@@ -333,8 +333,8 @@ static void rx_deliver(struct net_pair *p, struct net_rx_read *r, int bytes)
 	/* all of a frame's buffers at once: the driver reads them as one */
 	virtqueue_push_batch(rx_vq(p), elems, k);
 	rx_keep_front(p, r->chain + k, r->n - k);
-	p->stats.rx_packets++;
-	p->stats.rx_bytes += (unsigned)bytes - NET_VNET_HDR_LEN;
+	NET_STAT_ADD(p->stats.rx_packets, 1);
+	NET_STAT_ADD(p->stats.rx_bytes, (unsigned)bytes - NET_VNET_HDR_LEN);
 }
 
 static void rx_done(struct net_pair *p, const struct net_completion *c)
@@ -344,7 +344,7 @@ static void rx_done(struct net_pair *p, const struct net_completion *c)
 	if (c->result == -ECANCELED) {
 		rx_keep_front(p, r->chain, r->n);	/* still the device's, unused */
 	} else if (c->result <= NET_VNET_HDR_LEN) {
-		p->stats.rx_errors++;
+		NET_STAT_ADD(p->stats.rx_errors, 1);
 		for (unsigned i = 0; i < r->n; i++) {
 			virtqueue_push(rx_vq(p), p->rxc[r->chain[i]].head, 0);
 			rx_release(p, r->chain[i]);
@@ -380,7 +380,7 @@ static void interrupt(struct net_pair *p, unsigned q, uint16_t old)
 {
 	if (p->net->vd.vq[q].st.used_idx == old)
 		return;
-	p->stats.interrupts++;
+	NET_STAT_ADD(p->stats.interrupts, 1);
 	virtio_dev_queue_done(&p->net->vd, q, old);
 }
 

@@ -279,6 +279,51 @@ static void test_discard_write_zeroes(void **state)
 	assert_int_equal(b.status[0], VIRTIO_BLK_S_UNSUPP);
 }
 
+/*
+ * The used element's len is a u32: an IN request whose data segments add up
+ * to 4 GiB or more cannot be answered with a correct length, and is refused
+ * (the segments may all cover the same guest pages; they are never touched).
+ */
+static void test_read_over_4g_refused(void **state)
+{
+	const struct blk_disk_info big = { .sectors = 64ull << 21 };	/* 64 GiB */
+	const uint32_t seg_max = 0xfffffe00;	/* the largest sector multiple in a u32 */
+	struct chain_builder b;
+	struct blk_req r;
+
+	(void)state;
+	start(&b, VIRTIO_BLK_T_IN, 0);
+	seg(&b, b.hdr, 16, false);
+	seg(&b, b.data[0], seg_max, true);
+	seg(&b, b.data[0], seg_max, true);
+	seg(&b, b.status, 1, true);
+	assert_int_equal(parse(&b, &r, &big), BLK_REQ_DONE);
+	assert_int_equal(b.status[0], VIRTIO_BLK_S_IOERR);
+	assert_int_equal(r.written, 1);
+	/* the largest that fits: data + status byte still a u32 */
+	start(&b, VIRTIO_BLK_T_IN, 0);
+	seg(&b, b.hdr, 16, false);
+	seg(&b, b.data[0], seg_max, true);
+	seg(&b, b.status, 1, true);
+	assert_int_equal(parse(&b, &r, &big), BLK_REQ_IO);
+	assert_int_equal(r.len, seg_max);
+	assert_int_equal(r.written, (uint64_t)seg_max + 1);
+	/* a short read reports what arrived, never more than was asked */
+	blk_req_complete(&r, 4096);
+	assert_int_equal(r.written, 4097);
+	blk_req_complete(&r, -5);
+	assert_int_equal(r.written, 1);
+	/* a write that big has nothing to report back: the used length stays 1 */
+	start(&b, VIRTIO_BLK_T_OUT, 0);
+	seg(&b, b.hdr, 16, false);
+	seg(&b, b.data[0], seg_max, false);
+	seg(&b, b.data[0], seg_max, false);
+	seg(&b, b.status, 1, true);
+	assert_int_equal(parse(&b, &r, &big), BLK_REQ_IO);
+	assert_int_equal(r.len, 2ull * seg_max);
+	assert_int_equal(r.written, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_too_many_segments),
 		cmocka_unit_test(test_flush_and_get_id),
 		cmocka_unit_test(test_discard_write_zeroes),
+		cmocka_unit_test(test_read_over_4g_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

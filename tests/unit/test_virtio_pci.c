@@ -376,6 +376,59 @@ static void test_posted_before_driver_ok(void **state)
 	assert_int_equal(len, 16);
 }
 
+/*
+ * virtio 1.2, 3.1.1: queues are set up before DRIVER_OK (only RING_RESET,
+ * not offered, allows one later). The device's I/O thread runs from
+ * DRIVER_OK on and reads its queue without a lock, so a queue configured
+ * under it would race with it: the late enable is refused.
+ */
+static void test_queue_enable_after_driver_ok(void **state)
+{
+	struct fixture *f = *state;
+
+	msix_on(f);
+	negotiate(f);
+	driver_ok(f);			/* the I/O thread starts with no queue */
+	settle();
+	queue_setup(f, DESC_GPA, QVEC);
+	assert_int_equal(cmn_read(f, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	drv_desc(f->d, 0, BUF_GPA, 16, VIRTQ_DESC_F_WRITE, 0);
+	drv_publish(f->d, 0);
+	kick(f, 0);
+	settle();
+	assert_int_equal(drv_used_idx(f->d), 0);
+	/* after a reset, in the right order, the buffer still in the ring is served */
+	bring_up(f, true);
+	assert_int_equal(wait_used(f, 1), 1);
+}
+
+/* DRIVER_OK without FEATURES_OK (3.1.1 step 5 skipped): features unchecked, not started. */
+static void test_driver_ok_without_features_ok(void **state)
+{
+	struct fixture *f = *state;
+
+	msix_on(f);
+	cmn_write(f, VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	cmn_write(f, VIRTIO_PCI_COMMON_STATUS,
+		  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, 1);
+	cmn_write(f, VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	cmn_write(f, VIRTIO_PCI_COMMON_GF, 1, 4);
+	queue_setup(f, DESC_GPA, QVEC);
+	assert_int_equal(cmn_read(f, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+	cmn_write(f, VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+		  VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK, 1);
+	assert_true(status(f) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	drv_desc(f->d, 0, BUF_GPA, 16, VIRTQ_DESC_F_WRITE, 0);
+	drv_publish(f->d, 0);
+	kick(f, 0);
+	settle();
+	assert_int_equal(drv_used_idx(f->d), 0);
+	/* the features stay as they were: the device never ran with them */
+	cmn_write(f, VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	cmn_write(f, VIRTIO_PCI_COMMON_GF, 0xffffffff, 4);
+	assert_int_equal(cmn_read(f, VIRTIO_PCI_COMMON_GF, 4), 0);
+}
+
 static void test_ring_outside_ram(void **state)
 {
 	struct fixture *f = *state;
@@ -520,6 +573,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_clears_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_enable_after_driver_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_driver_ok_without_features_ok, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
