@@ -267,7 +267,7 @@ static void *vcpu_thread(void *arg)
 				vcpu_fail(v, msg);
 				break;
 			}
-			v->run->immediate_exit = 0;
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 			/* order the clear before re-reading the stop flag: a kick after it re-arms */
 			atomic_thread_fence(memory_order_seq_cst);
 			vcpu_count_exit(v, VCPU_EXIT_INTR);
@@ -304,7 +304,8 @@ void vcpu_kick(struct vcpu *v)
 {
 	if (!v->thread_started || !v->run)
 		return;
-	v->run->immediate_exit = 1;
+	/* read by KVM at KVM_RUN entry and by the vCPU thread: not a plain store */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
 	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 }
 

@@ -45,8 +45,8 @@ static void *fake_vcpu(void *arg)
 	struct vcpu *v = arg;
 
 	while (!vm_stopping(v->vm)) {
-		if (v->run->immediate_exit) {
-			v->run->immediate_exit = 0;
+		if (__atomic_load_n(&v->run->immediate_exit, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 			atomic_thread_fence(memory_order_seq_cst);
 			vm_pause_point(v->vm, v);
 		}

@@ -57,8 +57,8 @@ static void *fake_vcpu(void *arg)
 
 	while (!vm_stopping(v->vm)) {
 		counter_add(&current->spins[i], 1);
-		if (v->run->immediate_exit) {	/* "KVM_RUN returned EINTR" */
-			v->run->immediate_exit = 0;
+		if (__atomic_load_n(&v->run->immediate_exit, __ATOMIC_ACQUIRE)) {	/* "KVM_RUN returned EINTR" */
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 			atomic_thread_fence(memory_order_seq_cst);
 			vm_pause_point(v->vm, v);
 		}
