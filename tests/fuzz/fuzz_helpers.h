@@ -161,15 +161,18 @@ static inline void fuzz_ram_alloc(struct fuzz_ram *r, size_t size)
 		fuzz_die("mprotect");
 	r->size = size;
 	r->base = r->map + page + ((body - size) & ~(size_t)15);
-	ASAN_POISON_MEMORY_REGION(r->map + page, body);
-	ASAN_UNPOISON_MEMORY_REGION(r->base, size);
+	/* the slack before and after (only the edges: guest RAM is big) */
+	ASAN_POISON_MEMORY_REGION(r->map + page, (size_t)(r->base - (r->map + page)));
+	ASAN_POISON_MEMORY_REGION(r->base + size, (size_t)(r->map + page + body - (r->base + size)));
 }
 
 static inline void fuzz_ram_free(struct fuzz_ram *r)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
-	ASAN_UNPOISON_MEMORY_REGION(r->map + page, r->map_len - 2 * page);
+	ASAN_UNPOISON_MEMORY_REGION(r->map + page, (size_t)(r->base - (r->map + page)));
+	ASAN_UNPOISON_MEMORY_REGION(r->base + r->size,
+				    (size_t)(r->map + r->map_len - page - (r->base + r->size)));
 	munmap(r->map, r->map_len);
 	memset(r, 0, sizeof(*r));
 }
