@@ -10,6 +10,7 @@ Usage: scripts/install-deps.sh [--check] [--help]
 
 Installs (with apt-get, only what is missing) the Debian 12 packages husk uses:
   build + unit tests:  build-essential cmake pkg-config libcmocka-dev
+  fuzz targets:        clang libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes)
   benchmarks:          qemu-system-x86
   nested tests:        cpio busybox-static
   virtio backends:     liburing-dev (io_uring), libseccomp-dev, libfdt-dev
@@ -26,6 +27,7 @@ EOF
 
 PACKAGES=(
 	build-essential cmake pkg-config libcmocka-dev
+	clang libclang-rt-14-dev
 	qemu-system-x86
 	cpio busybox-static
 	liburing-dev libseccomp-dev libfdt-dev

@@ -30,7 +30,7 @@ struct flat {
 	uint64_t mem_len;	/* bytes including bss */
 };
 
-static void die(const char *what, const char *path)
+static void __attribute__((noreturn)) die(const char *what, const char *path)
 {
 	fprintf(stderr, "mkbzimage: %s: %s\n", path, what);
 	exit(1);

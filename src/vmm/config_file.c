@@ -606,6 +606,14 @@ static int apply_section(struct json_object *v, const char *key, struct config_t
 	return apply_other(v, key, t, err, errlen);
 }
 
+/* Errors echo keys and values: keep the message one printable line. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int config_apply_document(struct json_object *root, struct config_target *t, char *err,
 			  size_t errlen)
 {
@@ -614,8 +622,11 @@ int config_apply_document(struct json_object *root, struct config_target *t, cha
 		return -EINVAL;
 	}
 	json_object_object_foreach(root, key, v) {
-		if (apply_section(v, key, t, err, errlen))
+		if (apply_section(v, key, t, err, errlen)) {
+			if (errlen)
+				one_line(err);
 			return -EINVAL;
+		}
 	}
 	return 0;
 }

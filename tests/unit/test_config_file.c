@@ -371,6 +371,22 @@ static void test_orchestration_flags(void **state)
 	assert_string_equal(err, "--log-format yaml: expected text or json");
 }
 
+/*
+ * A key or value with a control character (a JSON "\n" escape) is echoed
+ * in the error; the message must still be one line (fuzz_config_file).
+ */
+static void test_error_is_one_line(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_not_equal(apply(f, "{\"machine-config\":{\"vcpu_co\\nunt\":\"two\"}}"), 0);
+	assert_null(strchr(f->err, '\n'));
+	assert_string_equal(f->err, "machine-config.vcpu_co?unt: unknown key");
+	assert_int_not_equal(apply(f, "{\"drives\":[{\"drive_id\":\"a\\r\\u0001b\"}]}"), 0);
+	assert_null(strchr(f->err, '\r'));
+	assert_null(strchr(f->err, '\1'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +398,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_machine_put_requires_keys, setup, teardown),
 		cmocka_unit_test(test_flags_override_config),
 		cmocka_unit_test(test_config_file_errors),
+		cmocka_unit_test_setup_teardown(test_error_is_one_line, setup, teardown),
 		cmocka_unit_test(test_orchestration_flags),
 	};
 
