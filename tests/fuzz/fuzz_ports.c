@@ -102,7 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_die("ports fixture");
 	kbd = i8042_create(bus, &stop);
 	rtc = rtc_create(bus);
-	dbg = debug_ports_create(bus, &stop, FAKE_VM_FD, 0);
+	/* the test ports (--test-devices) on for odd-sized inputs: both layouts get fuzzed */
+	dbg = debug_ports_create(bus, &stop, FAKE_VM_FD, 0, size & 1 ? DEBUG_PORTS_TEST : 0);
 	pm = acpi_pm_create(bus, &stop);
 	ged = acpi_ged_create(bus, &ged_irq);
 	pv = pvpanic_create(bus, &events);
