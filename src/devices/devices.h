@@ -7,6 +7,7 @@
 
 #include "core/event_hook.h"
 #include "core/stop.h"
+#include "core/statebuf.h"
 #include "devices/console.h"
 #include "devices/iobus.h"
 #include "devices/irq.h"
@@ -25,6 +26,10 @@ void serial_destroy(struct serial *s);
 size_t serial_rx_space(struct serial *s);
 /* Queue console input for the guest; returns bytes accepted (<= rx_space). */
 size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len);
+/* Saved state (core/statebuf.h): the registers, the pending causes, the RX FIFO. */
+#define SERIAL_STATE_VERSION 1
+int serial_save(struct serial *s, struct state_writer *w);
+int serial_load(struct serial *s, struct state_reader *r);
 
 /* i8042: enough for Linux's probe and reboot=k (0xfe to port 0x64 resets). */
 struct i8042;

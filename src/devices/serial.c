@@ -524,3 +524,67 @@ size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len)
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
+
+/*
+ * Saved state, field by field (core/statebuf.h). The line's level goes with
+ * it: the irqchip's own state is restored by KVM_SET_IRQCHIP, this keeps
+ * the UART's idea of what it last drove in step with it.
+ */
+int serial_save(struct serial *s, struct state_writer *w)
+{
+	struct serial_state st;
+
+	pthread_mutex_lock(&s->lock);
+	st = s->st;
+	pthread_mutex_unlock(&s->lock);
+	sw_u8(w, st.ier);
+	sw_u8(w, st.fcr);
+	sw_u8(w, st.lcr);
+	sw_u8(w, st.mcr);
+	sw_u8(w, st.lsr_errors);
+	sw_u8(w, st.msr);
+	sw_u8(w, st.scr);
+	sw_u8(w, st.dll);
+	sw_u8(w, st.dlm);
+	sw_u8(w, st.thr_ipending);
+	sw_u8(w, st.signalled);
+	sw_u8(w, st.irq_level);
+	sw_u8(w, st.rx_head);
+	sw_u8(w, st.rx_count);
+	sw_bytes(w, st.rx_fifo, sizeof(st.rx_fifo));
+	return w->err;
+}
+
+int serial_load(struct serial *s, struct state_reader *r)
+{
+	struct serial_state st;
+
+	st.ier = sr_u8(r);
+	st.fcr = sr_u8(r);
+	st.lcr = sr_u8(r);
+	st.mcr = sr_u8(r);
+	st.lsr_errors = sr_u8(r);
+	st.msr = sr_u8(r);
+	st.scr = sr_u8(r);
+	st.dll = sr_u8(r);
+	st.dlm = sr_u8(r);
+	st.thr_ipending = sr_bool(r);
+	st.signalled = sr_u8(r);
+	st.irq_level = sr_bool(r);
+	st.rx_head = sr_u8(r);
+	st.rx_count = sr_u8(r);
+	sr_bytes(r, st.rx_fifo, sizeof(st.rx_fifo));
+	if (sr_done(r))
+		return r->err;
+	if (st.rx_head >= SERIAL_FIFO_SIZE || st.rx_count > SERIAL_FIFO_SIZE)
+		return sr_fail(r, "serial: RX FIFO head %u, count %u (FIFO of %u)",
+			       st.rx_head, st.rx_count, SERIAL_FIFO_SIZE);
+	if (st.signalled & ~(CAUSE_RLS | CAUSE_RDA | CAUSE_THRE | CAUSE_MSI))
+		return sr_fail(r, "serial: pending causes 0x%x", st.signalled);
+	pthread_mutex_lock(&s->lock);
+	s->st = st;
+	if (s->irq)
+		s->irq->level = st.irq_level;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
