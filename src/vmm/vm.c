@@ -101,29 +101,44 @@ static void vm_stop_hook(void *ctx, enum stop_reason why, int status)
 	vm_request_stop(ctx, why, status);
 }
 
+/*
+ * Every fd field of the VM and of what it embeds starts at -1, before
+ * anything can fail: husk_vm_destroy() closes only fds >= 0, and a 0 left
+ * by calloc() would close the process's fd 0 (after a failed InstanceStart,
+ * the API's next connection).
+ */
+static void vm_init_fds(struct husk_vm *vm)
+{
+	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+	vm->mem.fd = -1;
+	console_init(&vm->console);
+	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
+		vm->disk_img[i].fd = -1;
+	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
+		for (unsigned q = 0; q < HUSK_MAX_QUEUES; q++)
+			vm->net_tap[i].fds[q] = -1;
+	vm->stop_fd = vm->rx_wake_fd = vm->shutdown_fd = -1;
+}
+
+/* NULL when out of memory or eventfds; nothing is left behind then. */
 static struct husk_vm *vm_alloc(const struct husk_config *cfg)
 {
 	struct husk_vm *vm = calloc(1, sizeof(*vm));
 
 	if (!vm)
 		return NULL;
+	vm_init_fds(vm);
 	vm->cfg = *cfg;
 	vm->start_ns = now_ns();
-	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
-	vm->mem.fd = -1;
-	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
-		vm->disk_img[i].fd = -1;
-	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
-		for (unsigned q = 0; q < HUSK_MAX_QUEUES; q++)
-			vm->net_tap[i].fds[q] = -1;
-	vm->console.in_fd = vm->console.out_fd = -1;
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->stop_hook = (struct stop_hook){ .request = vm_stop_hook, .ctx = vm };
 	atomic_init(&vm->stop_reason, STOP_NONE);
-	vm->shutdown_fd = -1;
-	if (vm_orch_init(vm) < 0)
-		vm->shutdown_fd = -1;
+	vm_orch_init(vm);	/* shutdown_fd stays -1 on failure */
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0 || vm->rx_wake_fd < 0 || vm->shutdown_fd < 0) {
+		husk_vm_destroy(vm);
+		return NULL;
+	}
 	return vm;
 }
 
@@ -305,6 +320,27 @@ static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * tap_open() takes over an fd=N it is given, even when it fails; give it a
+ * duplicate, so that the caller's fd stays valid for a later attempt (a
+ * retried InstanceStart) instead of being closed under it.
+ */
+static int vm_open_tap(const struct husk_net_config *n, struct tap *t, char *err, size_t errlen)
+{
+	struct husk_net_config copy = *n;
+
+	if (n->fd < 0)
+		return tap_open(n, 0, t, err, errlen);
+	copy.fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
+	if (copy.fd < 0) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "--net fd=%d: %s", n->fd, strerror(-ret));
+		return ret;
+	}
+	return tap_open(&copy, 0, t, err, errlen);
+}
+
 /* Open every tap (before KVM, like the disks). NICs without an id get netN. */
 static int vm_open_nets(struct husk_vm *vm, char *err, size_t errlen)
 {
@@ -316,7 +352,7 @@ static int vm_open_nets(struct husk_vm *vm, char *err, size_t errlen)
 			snprintf(vm->net_ids[i], sizeof(vm->net_ids[i]), "net%u", i);
 			n->id = vm->net_ids[i];
 		}
-		ret = tap_open(n, 0, &vm->net_tap[i], err, errlen);
+		ret = vm_open_tap(n, &vm->net_tap[i], err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -396,9 +432,8 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	if (ret)
 		return ret;
 	vm = vm_alloc(cfg);
-	if (!vm || vm->stop_fd < 0 || vm->rx_wake_fd < 0 || vm->shutdown_fd < 0) {
+	if (!vm) {
 		snprintf(err, errlen, "creating the VM: %s", strerror(ENOMEM));
-		husk_vm_destroy(vm);
 		return -ENOMEM;
 	}
 	/*
