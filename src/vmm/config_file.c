@@ -275,6 +275,22 @@ struct json_object *config_machine_to_json(const struct husk_config *cfg)
 
 /* ---- drives ------------------------------------------------------------ */
 
+const char *config_disk_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF])
+{
+	if (cfg->disks[i].id)
+		return cfg->disks[i].id;
+	snprintf(buf, CONFIG_ID_BUF, "disk%u", i);
+	return buf;
+}
+
+const char *config_net_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF])
+{
+	if (cfg->nets[i].id)
+		return cfg->nets[i].id;
+	snprintf(buf, CONFIG_ID_BUF, "net%u", i);
+	return buf;
+}
+
 static int drive_key(struct json_object *v, const char *key, struct husk_disk_config *d,
 		     struct config_target *t, const char *path, char *err, size_t errlen)
 {
@@ -311,6 +327,7 @@ int config_apply_drive(struct json_object *o, struct config_target *t, const cha
 {
 	struct husk_config *cfg = t->cfg;
 	struct husk_disk_config d = { 0 };
+	char idbuf[CONFIG_ID_BUF];
 	unsigned i;
 
 	if (want_object(o, path, err, errlen) || require(o, "drive_id", path, err, errlen) ||
@@ -330,7 +347,8 @@ int config_apply_drive(struct json_object *o, struct config_target *t, const cha
 	if (id && strcmp(id, d.id) != 0)
 		return key_error(err, errlen, path, "drive_id", "'%s' does not match the id '%s' in the path",
 				 d.id, id);
-	for (i = 0; i < cfg->ndisks && strcmp(cfg->disks[i].id, d.id) != 0; i++)
+	/* a command-line disk without an id is diskN, as the VM will name it */
+	for (i = 0; i < cfg->ndisks && strcmp(config_disk_id(cfg, i, idbuf), d.id) != 0; i++)
 		;
 	if (i == HUSK_MAX_DISKS)
 		return key_error(err, errlen, path, "drive_id", "at most %d drives", HUSK_MAX_DISKS);
@@ -383,6 +401,7 @@ int config_apply_net(struct json_object *o, struct config_target *t, const char 
 {
 	struct husk_config *cfg = t->cfg;
 	struct husk_net_config n = { .fd = -1 };
+	char idbuf[CONFIG_ID_BUF];
 	unsigned i;
 
 	if (want_object(o, path, err, errlen) || require(o, "iface_id", path, err, errlen) ||
@@ -401,7 +420,7 @@ int config_apply_net(struct json_object *o, struct config_target *t, const char 
 	if (id && strcmp(id, n.id) != 0)
 		return key_error(err, errlen, path, "iface_id", "'%s' does not match the id '%s' in the path",
 				 n.id, id);
-	for (i = 0; i < cfg->nnets && strcmp(cfg->nets[i].id, n.id) != 0; i++)
+	for (i = 0; i < cfg->nnets && strcmp(config_net_id(cfg, i, idbuf), n.id) != 0; i++)
 		;
 	if (i == HUSK_MAX_NETS)
 		return key_error(err, errlen, path, "iface_id", "at most %d interfaces", HUSK_MAX_NETS);

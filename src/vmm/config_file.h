@@ -73,6 +73,14 @@ int config_apply_metrics(struct json_object *o, struct config_target *t, const c
 int config_apply_husk(struct json_object *o, struct config_target *t, const char *path,
 		      char *err, size_t errlen);
 
+/*
+ * The id of disk / NIC @i: its own, or the default the VM gives one without
+ * (diskN, netN), formatted into @buf. Command-line devices may have no id.
+ */
+#define CONFIG_ID_BUF 16
+const char *config_disk_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF]);
+const char *config_net_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF]);
+
 /* Parse one JSON document (all of @text); NULL with the reason in @why. */
 struct json_object *config_parse_json(const char *text, size_t len, char *why, size_t whylen);
 /* machine-config as GET /machine-config shows it (a new reference). */

@@ -3,6 +3,7 @@
 #include "vmm/vm.h"
 #include "core/log.h"
 #include "memory/layout.h"
+#include "vmm/config_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,7 @@ static int check_readable_file(const char *flag, const char *path, char *err, si
 /* Checks that need no KVM: done before anything is created. */
 static int validate_config(const struct husk_config *cfg, char *err, size_t errlen)
 {
+	char a[CONFIG_ID_BUF], b[CONFIG_ID_BUF];
 	enum console_kind kind;
 	const char *path;
 	int ret;
@@ -77,10 +79,14 @@ static int validate_config(const struct husk_config *cfg, char *err, size_t errl
 	}
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		for (unsigned j = 0; j < i; j++)
-			if (cfg->disks[i].id && cfg->disks[j].id &&
-			    !strcmp(cfg->disks[i].id, cfg->disks[j].id)) {
-				snprintf(err, errlen, "--disk id=%s: two disks have that id",
-					 cfg->disks[i].id);
+			if (!strcmp(config_disk_id(cfg, i, a), config_disk_id(cfg, j, b))) {
+				snprintf(err, errlen, "--disk id=%s: two disks have that id", a);
+				return -EINVAL;
+			}
+	for (unsigned i = 0; i < cfg->nnets; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(config_net_id(cfg, i, a), config_net_id(cfg, j, b))) {
+				snprintf(err, errlen, "--net id=%s: two NICs have that id", a);
 				return -EINVAL;
 			}
 	if ((unsigned)cfg->watchdog_action > HUSK_WATCHDOG_NONE) {
@@ -309,10 +315,8 @@ static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
 		struct husk_disk_config *d = &vm->cfg.disks[i];
 		int ret;
 
-		if (!d->id) {
-			snprintf(vm->disk_ids[i], sizeof(vm->disk_ids[i]), "disk%u", i);
-			d->id = vm->disk_ids[i];
-		}
+		if (!d->id)
+			d->id = config_disk_id(&vm->cfg, i, vm->disk_ids[i]);
 		ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
 		if (ret)
 			return ret;
@@ -348,10 +352,8 @@ static int vm_open_nets(struct husk_vm *vm, char *err, size_t errlen)
 		struct husk_net_config *n = &vm->cfg.nets[i];
 		int ret;
 
-		if (!n->id) {
-			snprintf(vm->net_ids[i], sizeof(vm->net_ids[i]), "net%u", i);
-			n->id = vm->net_ids[i];
-		}
+		if (!n->id)
+			n->id = config_net_id(&vm->cfg, i, vm->net_ids[i]);
 		ret = vm_open_tap(n, &vm->net_tap[i], err, errlen);
 		if (ret)
 			return ret;

@@ -12,6 +12,10 @@
 #   400 naming /dev/kvm), the socket is 0600, SIGTERM ends husk with 0, the
 #   socket is removed, and the events file holds the "error" events.
 #   Runs without /dev/kvm.
+# cli-devices: with a --disk and a --net that have no id=, PUT /drives/x
+#   and PUT /network-interfaces/x are 204 (they were a SIGSEGV), GET
+#   /vm/config names the command-line ones disk0 and net0. Runs without
+#   /dev/kvm.
 # retry: failed InstanceStarts in a row (a drive whose image is missing,
 #   a missing kernel) are each a 400 and leave husk's fd count as it was;
 #   then a good config boots the test guest to its verdict. Needs /dev/kvm.
@@ -31,7 +35,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="preboot retry flow pause shutdown"
+CASES="preboot cli-devices retry flow pause shutdown"
 if [[ "${1:-}" = --list ]]; then
 	tr ' ' '\n' <<<"$CASES"
 	exit 0
@@ -148,6 +152,19 @@ case_preboot() {
 	[[ $RC = 0 ]] || { show_file stderr "$WORK/err"; fail "exit $RC after SIGTERM, want 0"; }
 	[[ ! -e "$SOCK" ]] || fail "the socket was not removed"
 	if ((kvm == 0)); then events_are error error; else events_are error; fi
+}
+
+case_cli-devices() {
+	truncate -s 1M "$WORK/cli.img"
+	start_husk --disk "path=$WORK/cli.img" --net tap=husk-cli0
+	expect PUT /drives/x "{\"drive_id\":\"x\",\"path_on_host\":\"$WORK/cli.img\"}" 204
+	expect PUT /network-interfaces/x '{"iface_id":"x","host_dev_name":"husk-x0"}' 204
+	expect GET /vm/config "" 200 '"drive_id":"disk0"'
+	expect GET /vm/config "" 200 '"iface_id":"net0"'
+	expect GET / "" 200 '"state":"Not started"'
+	kill -TERM "$PID"
+	wait_husk 10
+	[[ $RC = 0 ]] || { show_file stderr "$WORK/err"; fail "exit $RC after SIGTERM, want 0"; }
 }
 
 fd_count() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
