@@ -27,6 +27,8 @@ struct str_arena {
 
 char *arena_strdup(struct str_arena *a, const char *s);
 void arena_free(struct str_arena *a);
+/* Bytes the arena holds (its strings and their headers). */
+size_t arena_bytes(const struct str_arena *a);
 
 /* What the config can say beyond struct husk_config (process-wide settings). */
 struct orch_options {
@@ -45,6 +47,13 @@ struct config_target {
 	enum log_level *log_level;
 	struct str_arena *arena;
 };
+
+/*
+ * Free every string of @t's arena that neither @t's config nor its orch
+ * options point to: what a PUT replaced, and all a failed PUT copied. Call
+ * it after each pre-boot edit, never while a VM built from @t may run.
+ */
+void config_sweep(struct config_target *t);
 
 /* Read @path, parse it and apply it on top of what @t holds. */
 int config_file_load(const char *path, struct config_target *t, char *err, size_t errlen);
