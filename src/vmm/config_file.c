@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define CONFIG_FILE_MAX (1u << 20)	/* a config is a few hundred bytes */
 #define ID_MAX 64
@@ -703,8 +704,15 @@ static char *read_whole(const char *path, size_t *len, int *error)
 	char *buf;
 	size_t n;
 
+	struct stat st;
+
 	if (!f) {
 		*error = errno;
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		*error = EISDIR;	/* fread() would say EIO */
+		fclose(f);
 		return NULL;
 	}
 	buf = malloc(CONFIG_FILE_MAX + 1);

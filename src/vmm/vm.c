@@ -50,6 +50,7 @@ static int validate_config(const struct husk_config *cfg, char *err, size_t errl
 {
 	char a[CONFIG_ID_BUF], b[CONFIG_ID_BUF];
 	enum console_kind kind;
+	const char *id;
 	const char *path;
 	int ret;
 
@@ -79,14 +80,14 @@ static int validate_config(const struct husk_config *cfg, char *err, size_t errl
 	}
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		for (unsigned j = 0; j < i; j++)
-			if (!strcmp(config_disk_id(cfg, i, a), config_disk_id(cfg, j, b))) {
-				snprintf(err, errlen, "--disk id=%s: two disks have that id", a);
+			if (!strcmp(id = config_disk_id(cfg, i, a), config_disk_id(cfg, j, b))) {
+				snprintf(err, errlen, "--disk id=%s: two disks have that id", id);
 				return -EINVAL;
 			}
 	for (unsigned i = 0; i < cfg->nnets; i++)
 		for (unsigned j = 0; j < i; j++)
-			if (!strcmp(config_net_id(cfg, i, a), config_net_id(cfg, j, b))) {
-				snprintf(err, errlen, "--net id=%s: two NICs have that id", a);
+			if (!strcmp(id = config_net_id(cfg, i, a), config_net_id(cfg, j, b))) {
+				snprintf(err, errlen, "--net id=%s: two NICs have that id", id);
 				return -EINVAL;
 			}
 	if ((unsigned)cfg->watchdog_action > HUSK_WATCHDOG_NONE) {
@@ -306,6 +307,29 @@ static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen
 }
 
 /*
+ * The same image as an earlier disk, either of them writable (the image
+ * lock would say "in use by another process"); read-only twice is fine.
+ */
+static int vm_disk_given_twice(struct husk_vm *vm, unsigned i, char *err, size_t errlen)
+{
+	const char *path = vm->cfg.disks[i].path;
+	struct stat st, prev;
+
+	if (stat(path, &st) < 0)
+		return 0;	/* blk_image_open() says why */
+	for (unsigned j = 0; j < i; j++) {
+		if (fstat(vm->disk_img[j].fd, &prev) < 0 || prev.st_dev != st.st_dev ||
+		    prev.st_ino != st.st_ino ||
+		    (vm->cfg.disks[i].readonly && vm->cfg.disks[j].readonly))
+			continue;
+		snprintf(err, errlen, "--disk path=%s: %s is given twice (also %s)", path, path,
+			 vm->cfg.disks[j].id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * Open and check every disk image (before KVM: a missing or read-only image
  * is a configuration error on any host). Disks without an id get diskN.
  */
@@ -317,7 +341,9 @@ static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
 
 		if (!d->id)
 			d->id = config_disk_id(&vm->cfg, i, vm->disk_ids[i]);
-		ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
+		ret = vm_disk_given_twice(vm, i, err, errlen);
+		if (!ret)
+			ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -332,17 +358,20 @@ static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
 static int vm_open_tap(const struct husk_net_config *n, struct tap *t, char *err, size_t errlen)
 {
 	struct husk_net_config copy = *n;
+	char prefix[32], msg[512];
+	int ret;
 
-	if (n->fd < 0)
+	copy.fd = n->fd < 0 ? -1 : fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
+	if (copy.fd < 0)	/* no fd=, or not an open one: tap_open() says so */
 		return tap_open(n, 0, t, err, errlen);
-	copy.fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
-	if (copy.fd < 0) {
-		int ret = -errno;
-
-		snprintf(err, errlen, "--net fd=%d: %s", n->fd, strerror(-ret));
-		return ret;
+	ret = tap_open(&copy, 0, t, err, errlen);
+	/* its messages name the duplicate: name the user's fd */
+	snprintf(prefix, sizeof(prefix), "--net fd=%d", copy.fd);
+	if (ret && !strncmp(err, prefix, strlen(prefix))) {
+		snprintf(msg, sizeof(msg), "--net fd=%d%s", n->fd, err + strlen(prefix));
+		snprintf(err, errlen, "%s", msg);
 	}
-	return tap_open(&copy, 0, t, err, errlen);
+	return ret;
 }
 
 /* Open every tap (before KVM, like the disks). NICs without an id get netN. */
@@ -354,6 +383,13 @@ static int vm_open_nets(struct husk_vm *vm, char *err, size_t errlen)
 
 		if (!n->id)
 			n->id = config_net_id(&vm->cfg, i, vm->net_ids[i]);
+		for (unsigned j = 0; n->tap && j < i; j++) {
+			if (vm->cfg.nets[j].tap && !strcmp(vm->cfg.nets[j].tap, n->tap)) {
+				snprintf(err, errlen, "--net tap=%s: %s is given twice (also %s)",
+					 n->tap, n->tap, vm->cfg.nets[j].id);
+				return -EINVAL;
+			}
+		}
 		ret = vm_open_tap(n, &vm->net_tap[i], err, errlen);
 		if (ret)
 			return ret;

@@ -388,6 +388,27 @@ static void test_config_file_errors(void **state)
 	assert_int_not_equal(cli_parse(2, missing, &o, err, sizeof(err)), 0);
 	assert_string_equal(err, "--config /nonexistent/vm.json: No such file or directory");
 	cli_options_free(&o);
+	{
+		char *dir[] = { "husk", "--config", "/tmp", NULL };
+		char *nokernel = write_temp("{\"machine-config\":{\"vcpu_count\":1,"
+					    "\"mem_size_mib\":64}}");
+		char *nk[] = { "husk", "--config", nokernel, NULL };
+		char *nk_api[] = { "husk", "--config", nokernel, "--api-sock", "s", NULL };
+
+		assert_int_not_equal(cli_parse(3, dir, &o, err, sizeof(err)), 0);
+		assert_string_equal(err, "--config /tmp: Is a directory");
+		cli_options_free(&o);
+		assert_int_not_equal(cli_parse(3, nk, &o, err, sizeof(err)), 0);
+		snprintf(want, sizeof(want), "--config %s: boot-source.kernel_image_path is required",
+			 nokernel);
+		assert_string_equal(err, want);
+		cli_options_free(&o);
+		/* with the API the kernel may come later */
+		assert_int_equal(cli_parse(5, nk_api, &o, err, sizeof(err)), 0);
+		cli_options_free(&o);
+		unlink(nokernel);
+		free(nokernel);
+	}
 	unlink(path);
 	free(path);
 }
