@@ -460,8 +460,31 @@ static int vm_create_vcpus(struct husk_vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* --serial file:PATH where nothing is yet: a failed create removes what it made. */
+static bool vm_serial_file_is_new(const char *spec)
+{
+	enum console_kind kind;
+	const char *path;
+	struct stat st;
+
+	return console_parse(spec, &kind, &path) == 0 && kind == CONSOLE_FILE &&
+	       lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+static void vm_fail_cleanup(struct husk_vm *vm, bool serial_new)
+{
+	char path[sizeof(vm->console.path)];
+	bool unlink_it = serial_new && vm->console.kind == CONSOLE_FILE && vm->console.out_fd >= 0;
+
+	snprintf(path, sizeof(path), "%s", vm->console.path);
+	husk_vm_destroy(vm);
+	if (unlink_it)
+		unlink(path);
+}
+
 int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen)
 {
+	bool serial_new = false;
 	struct husk_vm *vm;
 	int ret;
 
@@ -489,8 +512,10 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 		ret = vm_open_disks(vm, err, errlen);
 	if (!ret)
 		ret = vm_open_nets(vm, err, errlen);
-	if (!ret)
+	if (!ret) {
+		serial_new = vm_serial_file_is_new(cfg->serial);
 		ret = vm_open_console(vm, err, errlen);
+	}
 	if (!ret)
 		ret = kvm_open(&vm->kvm, err, errlen);
 	if (!ret)
@@ -504,7 +529,7 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	if (!ret)
 		ret = vm_create_vcpus(vm, err, errlen);
 	if (ret) {
-		husk_vm_destroy(vm);
+		vm_fail_cleanup(vm, serial_new);
 		return ret;
 	}
 	*out = vm;

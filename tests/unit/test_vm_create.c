@@ -3,7 +3,7 @@
  * husk_vm_create() with bad configs, over and over: every failure leaves
  * the process's fds as they were (fd 0 included: a VM context that started
  * with fds at 0 closed stdin, which under the API is the next connection),
- * and a good config still works after.
+ * leaves no --serial file it created, and a good config still works after.
  */
 #include <dirent.h>
 #include <elf.h>
@@ -156,6 +156,38 @@ static void test_failures_leak_nothing(void **state)
 	assert_null(cfg.disks[0].id);
 }
 
+/* A failure after --serial file:PATH was opened: the file husk created goes too. */
+static void test_serial_file_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct husk_config cfg;
+	char spec[192], missing[160];
+	struct husk_vm *vm;
+	char err[512];
+
+	snprintf(missing, sizeof(missing), "%s/missing", f->dir);
+	snprintf(spec, sizeof(spec), "file:%s/console.log", f->dir);
+	base_config(f, &cfg);
+	cfg.serial = spec;
+	cfg.disks[0] = (struct husk_disk_config){ .path = missing };
+	cfg.ndisks = 1;
+	expect_failures(&cfg, missing);
+	assert_int_equal(access(spec + 5, F_OK), -1);
+	/*
+	 * A failure past the console: no /dev/kvm, or a vCPU count KVM cannot
+	 * have. Where KVM allows it, the VM is made and the file stays.
+	 */
+	base_config(f, &cfg);
+	cfg.serial = spec;
+	cfg.cpus = HUSK_MAX_CPUS;
+	if (husk_vm_create(&cfg, &vm, err, sizeof(err)) == 0) {
+		husk_vm_destroy(vm);
+		assert_int_equal(unlink(spec + 5), 0);	/* the host allows that many */
+		return;
+	}
+	assert_int_equal(access(spec + 5, F_OK), -1);
+}
+
 /* Failures, then a good config: it is created, and destroying it frees every fd. */
 static void test_good_after_failures(void **state)
 {
@@ -186,6 +218,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failures_leak_nothing),
+		cmocka_unit_test(test_serial_file_removed),
 		cmocka_unit_test(test_good_after_failures),
 	};
 
