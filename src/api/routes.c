@@ -102,6 +102,7 @@ static void pre_boot_put(struct api_server *s, const char *body, size_t len, con
 		ok_no_content(r);
 	}
 	json_object_put(o);
+	config_sweep(&s->t);	/* what this PUT replaced, or copied and failed */
 }
 
 static int put_boot_source(struct json_object *o, struct config_target *t, const char *id,

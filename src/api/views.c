@@ -28,7 +28,9 @@ static struct json_object *drives_json(const struct husk_config *cfg)
 		const struct husk_disk_config *d = &cfg->disks[i];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "drive_id", str_or_null(d->id));
+		char id[CONFIG_ID_BUF];
+
+		json_object_object_add(o, "drive_id", str_or_null(config_disk_id(cfg, i, id)));
 		json_object_object_add(o, "path_on_host", str_or_null(d->path));
 		json_object_object_add(o, "is_root_device", json_object_new_boolean(false));
 		json_object_object_add(o, "is_read_only", json_object_new_boolean(d->readonly));
@@ -50,7 +52,9 @@ static struct json_object *nets_json(const struct husk_config *cfg)
 		const struct husk_net_config *n = &cfg->nets[i];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "iface_id", str_or_null(n->id));
+		char id[CONFIG_ID_BUF];
+
+		json_object_object_add(o, "iface_id", str_or_null(config_net_id(cfg, i, id)));
 		json_object_object_add(o, "host_dev_name", str_or_null(n->tap));
 		if (n->mac_set) {
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],

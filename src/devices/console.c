@@ -50,7 +50,7 @@ int console_parse(const char *spec, enum console_kind *kind, const char **path)
 	return 0;
 }
 
-static void console_init(struct console *c)
+void console_init(struct console *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = CONSOLE_NONE;

@@ -28,6 +28,8 @@ struct console {
 	bool out_blocking;	/* out_fd is a blocking pipe/tty: poll before writing */
 };
 
+/* A closed console: kind none, every fd -1. Before console_open() or console_close(). */
+void console_init(struct console *c);
 /* Validate a --serial value without opening anything. */
 int console_parse(const char *spec, enum console_kind *kind, const char **path);
 /* Open the backend. On error fills @err ("--serial file:/x: Permission denied"). */

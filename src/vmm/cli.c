@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/cli.h"
 #include "memory/guest_mem.h"
+#include "memory/layout.h"
 #include "vmm/devargs.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,26 +125,76 @@ void cli_print_help(FILE *out)
 		HUSK_MAX_NETS, HUSK_MAX_QUEUES);
 }
 
+/* The argument as typed, quoted when blanks would hide in it: --cpus ' 2'. */
+static void quote_arg(const char *arg, char *buf, size_t len)
+{
+	if (!*arg || strpbrk(arg, " \t\n\r\v\f"))
+		snprintf(buf, len, "'%s'", arg);
+	else
+		snprintf(buf, len, "%s", arg);
+}
+
+/* Only decimal digits: strtoul() alone also takes " 2", "+2" and "-2". */
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 static int parse_unsigned(const char *flag, const char *arg, unsigned min, unsigned max,
 			  unsigned *out, char *err, size_t errlen)
 {
-	char *end;
 	unsigned long v;
 
 	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno || v < min || v > max) {
-		snprintf(err, errlen, "%s %s: expected a number from %u to %u", flag, arg, min, max);
+	v = all_digits(arg) ? strtoul(arg, NULL, 10) : 0;
+	if (!all_digits(arg) || errno || v < min || v > max) {
+		char q[64];
+
+		quote_arg(arg, q, sizeof(q));
+		snprintf(err, errlen, "%s %s: expected a number from %u to %u", flag, q, min, max);
 		return -EINVAL;
 	}
 	*out = (unsigned)v;
 	return 0;
 }
 
+/* Digits and at most one K, M, G or T (any case): not "512MB", " 2G", "+1G". */
+static bool size_syntax(const char *arg)
+{
+	size_t n = strlen(arg);
+	char last = n ? arg[n - 1] : '\0';
+	char digits[32];
+
+	if (n == 0 || n >= sizeof(digits))
+		return n >= sizeof(digits) && all_digits(arg);	/* long: overflow, said below */
+	memcpy(digits, arg, n + 1);
+	if (strchr("KkMmGgTt", last))
+		digits[n - 1] = '\0';
+	return all_digits(digits);
+}
+
 static int parse_memory(const char *arg, uint64_t *out, char *err, size_t errlen)
 {
-	if (parse_size(arg, out) < 0) {
-		snprintf(err, errlen, "--memory %s: expected a size such as 256M or 2G", arg);
+	if (!size_syntax(arg) || parse_size(arg, out) < 0) {
+		char q[64];
+
+		quote_arg(arg, q, sizeof(q));
+		snprintf(err, errlen, "--memory %s: expected a number with an optional K, M, G "
+			 "or T suffix, such as 256M or 2G", q);
+		return -EINVAL;
+	}
+	/* checked here too, to say it with the user's own words */
+	if (*out < LAYOUT_MIN_MEMORY || *out > LAYOUT_MAX_MEMORY) {
+		snprintf(err, errlen, "--memory %s: must be between 8M and 1T", arg);
+		return -EINVAL;
+	}
+	if (*out % 4096) {
+		snprintf(err, errlen, "--memory %s: must be a multiple of 4K", arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -329,6 +381,12 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' (see husk --help)", argv[optind]);
+		return -EINVAL;
+	}
+	/* the file was meant to name the kernel: say where it is missing */
+	if (o->action == CLI_RUN && o->config_path && !o->cfg.kernel && !o->orch.api_sock) {
+		snprintf(err, errlen, "--config %s: boot-source.kernel_image_path is required",
+			 o->config_path);
 		return -EINVAL;
 	}
 	return 0;

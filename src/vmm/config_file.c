@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define CONFIG_FILE_MAX (1u << 20)	/* a config is a few hundred bytes */
 #define ID_MAX 64
 
 struct arena_chunk {
 	struct arena_chunk *next;
+	size_t size;
 	char data[];
 };
 
@@ -27,6 +29,7 @@ char *arena_strdup(struct str_arena *a, const char *s)
 	if (!c)
 		return NULL;
 	memcpy(c->data, s, n);
+	c->size = sizeof(*c) + n;
 	c->next = a->head;
 	a->head = c;
 	return c->data;
@@ -39,6 +42,64 @@ void arena_free(struct str_arena *a)
 
 		free(a->head);
 		a->head = next;
+	}
+}
+
+size_t arena_bytes(const struct str_arena *a)
+{
+	size_t n = 0;
+
+	for (const struct arena_chunk *c = a->head; c; c = c->next)
+		n += c->size;
+	return n;
+}
+
+/* Every string field of the config and the orch options (some not the arena's). */
+static size_t live_strings(const struct config_target *t, const char **out)
+{
+	const struct husk_config *cfg = t->cfg;
+	size_t n = 0;
+
+	out[n++] = cfg->kernel;
+	out[n++] = cfg->initrd;
+	out[n++] = cfg->cmdline;
+	out[n++] = cfg->serial;
+	out[n++] = cfg->metrics_path;
+	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++) {
+		out[n++] = cfg->disks[i].id;
+		out[n++] = cfg->disks[i].path;
+		out[n++] = cfg->disks[i].serial;
+	}
+	for (unsigned i = 0; i < HUSK_MAX_NETS; i++) {
+		out[n++] = cfg->nets[i].id;
+		out[n++] = cfg->nets[i].tap;
+	}
+	out[n++] = t->orch->api_sock;
+	out[n++] = t->orch->log_file;
+	out[n++] = t->orch->events_path;
+	return n;
+}
+
+#define LIVE_MAX (5 + 3 * HUSK_MAX_DISKS + 2 * HUSK_MAX_NETS + 3)
+
+void config_sweep(struct config_target *t)
+{
+	const char *live[LIVE_MAX];
+	size_t n = live_strings(t, live);
+	struct arena_chunk **pp = &t->arena->head;
+
+	while (*pp) {
+		struct arena_chunk *c = *pp;
+		bool used = false;
+
+		for (size_t i = 0; i < n && !used; i++)
+			used = live[i] == c->data;
+		if (used) {
+			pp = &c->next;
+		} else {
+			*pp = c->next;
+			free(c);
+		}
 	}
 }
 
@@ -275,6 +336,22 @@ struct json_object *config_machine_to_json(const struct husk_config *cfg)
 
 /* ---- drives ------------------------------------------------------------ */
 
+const char *config_disk_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF])
+{
+	if (cfg->disks[i].id)
+		return cfg->disks[i].id;
+	snprintf(buf, CONFIG_ID_BUF, "disk%u", i);
+	return buf;
+}
+
+const char *config_net_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF])
+{
+	if (cfg->nets[i].id)
+		return cfg->nets[i].id;
+	snprintf(buf, CONFIG_ID_BUF, "net%u", i);
+	return buf;
+}
+
 static int drive_key(struct json_object *v, const char *key, struct husk_disk_config *d,
 		     struct config_target *t, const char *path, char *err, size_t errlen)
 {
@@ -311,6 +388,7 @@ int config_apply_drive(struct json_object *o, struct config_target *t, const cha
 {
 	struct husk_config *cfg = t->cfg;
 	struct husk_disk_config d = { 0 };
+	char idbuf[CONFIG_ID_BUF];
 	unsigned i;
 
 	if (want_object(o, path, err, errlen) || require(o, "drive_id", path, err, errlen) ||
@@ -330,7 +408,8 @@ int config_apply_drive(struct json_object *o, struct config_target *t, const cha
 	if (id && strcmp(id, d.id) != 0)
 		return key_error(err, errlen, path, "drive_id", "'%s' does not match the id '%s' in the path",
 				 d.id, id);
-	for (i = 0; i < cfg->ndisks && strcmp(cfg->disks[i].id, d.id) != 0; i++)
+	/* a command-line disk without an id is diskN, as the VM will name it */
+	for (i = 0; i < cfg->ndisks && strcmp(config_disk_id(cfg, i, idbuf), d.id) != 0; i++)
 		;
 	if (i == HUSK_MAX_DISKS)
 		return key_error(err, errlen, path, "drive_id", "at most %d drives", HUSK_MAX_DISKS);
@@ -383,6 +462,7 @@ int config_apply_net(struct json_object *o, struct config_target *t, const char 
 {
 	struct husk_config *cfg = t->cfg;
 	struct husk_net_config n = { .fd = -1 };
+	char idbuf[CONFIG_ID_BUF];
 	unsigned i;
 
 	if (want_object(o, path, err, errlen) || require(o, "iface_id", path, err, errlen) ||
@@ -401,7 +481,7 @@ int config_apply_net(struct json_object *o, struct config_target *t, const char 
 	if (id && strcmp(id, n.id) != 0)
 		return key_error(err, errlen, path, "iface_id", "'%s' does not match the id '%s' in the path",
 				 n.id, id);
-	for (i = 0; i < cfg->nnets && strcmp(cfg->nets[i].id, n.id) != 0; i++)
+	for (i = 0; i < cfg->nnets && strcmp(config_net_id(cfg, i, idbuf), n.id) != 0; i++)
 		;
 	if (i == HUSK_MAX_NETS)
 		return key_error(err, errlen, path, "iface_id", "at most %d interfaces", HUSK_MAX_NETS);
@@ -637,8 +717,15 @@ static char *read_whole(const char *path, size_t *len, int *error)
 	char *buf;
 	size_t n;
 
+	struct stat st;
+
 	if (!f) {
 		*error = errno;
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		*error = EISDIR;	/* fread() would say EIO */
+		fclose(f);
 		return NULL;
 	}
 	buf = malloc(CONFIG_FILE_MAX + 1);

@@ -27,6 +27,8 @@ struct str_arena {
 
 char *arena_strdup(struct str_arena *a, const char *s);
 void arena_free(struct str_arena *a);
+/* Bytes the arena holds (its strings and their headers). */
+size_t arena_bytes(const struct str_arena *a);
 
 /* What the config can say beyond struct husk_config (process-wide settings). */
 struct orch_options {
@@ -45,6 +47,13 @@ struct config_target {
 	enum log_level *log_level;
 	struct str_arena *arena;
 };
+
+/*
+ * Free every string of @t's arena that neither @t's config nor its orch
+ * options point to: what a PUT replaced, and all a failed PUT copied. Call
+ * it after each pre-boot edit, never while a VM built from @t may run.
+ */
+void config_sweep(struct config_target *t);
 
 /* Read @path, parse it and apply it on top of what @t holds. */
 int config_file_load(const char *path, struct config_target *t, char *err, size_t errlen);
@@ -72,6 +81,14 @@ int config_apply_metrics(struct json_object *o, struct config_target *t, const c
 			 char *err, size_t errlen);
 int config_apply_husk(struct json_object *o, struct config_target *t, const char *path,
 		      char *err, size_t errlen);
+
+/*
+ * The id of disk / NIC @i: its own, or the default the VM gives one without
+ * (diskN, netN), formatted into @buf. Command-line devices may have no id.
+ */
+#define CONFIG_ID_BUF 16
+const char *config_disk_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF]);
+const char *config_net_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF]);
 
 /* Parse one JSON document (all of @text); NULL with the reason in @why. */
 struct json_object *config_parse_json(const char *text, size_t len, char *why, size_t whylen);

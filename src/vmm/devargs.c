@@ -56,6 +56,17 @@ static int parse_engine(const char *v, enum husk_blk_engine *out)
 	return 0;
 }
 
+/* Only decimal digits: strtoul() alone also takes " 2", "+2" and "-2". */
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 static int disk_key(struct husk_disk_config *d, const char *k, char *v, char *why, size_t n)
 {
 	char *end;
@@ -78,7 +89,7 @@ static int disk_key(struct husk_disk_config *d, const char *k, char *v, char *wh
 	} else if (!strcmp(k, "queues")) {
 		errno = 0;
 		q = strtoul(v, &end, 10);
-		if (!*v || *end || errno || q < 1 || q > HUSK_MAX_QUEUES || *v == '-')
+		if (!all_digits(v) || *end || errno || q < 1 || q > HUSK_MAX_QUEUES)
 			return snprintf(why, n, "queues=%s: expected 1 to %u", v, HUSK_MAX_QUEUES),
 			       -EINVAL;
 		d->queues = (unsigned)q;
@@ -88,7 +99,7 @@ static int disk_key(struct husk_disk_config *d, const char *k, char *v, char *wh
 	} else if (!strcmp(k, "poll_us")) {
 		errno = 0;
 		q = strtoul(v, &end, 10);
-		if (!*v || *end || errno || q > HUSK_DISK_POLL_US_MAX || *v == '-')
+		if (!all_digits(v) || *end || errno || q > HUSK_DISK_POLL_US_MAX)
 			return snprintf(why, n, "poll_us=%s: expected 0 to %u", v,
 					HUSK_DISK_POLL_US_MAX), -EINVAL;
 		d->poll_us = (unsigned)q;
@@ -140,7 +151,7 @@ static int parse_range(const char *v, unsigned long min, unsigned long max, unsi
 
 	errno = 0;
 	*out = strtoul(v, &end, 10);
-	if (!*v || *v == '-' || *end || errno || *out < min || *out > max)
+	if (!all_digits(v) || *end || errno || *out < min || *out > max)
 		return -EINVAL;
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include "vmm/vm.h"
 #include "core/log.h"
 #include "memory/layout.h"
+#include "vmm/config_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +48,9 @@ static int check_readable_file(const char *flag, const char *path, char *err, si
 /* Checks that need no KVM: done before anything is created. */
 static int validate_config(const struct husk_config *cfg, char *err, size_t errlen)
 {
+	char a[CONFIG_ID_BUF], b[CONFIG_ID_BUF];
 	enum console_kind kind;
+	const char *id;
 	const char *path;
 	int ret;
 
@@ -77,10 +80,14 @@ static int validate_config(const struct husk_config *cfg, char *err, size_t errl
 	}
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		for (unsigned j = 0; j < i; j++)
-			if (cfg->disks[i].id && cfg->disks[j].id &&
-			    !strcmp(cfg->disks[i].id, cfg->disks[j].id)) {
-				snprintf(err, errlen, "--disk id=%s: two disks have that id",
-					 cfg->disks[i].id);
+			if (!strcmp(id = config_disk_id(cfg, i, a), config_disk_id(cfg, j, b))) {
+				snprintf(err, errlen, "--disk id=%s: two disks have that id", id);
+				return -EINVAL;
+			}
+	for (unsigned i = 0; i < cfg->nnets; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(id = config_net_id(cfg, i, a), config_net_id(cfg, j, b))) {
+				snprintf(err, errlen, "--net id=%s: two NICs have that id", id);
 				return -EINVAL;
 			}
 	if ((unsigned)cfg->watchdog_action > HUSK_WATCHDOG_NONE) {
@@ -101,29 +108,44 @@ static void vm_stop_hook(void *ctx, enum stop_reason why, int status)
 	vm_request_stop(ctx, why, status);
 }
 
+/*
+ * Every fd field of the VM and of what it embeds starts at -1, before
+ * anything can fail: husk_vm_destroy() closes only fds >= 0, and a 0 left
+ * by calloc() would close the process's fd 0 (after a failed InstanceStart,
+ * the API's next connection).
+ */
+static void vm_init_fds(struct husk_vm *vm)
+{
+	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+	vm->mem.fd = -1;
+	console_init(&vm->console);
+	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
+		vm->disk_img[i].fd = -1;
+	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
+		for (unsigned q = 0; q < HUSK_MAX_QUEUES; q++)
+			vm->net_tap[i].fds[q] = -1;
+	vm->stop_fd = vm->rx_wake_fd = vm->shutdown_fd = -1;
+}
+
+/* NULL when out of memory or eventfds; nothing is left behind then. */
 static struct husk_vm *vm_alloc(const struct husk_config *cfg)
 {
 	struct husk_vm *vm = calloc(1, sizeof(*vm));
 
 	if (!vm)
 		return NULL;
+	vm_init_fds(vm);
 	vm->cfg = *cfg;
 	vm->start_ns = now_ns();
-	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
-	vm->mem.fd = -1;
-	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
-		vm->disk_img[i].fd = -1;
-	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
-		for (unsigned q = 0; q < HUSK_MAX_QUEUES; q++)
-			vm->net_tap[i].fds[q] = -1;
-	vm->console.in_fd = vm->console.out_fd = -1;
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->stop_hook = (struct stop_hook){ .request = vm_stop_hook, .ctx = vm };
 	atomic_init(&vm->stop_reason, STOP_NONE);
-	vm->shutdown_fd = -1;
-	if (vm_orch_init(vm) < 0)
-		vm->shutdown_fd = -1;
+	vm_orch_init(vm);	/* shutdown_fd stays -1 on failure */
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0 || vm->rx_wake_fd < 0 || vm->shutdown_fd < 0) {
+		husk_vm_destroy(vm);
+		return NULL;
+	}
 	return vm;
 }
 
@@ -285,6 +307,29 @@ static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen
 }
 
 /*
+ * The same image as an earlier disk, either of them writable (the image
+ * lock would say "in use by another process"); read-only twice is fine.
+ */
+static int vm_disk_given_twice(struct husk_vm *vm, unsigned i, char *err, size_t errlen)
+{
+	const char *path = vm->cfg.disks[i].path;
+	struct stat st, prev;
+
+	if (stat(path, &st) < 0)
+		return 0;	/* blk_image_open() says why */
+	for (unsigned j = 0; j < i; j++) {
+		if (fstat(vm->disk_img[j].fd, &prev) < 0 || prev.st_dev != st.st_dev ||
+		    prev.st_ino != st.st_ino ||
+		    (vm->cfg.disks[i].readonly && vm->cfg.disks[j].readonly))
+			continue;
+		snprintf(err, errlen, "--disk path=%s: %s is given twice (also %s)", path, path,
+			 vm->cfg.disks[j].id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * Open and check every disk image (before KVM: a missing or read-only image
  * is a configuration error on any host). Disks without an id get diskN.
  */
@@ -294,15 +339,39 @@ static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
 		struct husk_disk_config *d = &vm->cfg.disks[i];
 		int ret;
 
-		if (!d->id) {
-			snprintf(vm->disk_ids[i], sizeof(vm->disk_ids[i]), "disk%u", i);
-			d->id = vm->disk_ids[i];
-		}
-		ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
+		if (!d->id)
+			d->id = config_disk_id(&vm->cfg, i, vm->disk_ids[i]);
+		ret = vm_disk_given_twice(vm, i, err, errlen);
+		if (!ret)
+			ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * tap_open() takes over an fd=N it is given, even when it fails; give it a
+ * duplicate, so that the caller's fd stays valid for a later attempt (a
+ * retried InstanceStart) instead of being closed under it.
+ */
+static int vm_open_tap(const struct husk_net_config *n, struct tap *t, char *err, size_t errlen)
+{
+	struct husk_net_config copy = *n;
+	char prefix[32], msg[512];
+	int ret;
+
+	copy.fd = n->fd < 0 ? -1 : fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
+	if (copy.fd < 0)	/* no fd=, or not an open one: tap_open() says so */
+		return tap_open(n, 0, t, err, errlen);
+	ret = tap_open(&copy, 0, t, err, errlen);
+	/* its messages name the duplicate: name the user's fd */
+	snprintf(prefix, sizeof(prefix), "--net fd=%d", copy.fd);
+	if (ret && !strncmp(err, prefix, strlen(prefix))) {
+		snprintf(msg, sizeof(msg), "--net fd=%d%s", n->fd, err + strlen(prefix));
+		snprintf(err, errlen, "%s", msg);
+	}
+	return ret;
 }
 
 /* Open every tap (before KVM, like the disks). NICs without an id get netN. */
@@ -312,11 +381,16 @@ static int vm_open_nets(struct husk_vm *vm, char *err, size_t errlen)
 		struct husk_net_config *n = &vm->cfg.nets[i];
 		int ret;
 
-		if (!n->id) {
-			snprintf(vm->net_ids[i], sizeof(vm->net_ids[i]), "net%u", i);
-			n->id = vm->net_ids[i];
+		if (!n->id)
+			n->id = config_net_id(&vm->cfg, i, vm->net_ids[i]);
+		for (unsigned j = 0; n->tap && j < i; j++) {
+			if (vm->cfg.nets[j].tap && !strcmp(vm->cfg.nets[j].tap, n->tap)) {
+				snprintf(err, errlen, "--net tap=%s: %s is given twice (also %s)",
+					 n->tap, n->tap, vm->cfg.nets[j].id);
+				return -EINVAL;
+			}
 		}
-		ret = tap_open(n, 0, &vm->net_tap[i], err, errlen);
+		ret = vm_open_tap(n, &vm->net_tap[i], err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -387,8 +461,31 @@ static int vm_create_vcpus(struct husk_vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* --serial file:PATH where nothing is yet: a failed create removes what it made. */
+static bool vm_serial_file_is_new(const char *spec)
+{
+	enum console_kind kind;
+	const char *path;
+	struct stat st;
+
+	return console_parse(spec, &kind, &path) == 0 && kind == CONSOLE_FILE &&
+	       lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+static void vm_fail_cleanup(struct husk_vm *vm, bool serial_new)
+{
+	char path[sizeof(vm->console.path)];
+	bool unlink_it = serial_new && vm->console.kind == CONSOLE_FILE && vm->console.out_fd >= 0;
+
+	snprintf(path, sizeof(path), "%s", vm->console.path);
+	husk_vm_destroy(vm);
+	if (unlink_it)
+		unlink(path);
+}
+
 int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen)
 {
+	bool serial_new = false;
 	struct husk_vm *vm;
 	int ret;
 
@@ -397,9 +494,8 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	if (ret)
 		return ret;
 	vm = vm_alloc(cfg);
-	if (!vm || vm->stop_fd < 0 || vm->rx_wake_fd < 0 || vm->shutdown_fd < 0) {
+	if (!vm) {
 		snprintf(err, errlen, "creating the VM: %s", strerror(ENOMEM));
-		husk_vm_destroy(vm);
 		return -ENOMEM;
 	}
 	/*
@@ -417,8 +513,10 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 		ret = vm_open_disks(vm, err, errlen);
 	if (!ret)
 		ret = vm_open_nets(vm, err, errlen);
-	if (!ret)
+	if (!ret) {
+		serial_new = vm_serial_file_is_new(cfg->serial);
 		ret = vm_open_console(vm, err, errlen);
+	}
 	if (!ret)
 		ret = kvm_open(&vm->kvm, err, errlen);
 	if (!ret)
@@ -432,7 +530,7 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	if (!ret)
 		ret = vm_create_vcpus(vm, err, errlen);
 	if (ret) {
-		husk_vm_destroy(vm);
+		vm_fail_cleanup(vm, serial_new);
 		return ret;
 	}
 	*out = vm;

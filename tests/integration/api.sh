@@ -12,6 +12,13 @@
 #   400 naming /dev/kvm), the socket is 0600, SIGTERM ends husk with 0, the
 #   socket is removed, and the events file holds the "error" events.
 #   Runs without /dev/kvm.
+# cli-devices: with a --disk and a --net that have no id=, PUT /drives/x
+#   and PUT /network-interfaces/x are 204 (they were a SIGSEGV), GET
+#   /vm/config names the command-line ones disk0 and net0. Runs without
+#   /dev/kvm.
+# retry: failed InstanceStarts in a row (a drive whose image is missing,
+#   a missing kernel) are each a 400 and leave husk's fd count as it was;
+#   then a good config boots the test guest to its verdict. Needs /dev/kvm.
 # flow: Firecracker's flow (boot-source, machine-config, drives,
 #   InstanceStart) boots the test guest to its verdict; pre-boot calls after
 #   boot are 400 and husk keeps serving; FlushMetrics writes a JSON line
@@ -28,7 +35,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="preboot flow pause shutdown"
+CASES="preboot cli-devices retry flow pause shutdown"
 if [[ "${1:-}" = --list ]]; then
 	tr ' ' '\n' <<<"$CASES"
 	exit 0
@@ -145,6 +152,58 @@ case_preboot() {
 	[[ $RC = 0 ]] || { show_file stderr "$WORK/err"; fail "exit $RC after SIGTERM, want 0"; }
 	[[ ! -e "$SOCK" ]] || fail "the socket was not removed"
 	if ((kvm == 0)); then events_are error error; else events_are error; fi
+}
+
+case_cli-devices() {
+	truncate -s 1M "$WORK/cli.img"
+	start_husk --disk "path=$WORK/cli.img" --net tap=husk-cli0
+	expect PUT /drives/x "{\"drive_id\":\"x\",\"path_on_host\":\"$WORK/cli.img\"}" 204
+	expect PUT /network-interfaces/x '{"iface_id":"x","host_dev_name":"husk-x0"}' 204
+	expect GET /vm/config "" 200 '"drive_id":"disk0"'
+	expect GET /vm/config "" 200 '"iface_id":"net0"'
+	expect GET / "" 200 '"state":"Not started"'
+	kill -TERM "$PID"
+	wait_husk 10
+	[[ $RC = 0 ]] || { show_file stderr "$WORK/err"; fail "exit $RC after SIGTERM, want 0"; }
+}
+
+fd_count() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
+# fds_are N WHAT: husk holds N fds (a closing connection may take a moment).
+fds_are() {
+	for _ in $(seq 20); do
+		[[ "$(fd_count)" = "$1" ]] && return 0
+		sleep 0.05
+	done
+	ls -l "/proc/$PID/fd" >&2
+	fail "$2: $(fd_count) fds, want $1"
+}
+
+case_retry() {
+	local fds i
+	need_kvm
+	start_husk
+	expect PUT /boot-source "{\"kernel_image_path\":\"$TESTGUEST_ELF\",\"boot_args\":\"tests=serial\"}" 204
+	expect PUT /drives/d "{\"drive_id\":\"d\",\"path_on_host\":\"$WORK/missing.img\"}" 204
+	expect GET / "" 200 '"state":"Not started"'
+	sleep 0.2
+	fds=$(fd_count)
+	for i in $(seq 5); do
+		expect PUT /actions '{"action_type":"InstanceStart"}' 400 "$WORK/missing.img: No such file or directory"
+		fds_are "$fds" "start $i"
+	done
+	expect PUT /boot-source '{"kernel_image_path":"/nonexistent/vmlinux"}' 204
+	for i in $(seq 5); do
+		expect PUT /actions '{"action_type":"InstanceStart"}' 400 "/nonexistent/vmlinux: No such file or directory"
+		fds_are "$fds" "kernel start $i"
+	done
+	truncate -s 1M "$WORK/missing.img"
+	expect PUT /boot-source "{\"kernel_image_path\":\"$TESTGUEST_ELF\",\"boot_args\":\"tests=serial\"}" 204
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	wait_husk 60
+	[[ $RC = 0 ]] || { show_file console "$WORK/out"; show_file stderr "$WORK/err"; fail "exit $RC"; }
+	grep -qE "^[0-9]+ passed, 0 failed" "$WORK/out" || { show_file console "$WORK/out"; fail "no verdict"; }
+	[[ ! -e "$SOCK" ]] || fail "the socket was not removed"
 }
 
 case_flow() {

@@ -47,6 +47,16 @@ memory-bad-suffix        ; --memory                        ; --kernel $ELF --mem
 memory-2T                ; --memory                        ; --kernel $ELF --memory 2T
 memory-1025G             ; --memory                        ; --kernel $ELF --memory 1025G
 memory-overflow          ; --memory                        ; --kernel $ELF --memory 99999999999999999999G
+memory-4M-as-typed       ; --memory 4M: must be between 8M and 1T$ ; --kernel $ELF --memory 4M
+memory-MB-suffix         ; --memory 512MB: expected a number ; --kernel $ELF --memory 512MB
+memory-MiB-suffix        ; --memory 512MiB: expected a number ; --kernel $ELF --memory 512MiB
+memory-plus              ; --memory \+1G: expected a number ; --kernel $ELF --memory +1G
+cpus-plus                ; --cpus \+2: expected a number   ; --kernel $ELF --cpus +2
+shutdown-timeout-minus   ; --shutdown-timeout -0: expected a number ; --kernel $ELF --shutdown-timeout -0
+disk-queues-plus         ; --disk .*queues=\+2: expected    ; --kernel $ELF --disk path=$W/ok.img,queues=+2
+net-mtu-plus             ; --net .*mtu=\+1500: expected     ; --kernel $ELF --net tap=hbad0,mtu=+1500
+config-directory         ; --config $W/kdir: Is a directory$ ; --config $W/kdir
+config-no-boot-source    ; --config $W/no-boot.json: boot-source.kernel_image_path is required$ ; --config $W/no-boot.json
 hugepages-none-reserved  ; --hugepages                     ; --kernel $ELF --hugepages
 unknown-flag             ; --bogus                         ; --kernel $ELF --bogus
 no-kernel                ; --kernel                        ; --cpus 1
@@ -65,7 +75,8 @@ disk-unknown-key         ; --disk .*unknown key 'size'     ; --kernel $ELF --dis
 disk-bad-queues          ; --disk .*queues=99              ; --kernel $ELF --disk path=$W/ok.img,queues=99
 disk-bad-engine          ; --disk .*engine=aio             ; --kernel $ELF --disk path=$W/ok.img,engine=aio
 disk-duplicate-id        ; --disk id=a                     ; --kernel $ELF --disk path=$W/ok.img,id=a --disk path=$W/ok2.img,id=a
-disk-same-image-twice    ; --disk path=$W/ok.img           ; --kernel $ELF --disk path=$W/ok.img --disk path=$W/ok.img
+disk-same-image-twice    ; --disk path=$W/ok.img: $W/ok.img is given twice \(also disk0\)$ ; --kernel $ELF --disk path=$W/ok.img --disk path=$W/ok.img
+disk-same-image-ro-rw    ; --disk path=$W/ok.img: $W/ok.img is given twice \(also a\)$ ; --kernel $ELF --disk path=$W/ok.img,ro=on,id=a --disk path=$W/ok.img
 net-no-tun               ; --net tap=hbad0: /dev/net/tun: No such file ; --kernel $ELF --net tap=hbad0
 net-name-too-long        ; --net tap=abcdefghijklmnop: .*1 to 15 bytes ; --kernel $ELF --net tap=abcdefghijklmnop
 net-no-tap-or-fd         ; --net mac=.*tap=NAME or fd=N    ; --kernel $ELF --net mac=02:00:00:00:00:01
@@ -81,7 +92,7 @@ net-mtu-too-big          ; --net .*mtu=65536: expected 68 to 65535 ; --kernel $E
 net-unknown-key          ; --net .*unknown key 'model'    ; --kernel $ELF --net tap=hbad0,model=e1000
 net-bad-engine           ; --net .*engine=aio: expected auto, uring or sync ; --kernel $ELF --net tap=hbad0,engine=aio
 net-single-queue-tap     ; --net tap=hb-sq: cannot create or attach: .*multi_queue ; --kernel $ELF --net tap=hb-sq,queues=2
-net-same-tap-twice       ; --net tap=hbad0: cannot create or attach: .*open elsewhere ; --kernel $ELF --net tap=hbad0 --net tap=hbad0
+net-same-tap-twice       ; --net tap=hbad0: hbad0 is given twice \(also net0\)$ ; --kernel $ELF --net tap=hbad0 --net tap=hbad0
 virtio-transport-bogus   ; --virtio-transport              ; --kernel $ELF --virtio-transport usb
 mmio-too-many-devices    ; --virtio-transport mmio         ; --kernel $ELF --virtio-transport mmio --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on --disk path=$W/ok.img,ro=on
 EOF
@@ -145,6 +156,7 @@ prepare() {
 	truncate -s 128M "$W/initrd-128M"
 	truncate -s 1M "$W/ok.img" "$W/ok2.img" "$W/unreadable-disk" "$W/ro.img"
 	truncate -s 1000 "$W/odd.img"
+	echo '{"machine-config":{"vcpu_count":1,"mem_size_mib":64}}' >"$W/no-boot.json"
 	chmod 000 "$W/unreadable-disk"
 	chmod 444 "$W/ro.img"
 }

@@ -181,6 +181,43 @@ static void test_errors(void **state)
 	expect_error(PARSE(&o, err, "--kernel", "k", "extra"), err, "'extra'");
 }
 
+/* Numbers are digits only, sizes digits and one K/M/G/T; errors echo what was typed. */
+static void test_strict_numbers(void **state)
+{
+	struct cli_options o;
+	char err[256];
+
+	(void)state;
+	expect_error(PARSE(&o, err, "--cpus", " 2"), err, "--cpus ' 2': expected a number");
+	expect_error(PARSE(&o, err, "--cpus", "+2"), err, "--cpus +2: expected a number");
+	expect_error(PARSE(&o, err, "--cpus", "2 "), err, "--cpus '2 ': expected");
+	expect_error(PARSE(&o, err, "--shutdown-timeout", "-0"), err, "--shutdown-timeout -0");
+	expect_error(PARSE(&o, err, "--memory", "512MB"), err, "--memory 512MB: expected a number");
+	expect_error(PARSE(&o, err, "--memory", "512MiB"), err, "--memory 512MiB: expected");
+	expect_error(PARSE(&o, err, "--memory", " 2G"), err, "--memory ' 2G': expected");
+	expect_error(PARSE(&o, err, "--memory", "+1G"), err, "--memory +1G: expected");
+	expect_error(PARSE(&o, err, "--memory", "1GG"), err, "--memory 1GG: expected");
+	expect_error(PARSE(&o, err, "--memory", "G"), err, "--memory G: expected");
+	assert_string_equal((PARSE(&o, err, "--memory", "4M"), err),
+			    "--memory 4M: must be between 8M and 1T");
+	assert_string_equal((PARSE(&o, err, "--memory", "2T"), err),
+			    "--memory 2T: must be between 8M and 1T");
+	assert_string_equal((PARSE(&o, err, "--memory", "8195K"), err),
+			    "--memory 8195K: must be a multiple of 4K");
+	expect_error(PARSE(&o, err, "--kernel", "k", "--disk", "path=x,queues= 2"), err,
+		     "queues= 2: expected");
+	expect_error(PARSE(&o, err, "--kernel", "k", "--disk", "path=x,poll_us=+1"), err,
+		     "poll_us=+1: expected");
+	expect_error(PARSE(&o, err, "--kernel", "k", "--net", "tap=t,mtu=+1500"), err,
+		     "mtu=+1500: expected");
+	expect_error(PARSE(&o, err, "--kernel", "k", "--net", "fd= 3"), err, "fd= 3: expected");
+	assert_int_equal(PARSE(&o, err, "--memory", "8m", "--cpus", "007"), 0);
+	assert_int_equal(o.cfg.memory, 8ull << 20);
+	assert_int_equal(o.cfg.cpus, 7);
+	assert_int_equal(PARSE(&o, err, "--memory", "1t"), 0);
+	assert_int_equal(o.cfg.memory, 1ull << 40);
+}
+
 static void test_reparse_resets_state(void **state)
 {
 	struct cli_options o;
@@ -203,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_shutdown_timeout),
 		cmocka_unit_test(test_equals_form_and_help),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_strict_numbers),
 		cmocka_unit_test(test_reparse_resets_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

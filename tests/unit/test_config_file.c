@@ -289,6 +289,46 @@ static void test_put_drive_replaces_by_id(void **state)
 	json_object_put(b);
 }
 
+static int put_json(int (*fn)(struct json_object *, struct config_target *, const char *,
+			     const char *, char *, size_t),
+		    struct fixture *f, const char *id, const char *text)
+{
+	char why[128];
+	struct json_object *o = config_parse_json(text, strlen(text), why, sizeof(why));
+	int ret;
+
+	assert_non_null(o);
+	ret = fn(o, &f->t, "", id, f->err, sizeof(f->err));
+	json_object_put(o);
+	return ret;
+}
+
+/* --disk path=X / --net tap=T without id=: a PUT compares with disk0 / net0, no crash. */
+static void test_put_next_to_cli_devices_without_id(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.disks[0] = (struct husk_disk_config){ .path = "cli.img" };
+	f->cfg.ndisks = 1;
+	f->cfg.nets[0] = (struct husk_net_config){ .tap = "tap-cli", .fd = -1 };
+	f->cfg.nnets = 1;
+	assert_int_equal(put_json(config_apply_drive, f, "x",
+				  "{\"drive_id\":\"x\",\"path_on_host\":\"x.img\"}"), 0);
+	assert_int_equal(f->cfg.ndisks, 2);
+	assert_null(f->cfg.disks[0].id);
+	assert_int_equal(put_json(config_apply_drive, f, "disk0",
+				  "{\"drive_id\":\"disk0\",\"path_on_host\":\"y.img\"}"), 0);
+	assert_int_equal(f->cfg.ndisks, 2);	/* the command line's disk0, replaced */
+	assert_string_equal(f->cfg.disks[0].path, "y.img");
+	assert_int_equal(put_json(config_apply_net, f, "n",
+				  "{\"iface_id\":\"n\",\"host_dev_name\":\"tap-n\"}"), 0);
+	assert_int_equal(f->cfg.nnets, 2);
+	assert_int_equal(put_json(config_apply_net, f, "net0",
+				  "{\"iface_id\":\"net0\",\"host_dev_name\":\"tap-m\"}"), 0);
+	assert_int_equal(f->cfg.nnets, 2);
+	assert_string_equal(f->cfg.nets[0].tap, "tap-m");
+}
+
 static void test_machine_put_requires_keys(void **state)
 {
 	struct fixture *f = *state;
@@ -348,6 +388,27 @@ static void test_config_file_errors(void **state)
 	assert_int_not_equal(cli_parse(2, missing, &o, err, sizeof(err)), 0);
 	assert_string_equal(err, "--config /nonexistent/vm.json: No such file or directory");
 	cli_options_free(&o);
+	{
+		char *dir[] = { "husk", "--config", "/tmp", NULL };
+		char *nokernel = write_temp("{\"machine-config\":{\"vcpu_count\":1,"
+					    "\"mem_size_mib\":64}}");
+		char *nk[] = { "husk", "--config", nokernel, NULL };
+		char *nk_api[] = { "husk", "--config", nokernel, "--api-sock", "s", NULL };
+
+		assert_int_not_equal(cli_parse(3, dir, &o, err, sizeof(err)), 0);
+		assert_string_equal(err, "--config /tmp: Is a directory");
+		cli_options_free(&o);
+		assert_int_not_equal(cli_parse(3, nk, &o, err, sizeof(err)), 0);
+		snprintf(want, sizeof(want), "--config %s: boot-source.kernel_image_path is required",
+			 nokernel);
+		assert_string_equal(err, want);
+		cli_options_free(&o);
+		/* with the API the kernel may come later */
+		assert_int_equal(cli_parse(5, nk_api, &o, err, sizeof(err)), 0);
+		cli_options_free(&o);
+		unlink(nokernel);
+		free(nokernel);
+	}
 	unlink(path);
 	free(path);
 }
@@ -395,6 +456,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_machine_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_drive_replaces_by_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_next_to_cli_devices_without_id, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_machine_put_requires_keys, setup, teardown),
 		cmocka_unit_test(test_flags_override_config),
 		cmocka_unit_test(test_config_file_errors),
