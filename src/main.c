@@ -7,10 +7,13 @@
 #include "core/metrics.h"
 #include "vmm/cli.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -61,9 +64,17 @@ static int setup_logging(const struct cli_options *o)
 	return 0;
 }
 
-static int check_metrics(const struct husk_config *cfg)
+/*
+ * Creates the --metrics file up front (so a bad path is a config error);
+ * *created says whether it was new, so a failed start can remove it again.
+ */
+static int check_metrics(const struct husk_config *cfg, bool *created)
 {
-	int ret = cfg->metrics_path ? metrics_check_path(cfg->metrics_path) : 0;
+	struct stat st;
+	int ret;
+
+	*created = cfg->metrics_path && stat(cfg->metrics_path, &st) < 0 && errno == ENOENT;
+	ret = cfg->metrics_path ? metrics_check_path(cfg->metrics_path) : 0;
 
 	if (ret)
 		pr_err("--metrics %s: %s", cfg->metrics_path, strerror(-ret));
@@ -122,10 +133,19 @@ static int run(struct cli_options *o)
 	return status;
 }
 
+static void remove_if_empty(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	struct husk_events *events = NULL;
 	struct cli_options opts;
+	bool metrics_created = false;
 	char err[512];
 	int status = HUSK_EXIT_CONFIG;
 
@@ -140,7 +160,7 @@ int main(int argc, char **argv)
 	} else if (opts.action == CLI_VERSION) {
 		printf("husk %s\n", HUSK_VERSION);
 		status = 0;
-	} else if (setup_logging(&opts) == 0 && check_metrics(&opts.cfg) == 0) {
+	} else if (setup_logging(&opts) == 0 && check_metrics(&opts.cfg, &metrics_created) == 0) {
 		if (opts.orch.events_path &&
 		    events_open(opts.orch.events_path, &events, err, sizeof(err)) < 0)
 			pr_err("%s", err);
@@ -148,6 +168,9 @@ int main(int argc, char **argv)
 			opts.cfg.events = events;
 			status = run(&opts);
 		}
+		/* no VM was made: leave no empty metrics file of ours behind */
+		if (status == HUSK_EXIT_CONFIG && metrics_created)
+			remove_if_empty(opts.cfg.metrics_path);
 	}
 	events_close(events);
 	cli_options_free(&opts);

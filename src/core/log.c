@@ -67,17 +67,28 @@ void log_set_show_level(bool show)
 }
 
 /*
- * The previous file stays open: another thread may be writing to it right
- * now, and this happens at most a few times per process.
+ * Another thread may be writing to the current log fd right now, so it is
+ * never closed under it: the first file gets an fd of its own, a later one
+ * (PUT /logger again) is put behind the same fd number with dup3(), which
+ * swaps the open file atomically. A writer lands in the old file or the
+ * new one, never in an fd reused by something else, and nothing leaks.
  */
 int log_open_file(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	int old, ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	atomic_store(&out_fd, fd);
-	return 0;
+	old = atomic_load(&out_fd);
+	if (old <= STDERR_FILENO) {
+		atomic_store(&out_fd, fd);
+		return 0;
+	}
+	if (dup3(fd, old, O_CLOEXEC) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 static int format_json(char *out, size_t outlen, enum log_level level, const char *msg, int fd)

@@ -741,6 +741,15 @@ static char *read_whole(const char *path, size_t *len, int *error)
 	return buf;
 }
 
+/* Whether text[0..len) is JSON whitespace only (no NUL needed after it). */
+static bool only_blanks(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+			return false;
+	return true;
+}
+
 struct json_object *config_parse_json(const char *text, size_t len, char *why, size_t whylen)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -758,9 +767,8 @@ struct json_object *config_parse_json(const char *text, size_t len, char *why, s
 	else if (e != json_tokener_success)
 		snprintf(why, whylen, "invalid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
 			 json_tokener_error_desc(e));
-	else if (json_tokener_get_parse_end(tok) < len &&
-		 strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") !=
-		 len - json_tokener_get_parse_end(tok))
+	else if (!only_blanks(text + json_tokener_get_parse_end(tok),
+			      len - json_tokener_get_parse_end(tok)))
 		snprintf(why, whylen, "invalid JSON: text after the end of the document");
 	else
 		e = json_tokener_success, why[0] = '\0';

@@ -58,6 +58,7 @@ net-mtu-plus             ; --net .*mtu=\+1500: expected     ; --kernel $ELF --ne
 config-directory         ; --config $W/kdir: Is a directory$ ; --config $W/kdir
 config-no-boot-source    ; --config $W/no-boot.json: boot-source.kernel_image_path is required$ ; --config $W/no-boot.json
 hugepages-none-reserved  ; --hugepages                     ; --kernel $ELF --hugepages
+metrics-file-not-left    ; --disk path=/nonexistent/d.img  ; --kernel $ELF --metrics $W/left.metrics --disk path=/nonexistent/d.img
 unknown-flag             ; --bogus                         ; --kernel $ELF --bogus
 no-kernel                ; --kernel                        ; --cpus 1
 kernel-flag-no-value     ; --kernel                        ; --kernel
@@ -254,6 +255,8 @@ run_case() {
 	[[ "$first" = "husk: "* ]] || problems+=("stderr does not start with 'husk: '")
 	grep -qE -- "$want" <<<"${first#husk: }" || problems+=("the message does not name '$want'")
 	((ELAPSED_MS < 10000)) || problems+=("took ${ELAPSED_MS} ms (was a VM started?)")
+	# a failed start leaves no file husk created (the --metrics file here)
+	[[ ! -e "$W/left.metrics" ]] || { problems+=("left $W/left.metrics behind"); rm -f "$W/left.metrics"; }
 	if ((${#problems[@]})); then
 		local shown=() a
 		for a in "${args[@]}"; do
