@@ -104,10 +104,14 @@ static int console_open_stdio(struct console *c)
 	return 0;
 }
 
-/* Non-blocking: a FIFO nobody reads fails at once (ENXIO) instead of hanging. */
+/*
+ * Non-blocking: a FIFO nobody reads fails at once (ENXIO) instead of hanging.
+ * Not truncated yet: console_begin() empties a regular file once the VM
+ * starts, so a start that fails later leaves the user's file as it was.
+ */
 static int console_open_file(struct console *c, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
 
 	if (fd < 0)
 		return -errno;
@@ -203,6 +207,19 @@ void console_restore(struct console *c)
 		return;
 	c->raw = false;
 	tcsetattr(c->in_fd, TCSANOW, &c->saved);
+}
+
+int console_begin(struct console *c)
+{
+	struct stat st;
+
+	if (c->kind != CONSOLE_FILE || c->out_fd < 0)
+		return 0;
+	if (fstat(c->out_fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) && ftruncate(c->out_fd, 0) < 0)
+		return -errno;
+	return 0;
 }
 
 void console_close(struct console *c)

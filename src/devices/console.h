@@ -34,6 +34,8 @@ void console_init(struct console *c);
 int console_parse(const char *spec, enum console_kind *kind, const char **path);
 /* Open the backend. On error fills @err ("--serial file:/x: Permission denied"). */
 int console_open(struct console *c, const char *spec, char *err, size_t errlen);
+/* The VM starts: a file: console is emptied now (not at open, see console.c). */
+int console_begin(struct console *c);
 void console_restore(struct console *c);
 void console_close(struct console *c);
 

@@ -590,6 +590,10 @@ static void vm_log_stop(struct husk_vm *vm)
 
 int husk_vm_run(struct husk_vm *vm)
 {
+	int ret = console_begin(&vm->console);
+
+	if (ret)
+		pr_warn("--serial %s: cannot empty it: %s", vm->cfg.serial, strerror(-ret));
 	atomic_store(&vm->running, true);
 	vm_event(vm, "started", NULL);
 	for (unsigned i = 0; i < vm->ncpus; i++) {

@@ -102,8 +102,9 @@ static void test_file_backend(void **state)
 	assert_string_equal(buf, "hello\nworld");
 	close(fd);
 
-	/* reopening an existing file truncates it */
+	/* reopening an existing file truncates it once the VM starts */
 	assert_int_equal(console_open(&c, spec, err, sizeof(err)), 0);
+	assert_int_equal(console_begin(&c), 0);
 	console_write(&c, (const uint8_t *)"x", 1);
 	console_close(&c);
 	assert_int_equal(stat(path, &st), 0);
@@ -326,10 +327,49 @@ static void test_escape_across_calls(void **state)
 	assert_int_equal(n, 0);
 }
 
+/*
+ * An existing file: console is emptied only when the VM starts
+ * (console_begin), so a start that fails after the console was opened
+ * leaves the user's file as it was.
+ */
+static void test_file_emptied_at_begin(void **state)
+{
+	char dir[] = "/tmp/husk-console-XXXXXX", path[128], spec[160], buf[64] = { 0 };
+	struct console c;
+	struct stat st;
+	char err[256];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/serial.log", dir);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	assert_int_equal(write(fd, "old console output\n", 19), 19);
+	close(fd);
+	/* opened, then the start fails: the file is untouched */
+	assert_int_equal(console_open(&c, spec, err, sizeof(err)), 0);
+	console_close(&c);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 19);
+	/* opened and started: emptied, then the new output from offset 0 */
+	assert_int_equal(console_open(&c, spec, err, sizeof(err)), 0);
+	assert_int_equal(console_begin(&c), 0);
+	console_write(&c, (const uint8_t *)"new", 3);
+	console_close(&c);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "new");
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_file_emptied_at_begin),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_file_backend),
 		cmocka_unit_test(test_none_backend),
