@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the hand-made seeds (seed-*) of the virtio and PCI fuzz targets
+into tests/fuzz/corpus/NAME/; the encodings are described at the top of
+each tests/fuzz/fuzz_NAME.c. Run: python3 tests/fuzz/make_corpus_virtio.py"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEEDS = {}
+
+
+def seeds(name):
+    def reg(fn):
+        SEEDS[name] = fn
+        return fn
+    return reg
+
+
+def u8(v): return struct.pack("<B", v & 0xff)
+def u16(v): return struct.pack("<H", v & 0xffff)
+def u32(v): return struct.pack("<I", v & 0xffffffff)
+def u64(v): return struct.pack("<Q", v & 0xffffffffffffffff)
+
+
+# ---- fz_guest_op (fuzz_virtio_helpers.h) ---------------------------------
+def addr(a):                       # fz_addr: "in RAM" form (u32 % ram)
+    return u8(3) + u32(a)
+
+
+def desc(i, a, ln, flags=0, nxt=0):
+    return (u8(0) + u16(i) + addr(a) + u8(0) + u16(ln) + u8(flags) + u8(0) + u8(nxt))
+
+
+def idesc(table, i, a, ln, flags=0, nxt=0):
+    return (u8(1) + addr(table) + u16(i) + addr(a) + u8(0) + u16(ln) + u8(flags) +
+            u8(0) + u8(nxt))
+
+
+def publish(head):
+    return u8(2) + u8(0) + u8(head)
+
+
+def used_event(v):
+    return u8(4) + u8(0) + u16(v)
+
+
+DESC, AVAIL, USED, BUF, IND = 0x1000, 0x2000, 0x3000, 0x8000, 0x6000
+
+
+# ---- virtqueue --------------------------------------------------------------
+def vq_hdr(size_exp=3, feat=3, segs=16):
+    return u8(0) + u8(size_exp) + u8(feat) + u8(segs - 1) + addr(DESC) + addr(AVAIL) + \
+        addr(USED) + u8(0)
+
+
+def POP(): return u8(6)
+def RW(off, ln, write): return u8(7) + u8(0) + u16(off) + u16(ln) + u8(write)
+def PUSH(h, ln): return u8(8) + u16(h) + u32(ln)
+
+
+@seeds("virtqueue")
+def virtqueue_seeds():
+    simple = desc(0, BUF, 16, 1, 1) + desc(1, BUF + 16, 512, 3, 2) + desc(2, BUF + 600, 1, 2)
+    return {
+        "chain": vq_hdr() + simple + publish(0) + POP() + RW(0, 16, 0) + RW(0, 513, 1) +
+        PUSH(0, 513) + u8(13) + u16(0),
+        "indirect": vq_hdr() + idesc(IND, 0, BUF, 16, 1, 1) + idesc(IND, 1, BUF + 64, 64, 2) +
+        desc(0, IND, 32, 4) + publish(0) + POP() + RW(0, 64, 1) + PUSH(0, 64),
+        "loop": vq_hdr() + desc(0, BUF, 8, 1, 1) + desc(1, BUF, 8, 1, 0) + publish(0) + POP() +
+        POP(),
+        "event-idx": vq_hdr(feat=2) + desc(0, BUF, 8) + used_event(0) + publish(0) +
+        u8(11) + u8(0) + u8(1) + POP() + PUSH(0, 0) + u8(13) + u16(0) + u8(12) +
+        u8(11) + u8(1),
+        "end-of-ram": vq_hdr(segs=2) + desc(0, 0x10000 - 8, 8, 1, 1) + desc(1, 0xfff0, 17, 2) +
+        publish(0) + POP() + u8(10) + u8(2) + u16(0) + u32(1) + u16(1) + u32(2) + u8(14) + u8(0),
+    }
+
+
+# ---- virtio-mmio: nq, qmax, flags, then ops ---------------------------------
+def qsetup(q, size_exp):
+    return u8(8) + u8(q) + u8(size_exp) + addr(DESC) + addr(AVAIL) + addr(USED)
+
+
+def mw(off, v, w=2):
+    return u8(6) + u16(off) + u8(w) + u64(v)
+
+
+@seeds("virtio_mmio")
+def virtio_mmio_seeds():
+    ring = desc(0, BUF, 16, 1, 1) + desc(1, BUF + 64, 64, 2) + publish(0)
+    return {
+        "bringup": u8(1) + u8(8) + u8(0) + u8(9) + u8(1) + qsetup(0, 3) + ring +
+        mw(0x50, 0) + u8(10) + u8(7) + u16(0x60) + u8(2) + mw(0x64, 1) + u8(7) + u16(0x100) + u8(3),
+        "reset": u8(0) + u8(8) + u8(0) + u8(9) + u8(0) + qsetup(0, 2) + u8(12) + u8(0) +
+        u8(11) + u8(1) + u8(7) + u16(0x70) + u8(2),
+        "bad-ring": u8(1) + u8(4) + u8(2) + u8(9) + u8(1) + qsetup(1, 2) + desc(0, 0xfffff0, 64) +
+        publish(0) + u8(10) + u8(11) + u8(0),
+    }
+
+
+# ---- pci_bus / virtio_pci: header, then fz_bus_op operations ----------------
+def bacc(write, wi, sel, rest, v):
+    return u8(0) + u8((wi << 1) | write) + u8(sel) + rest + u64(v)
+
+
+def bar0(off, v, write=1, wi=2):
+    return bacc(write, wi, 3, u16(off), v)
+
+
+def bus_bringup():
+    return (u8(10) + u8(0) + u8(1) + u8(1) + u8(3) + u8(3) + addr(DESC) + addr(AVAIL) +
+            addr(USED) + u8(11) + u8(0) + u8(0) + u8(0x40) + u8(0) + u8(1) +
+            desc(0, BUF, 16, 1, 1) + desc(1, BUF + 64, 64, 2) + publish(0) + bar0(0x3000, 0, 1, 1) +
+            u8(12))
+
+
+@seeds("pci_bus")
+def pci_bus_seeds():
+    return {
+        "virtio-pci": u8(0x04) + bus_bringup() + bar0(0x1000, 0, 0, 0) + bar0(0x2000, 0, 0, 2),
+        "cf8-ecam": u8(0x01) + bacc(1, 2, 0, u8(0), 0x80000800) + bacc(0, 2, 0, u8(4), 0) +
+        bacc(0, 2, 1, u8(1) + u16(0x10), 0) + bacc(1, 2, 1, u8(1) + u16(0x10), 0xffffffff) +
+        bacc(0, 2, 1, u8(1) + u16(0x10), 0),
+        "bar-move": u8(0x05) + bus_bringup() + u8(15) + u8(0) + u16(3) + u8(2) +
+        bar0(0x3000, 0, 1, 1) + u8(12) + u8(15) + u8(1) + u64(0xd0000000) + u8(2),
+        "mmio": u8(0x06) + u8(14) + u8(3) + addr(DESC) + addr(AVAIL) + addr(USED) + u8(0) +
+        desc(0, BUF, 16, 1, 1) + desc(1, BUF + 64, 64, 2) + publish(0) +
+        bacc(1, 2, 5, u16(0x50), 0) + u8(12) + bacc(0, 2, 5, u16(0x60), 0),
+    }
+
+
+@seeds("virtio_pci")
+def virtio_pci_seeds():
+    return pci_bus_seeds()
+
+
+def main():
+    for name, fn in SEEDS.items():
+        d = os.path.join(HERE, "corpus", name)
+        os.makedirs(d, exist_ok=True)
+        for seed, data in fn().items():
+            with open(os.path.join(d, "seed-" + seed), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()
