@@ -12,7 +12,7 @@
  *     0-4   an access: byte (bit 0 write, bits 1-2 width index: 1,2,4,8),
  *           an address (fz_bus_addr: cf8/cfc, ECAM, a BAR where the guest
  *           put it, virtio-pci BAR 0, virtio-mmio, anywhere), a value
- *     5-7   a ring edit (fz_guest_op)
+ *     5-7   a ring edit (fz_guest_op, its op byte next)
  *     8     config write through 0xcf8/0xcfc: slot, register, width, value
  *     9     virtio-pci: set up a queue through the common config
  *     10    virtio-pci: negotiate features and DRIVER_OK
@@ -315,7 +315,7 @@ static inline void fz_bus_op(struct fuzz_in *in, struct fz_bus *b)
 		fz_bar_move(in, b);
 		return;
 	default:
-		fz_guest_op(in, &b->g);
+		fz_guest_op(in, &b->g, fuzz_u8(in));
 		return;
 	}
 }

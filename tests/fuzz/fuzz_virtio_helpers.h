@@ -90,20 +90,19 @@ static inline void fz_guest_queue(struct fz_guest *g, unsigned size, uint64_t de
 }
 
 /*
- * One edit of the guest's rings, decoded from the input:
+ * One edit of the guest's rings, @op % 6, the rest decoded from the input:
  *   0 descriptor i = {addr, len, flags, next}     3 avail->idx = v
  *   1 descriptor in an indirect table at addr     4 avail->flags / used_event
  *   2 publish a head (avail ring + idx)           5 raw bytes at an address
  */
-static inline void fz_guest_op(struct fuzz_in *in, struct fz_guest *g)
+static inline void fz_guest_op(struct fuzz_in *in, struct fz_guest *g, uint8_t op)
 {
-	uint8_t op = fuzz_u8(in) % 6;
 	struct virtq_desc d;
 	uint64_t table = g->desc;
 	size_t n;
 	const uint8_t *p;
 
-	switch (op) {
+	switch (op % 6) {
 	case 1:
 		table = fz_addr(in, g);
 		/* fall through */

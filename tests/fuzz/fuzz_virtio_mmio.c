@@ -153,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wr(&f, VIRTIO_MMIO_STATUS, 4, fuzz_u8(&in));
 			break;
 		default:
-			fz_guest_op(&in, &f.g);
+			fz_guest_op(&in, &f.g, op);
 			break;
 		}
 	}

@@ -173,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		default:
-			fz_guest_op(&in, &g);
+			fz_guest_op(&in, &g, op);
 			break;
 		}
 	}

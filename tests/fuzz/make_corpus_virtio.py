@@ -108,31 +108,75 @@ def bar0(off, v, write=1, wi=2):
     return bacc(write, wi, 3, u16(off), v)
 
 
+def G(ops):                        # fz_bus_op 5: a ring edit, its op next
+    return u8(5) + ops
+
+
 def bus_bringup():
-    return (u8(10) + u8(0) + u8(1) + u8(1) + u8(3) + u8(3) + addr(DESC) + addr(AVAIL) +
-            addr(USED) + u8(11) + u8(0) + u8(0) + u8(0x40) + u8(0) + u8(1) +
-            desc(0, BUF, 16, 1, 1) + desc(1, BUF + 64, 64, 2) + publish(0) + bar0(0x3000, 0, 1, 1) +
-            u8(12))
+    return [u8(10) + u8(0) + u8(1) + u8(1) + u8(3) + u8(3) + addr(DESC) + addr(AVAIL) +
+            addr(USED), u8(11) + u8(0) + u8(0) + u8(0x40) + u8(0) + u8(1),
+            G(desc(0, BUF, 16, 1, 1)), G(desc(1, BUF + 64, 64, 2)), G(publish(0)),
+            bar0(0x3000, 0, 1, 1), u8(12)]
 
 
 @seeds("pci_bus")
 def pci_bus_seeds():
     return {
-        "virtio-pci": u8(0x04) + bus_bringup() + bar0(0x1000, 0, 0, 0) + bar0(0x2000, 0, 0, 2),
+        "virtio-pci": u8(0x04) + b"".join(bus_bringup()) + bar0(0x1000, 0, 0, 0) + bar0(0x2000, 0, 0, 2),
         "cf8-ecam": u8(0x01) + bacc(1, 2, 0, u8(0), 0x80000800) + bacc(0, 2, 0, u8(4), 0) +
         bacc(0, 2, 1, u8(1) + u16(0x10), 0) + bacc(1, 2, 1, u8(1) + u16(0x10), 0xffffffff) +
         bacc(0, 2, 1, u8(1) + u16(0x10), 0),
-        "bar-move": u8(0x05) + bus_bringup() + u8(15) + u8(0) + u16(3) + u8(2) +
+        "bar-move": u8(0x05) + b"".join(bus_bringup()) + u8(15) + u8(0) + u16(3) + u8(2) +
         bar0(0x3000, 0, 1, 1) + u8(12) + u8(15) + u8(1) + u64(0xd0000000) + u8(2),
         "mmio": u8(0x06) + u8(14) + u8(3) + addr(DESC) + addr(AVAIL) + addr(USED) + u8(0) +
-        desc(0, BUF, 16, 1, 1) + desc(1, BUF + 64, 64, 2) + publish(0) +
+        G(desc(0, BUF, 16, 1, 1)) + G(desc(1, BUF + 64, 64, 2)) + G(publish(0)) +
         bacc(1, 2, 5, u16(0x50), 0) + u8(12) + bacc(0, 2, 5, u16(0x60), 0),
     }
 
 
 @seeds("virtio_pci")
 def virtio_pci_seeds():
-    return pci_bus_seeds()
+    def vp(write, wi, region, off, v):     # a BAR 0 access (op byte 1)
+        return u8(1) + u8((wi << 1) | write) + u8(region) + u8(off) + u64(v)
+    up = b"".join(u8(0) + op for op in bus_bringup())
+    return {
+        "bringup": u8(0x01) + up + vp(0, 0, 1, 0, 0) + vp(0, 2, 0, 0x14, 0) +
+        vp(1, 0, 0, 0x14, 0) + vp(0, 2, 2, 0, 0) + vp(1, 1, 3, 0, 0),
+        "msix": u8(0x00) + up + vp(0, 2, 4, 0, 0) + vp(1, 2, 4, 12, 1) + vp(0, 3, 5, 0, 0) +
+        vp(1, 2, 0, 0x10, 7) + u8(0) + u8(13) + u8(0),
+    }
+
+
+# ---- virtio_blk: disk byte, queue size, iov room, then ops -------------------
+def poke(a, data):
+    return u8(5) + addr(a) + u8(len(data)) + data
+
+
+def blk_hdr(t, sector):
+    return u32(t) + u32(0) + u64(sector)
+
+
+def blk_req(t, sector, data_len, data_flags, extra=b""):
+    ops = poke(BUF, blk_hdr(t, sector) + extra)
+    ops += desc(0, BUF, 16 + len(extra), 1, 1)
+    if data_len:
+        ops += desc(1, BUF + 0x100, data_len, data_flags | 1, 2)
+    else:
+        ops += desc(1, BUF + 0x100, 0, 1, 2)
+    ops += desc(2, BUF + 0x2000, 1, 2) + publish(0) + u8(6)
+    return ops
+
+
+@seeds("virtio_blk")
+def virtio_blk_seeds():
+    return {
+        "read": u8(0x0e) + u8(3) + u8(3) + blk_req(0, 2, 1024, 2),
+        "write": u8(0x0e) + u8(3) + u8(3) + blk_req(1, 127, 512, 0),
+        "get-id": u8(0x08) + u8(3) + u8(3) + blk_req(8, 0, 20, 2),
+        "discard": u8(0x06) + u8(3) + u8(3) + blk_req(11, 0, 0, 0, u64(8) + u32(8) + u32(0)),
+        "wz-unmap": u8(0x06) + u8(3) + u8(3) + blk_req(13, 4, 0, 0, u64(4) + u32(4) + u32(1)),
+        "flush-ro": u8(0x01) + u8(3) + u8(0) + blk_req(4, 0, 0, 0) + blk_req(1, 0, 512, 0),
+    }
 
 
 def main():
