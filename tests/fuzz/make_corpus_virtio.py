@@ -179,6 +179,39 @@ def virtio_blk_seeds():
     }
 
 
+# ---- net_ctrl: pairs/MQ byte, queue size, ops (0-5 ring edit, 6 run) ------------
+def ctrl(cmd):
+    return (poke(BUF, cmd) + desc(0, BUF, len(cmd), 1, 1) + desc(1, BUF + 0x100, 1, 2) +
+            publish(0) + u8(6))
+
+
+@seeds("net_ctrl")
+def net_ctrl_seeds():
+    mac = u32(1) + b"\x52\x54\x00\x12\x34\x56" + u32(0)
+    return {
+        "mq": u8(0x83) + u8(3) + ctrl(b"\x04\x00" + u16(3)) + ctrl(b"\x04\x00" + u16(9)),
+        "rx-promisc": u8(0x00) + u8(3) + ctrl(b"\x00\x00\x01"),
+        "mac-table": u8(0x01) + u8(3) + ctrl(b"\x01\x00" + mac),
+        "no-ack": u8(0x00) + u8(2) + poke(BUF, b"\x00\x00\x01") + desc(0, BUF, 3) +
+        publish(0) + u8(6),
+    }
+
+
+# ---- virtio_net: n chains (len, niov), target, limits, bytes, header --------
+@seeds("virtio_net")
+def virtio_net_seeds():
+    def chains(lst):
+        return u8(len(lst)) + b"".join(u8(0) + u16(ln) + u8(ni) for ln, ni in lst)
+    tail = u8(2) + u8(12) + u8(1500 & 0xff)
+    return {
+        "mrg": chains([(1526, 1), (1526, 2), (4096, 1)]) + u32(3000) + u8(64) + u8(64) +
+        u32(3000) + u8(1) + u8(6) + u8(8) + u16(0) + u8(12),
+        "gso": chains([(4096, 16)] * 20) + u32(65562) + u8(64) + u8(64) + u32(65562) +
+        u8(3) + u8(4) + u8(4) + u8(4) + u16(2) + u8(12),
+        "tiny": chains([(1, 1), (0, 0)]) + u32(100) + u8(1) + u8(1) + u32(0) + tail,
+    }
+
+
 def main():
     for name, fn in SEEDS.items():
         d = os.path.join(HERE, "corpus", name)
