@@ -23,6 +23,7 @@
  */
 #include "virtio/virtio_blk.h"
 #include "core/log.h"
+#include "core/statebuf.h"
 #include "virtio/virtio_blk_req.h"
 #include "virtio/worker.h"
 
@@ -76,6 +77,7 @@ struct virtio_blk {
 	unsigned long poll_ns;		/* idle polling per queue thread, 0: none */
 	struct blk_queue q[HUSK_MAX_QUEUES];
 	uint8_t cfg[BLK_CFG_LEN];
+	bool paused;			/* virtio_blk_pause() .. resume() (API thread) */
 };
 
 /* ---- the request path (queue thread) ------------------------------------------ */
@@ -352,17 +354,107 @@ static int blk_start(struct virtio_dev *vd)
 	return 0;
 }
 
+/*
+ * The quiesce step of a pause: with the queue's thread parked (it touches
+ * neither the queue nor the engine until resume), finish on this thread
+ * what the engine still holds: submit what is queued, wait for every
+ * request, write its status, push it and interrupt. Afterwards nothing is
+ * in flight: every chain popped has been pushed (last_avail_idx ==
+ * used_idx), so a snapshot holds no request the guest would never see
+ * answered. Chains the guest posted but we did not pop stay in its avail
+ * ring and are served after resume (or after a restore).
+ */
+static void queue_quiesce(struct blk_queue *q)
+{
+	struct pollfd p = { .fd = blk_engine_completion_fd(q->engine), .events = POLLIN };
+	uint16_t old = q->blk->vd.vq[q->index].st.used_idx;
+
+	blk_engine_submit(q->engine);
+	reap_completions(q);
+	while (blk_engine_inflight(q->engine)) {
+		if (poll(&p, 1, 1000) == 0)
+			pr_warn("%s: queue %u: pause waits for %u requests", q->blk->name,
+				q->index, blk_engine_inflight(q->engine));
+		reap_completions(q);
+	}
+	interrupt(q, old);
+}
+
+static void pause_started(struct virtio_blk *blk)
+{
+	for (unsigned i = 0; i < blk->nqueues; i++) {
+		if (!blk->q[i].started)
+			continue;
+		worker_pause(&blk->q[i].worker);
+		queue_quiesce(&blk->q[i]);
+	}
+}
+
 void virtio_blk_pause(struct virtio_blk *blk)
 {
-	for (unsigned i = 0; i < blk->nqueues; i++)
-		if (blk->q[i].started)
-			worker_pause(&blk->q[i].worker);
+	pause_started(blk);
+	blk->paused = true;
 }
 
 void virtio_blk_resume(struct virtio_blk *blk)
 {
+	blk->paused = false;
 	for (unsigned i = 0; i < blk->nqueues; i++)
 		worker_resume(&blk->q[i].worker);
+}
+
+/* ---- saved state ------------------------------------------------------------------ */
+
+int virtio_blk_save(struct virtio_blk *blk, struct state_writer *w)
+{
+	for (unsigned i = 0; i < blk->nqueues; i++) {
+		struct blk_queue *q = &blk->q[i];
+		const struct virtqueue_state *vs = &blk->vd.vq[i].st;
+
+		if (!q->started)
+			continue;
+		if (!blk->paused)
+			return -EBUSY;	/* its thread may be mid-request: pause first */
+		if (blk_engine_inflight(q->engine) || vs->last_avail_idx != vs->used_idx) {
+			pr_warn("%s: queue %u: %u requests in flight after the pause", blk->name,
+				i, (uint16_t)(vs->last_avail_idx - vs->used_idx));
+			return -EBUSY;
+		}
+	}
+	virtio_dev_save(&blk->vd, w);
+	sw_u32(w, blk->nqueues);
+	sw_bytes(w, blk->cfg, sizeof(blk->cfg));
+	return w->err;
+}
+
+int virtio_blk_load(struct virtio_blk *blk, struct state_reader *r)
+{
+	struct virtio_dev_saved s;
+	uint8_t cfg[BLK_CFG_LEN];
+	uint32_t nqueues;
+
+	if (virtio_dev_read(&blk->vd, r, &s))
+		return r->err;
+	nqueues = sr_u32(r);
+	sr_bytes(r, cfg, sizeof(cfg));
+	if (sr_done(r))
+		return r->err;
+	if (nqueues != blk->nqueues)
+		return sr_fail(r, "%s: %u queues saved, the disk has %u", blk->name, nqueues,
+			       blk->nqueues);
+	if (memcmp(cfg, blk->cfg, sizeof(cfg)))
+		return sr_fail(r, "%s: the disk's geometry or features differ from the saved "
+			       "ones", blk->name);
+	for (unsigned i = 0; i < nqueues; i++)
+		if (s.vq[i].last_avail_idx != s.vq[i].used_idx)
+			return sr_fail(r, "%s: queue %u: %u requests in flight (a save pauses "
+				       "and completes them)", blk->name, i,
+				       (uint16_t)(s.vq[i].last_avail_idx - s.vq[i].used_idx));
+	virtio_dev_apply(&blk->vd, &s);
+	virtio_dev_start_loaded(&blk->vd, &s);
+	if (blk->paused)
+		pause_started(blk);	/* loaded into a paused VM: stay parked */
+	return 0;
 }
 
 static void blk_cfg_read(struct virtio_dev *vd, uint32_t off, uint8_t *data, uint32_t len)

@@ -42,4 +42,23 @@ void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out
 void virtio_blk_pause(struct virtio_blk *blk);
 void virtio_blk_resume(struct virtio_blk *blk);
 
+/*
+ * Saved state (core/statebuf.h): the virtio core (virtio_dev_save: status,
+ * features, queue registers, every virtqueue's indices), the queue count
+ * and the config space. Quiesce: virtio_blk_pause() parks the queue
+ * threads and completes every request they had in flight (status written,
+ * used element pushed, interrupt sent); a save of a started device that
+ * is not paused is refused with -EBUSY, so no request is ever lost in a
+ * snapshot. Load (into the device built from the same configuration, its
+ * guest memory already restored) also refuses a different disk geometry
+ * or feature set and a queue with chains in flight, then restarts the
+ * queue threads when the device was running (parked again if the device
+ * is paused).
+ */
+#define VIRTIO_BLK_STATE_VERSION	1
+struct state_reader;
+struct state_writer;
+int virtio_blk_save(struct virtio_blk *blk, struct state_writer *w);
+int virtio_blk_load(struct virtio_blk *blk, struct state_reader *r);
+
 #endif

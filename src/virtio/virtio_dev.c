@@ -235,6 +235,32 @@ void virtio_dev_cfg_write(struct virtio_dev *vd, uint64_t off, const uint8_t *da
 		vd->ops->cfg_write(vd, (uint32_t)off, data, len);
 }
 
+/* ---- saved state: installing it (virtio_dev_state.c reads it) ---------------- */
+
+void virtio_dev_apply(struct virtio_dev *vd, const struct virtio_dev_saved *s)
+{
+	pthread_mutex_lock(&vd->lock);
+	device_reset(vd);
+	vd->st = s->st;
+	for (unsigned i = 0; i < vd->nqueues; i++) {
+		/* validated by virtio_dev_read() against the same memory */
+		if (virtqueue_restore(&vd->vq[i], vd->mem, &s->vq[i])) {
+			pr_warn("%s: queue %u: saved rings no longer guest RAM", vd->name, i);
+			vd->st.q[i].enabled = false;
+			vd->st.needs_reset = 1;
+		}
+	}
+	pthread_mutex_unlock(&vd->lock);
+}
+
+void virtio_dev_start_loaded(struct virtio_dev *vd, const struct virtio_dev_saved *s)
+{
+	pthread_mutex_lock(&vd->lock);
+	if (s->started && !vd->started)
+		device_start(vd);
+	pthread_mutex_unlock(&vd->lock);
+}
+
 /* ---- setup ------------------------------------------------------------------ */
 
 int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_params *p,

@@ -161,6 +161,48 @@ void virtio_dev_cfg_read(struct virtio_dev *vd, uint64_t off, uint8_t *data, uin
 void virtio_dev_cfg_write(struct virtio_dev *vd, uint64_t off, const uint8_t *data,
 			  uint32_t len);
 
+/* ---- saved state (core/statebuf.h) ------------------------------------------ */
+
+/*
+ * The core's part of a virtio device's section: struct virtio_dev_state
+ * field by field, whether the device was started, and every queue's
+ * registers and struct virtqueue_state. The device models (blk, net, rng)
+ * write it first in their own sections and load it in three steps so that
+ * their own fields are validated before anything changes:
+ *   virtio_dev_read()   read and validate into @out; @vd untouched
+ *   virtio_dev_apply()  reset @vd (stopping it) and install @s, not started
+ *   virtio_dev_start_loaded()  start it (ops->start, as at DRIVER_OK) when
+ *                       it was started when saved
+ * virtio_dev_read() refuses: another queue count, status bits the device
+ * never holds, FEATURES_OK with features not offered (or without
+ * VERSION_1), DRIVER_OK without FEATURES_OK unless NEEDS_RESET, started
+ * without DRIVER_OK and FEATURES_OK, unknown ISR bits, a queue size that is
+ * not a power of two up to the maximum, an enabled queue whose virtqueue is
+ * not ready or disagrees with its registers or the negotiated ring
+ * features, and every virtqueue_state_read() failure (rings outside RAM).
+ * The transports keep no guest-visible state of their own beyond this (and
+ * the PCI config space and MSI-X table, saved with the PCI function):
+ * virtio-mmio's ioeventfds and irqfd are bound at attach, virtio-pci's
+ * ioeventfds whenever BAR 0 is mapped.
+ */
+#define VIRTIO_DEV_STATE_VERSION	1
+
+struct state_reader;
+struct state_writer;
+
+struct virtio_dev_saved {
+	struct virtio_dev_state st;
+	struct virtqueue_state vq[VIRTIO_MAX_QUEUES];
+	bool started;
+};
+
+int virtio_dev_save(struct virtio_dev *vd, struct state_writer *w);
+int virtio_dev_read(struct virtio_dev *vd, struct state_reader *r, struct virtio_dev_saved *out);
+void virtio_dev_apply(struct virtio_dev *vd, const struct virtio_dev_saved *s);
+void virtio_dev_start_loaded(struct virtio_dev *vd, const struct virtio_dev_saved *s);
+/* All three for a device with no state of its own (sr_done() included). */
+int virtio_dev_load(struct virtio_dev *vd, struct state_reader *r);
+
 #define VIRTIO_ISR_QUEUE	0x1
 #define VIRTIO_ISR_CONFIG	0x2
 

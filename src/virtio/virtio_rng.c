@@ -19,6 +19,7 @@
  */
 #include "virtio/virtio_rng.h"
 #include "core/log.h"
+#include "core/statebuf.h"
 #include "virtio/worker.h"
 
 #include <errno.h>
@@ -45,6 +46,7 @@ struct virtio_rng {
 	struct vq_chain chain;
 	uint64_t tokens;			/* bytes */
 	uint64_t last_ns;			/* last refill */
+	bool paused;				/* pause .. resume (API thread) */
 };
 
 static uint64_t mono_ns(void)
@@ -264,12 +266,69 @@ struct virtio_dev *virtio_rng_dev(struct virtio_rng *r)
 	return &r->vd;
 }
 
+/*
+ * Quiesce (thread parked): a chain waiting for tokens was popped but not
+ * used. It is always the last one popped (chains are served in order, one
+ * at a time), so it goes back to the guest's avail ring by stepping
+ * last_avail_idx back one: nothing of it was written, and the resumed (or
+ * restored) device pops it again. A snapshot thus never holds a chain.
+ */
+static void rng_quiesce(struct virtio_rng *r)
+{
+	struct itimerspec off = { 0 };
+
+	if (!r->waiting)
+		return;
+	timerfd_settime(r->timer_fd, 0, &off, NULL);
+	eventfd_drain(r->timer_fd);
+	r->vd.vq[0].st.last_avail_idx--;
+	r->waiting = false;
+}
+
 void virtio_rng_pause(struct virtio_rng *r)
 {
-	worker_pause(&r->worker);
+	if (r->vd.started) {
+		worker_pause(&r->worker);
+		rng_quiesce(r);
+	}
+	r->paused = true;
 }
 
 void virtio_rng_resume(struct virtio_rng *r)
 {
+	r->paused = false;
 	worker_resume(&r->worker);
+	if (r->vd.started)
+		eventfd_kick(r->vd.kick_fd[0]);	/* the chain put back, if any */
+}
+
+int virtio_rng_save(struct virtio_rng *r, struct state_writer *w)
+{
+	if (r->vd.started && !r->paused)
+		return -EBUSY;
+	virtio_dev_save(&r->vd, w);
+	sw_u64(w, r->tokens);
+	return w->err;
+}
+
+int virtio_rng_load(struct virtio_rng *r, struct state_reader *rd)
+{
+	struct virtio_dev_saved s;
+	uint64_t tokens;
+
+	if (virtio_dev_read(&r->vd, rd, &s))
+		return rd->err;
+	tokens = sr_u64(rd);
+	if (sr_done(rd))
+		return rd->err;
+	if (tokens > RNG_BURST)
+		return sr_fail(rd, "virtio-rng: %llu tokens in a bucket of %u",
+			       (unsigned long long)tokens, (unsigned)RNG_BURST);
+	virtio_dev_apply(&r->vd, &s);
+	r->tokens = tokens;
+	r->last_ns = mono_ns();
+	virtio_dev_start_loaded(&r->vd, &s);
+	if (r->paused && r->vd.started)
+		worker_pause(&r->worker);	/* loaded into a paused VM */
+	return 0;
 }

@@ -13,4 +13,17 @@ struct virtio_dev *virtio_rng_dev(struct virtio_rng *rng);
 void virtio_rng_pause(struct virtio_rng *rng);
 void virtio_rng_resume(struct virtio_rng *rng);
 
+/*
+ * Saved state (core/statebuf.h): the virtio core and the rate limiter's
+ * tokens. The pause puts a chain that waits for tokens back in the avail
+ * ring; a save of a started device that is not paused is -EBUSY. Load
+ * refuses more tokens than the bucket holds and restarts the I/O thread
+ * when the device was running.
+ */
+#define VIRTIO_RNG_STATE_VERSION	1
+struct state_reader;
+struct state_writer;
+int virtio_rng_save(struct virtio_rng *rng, struct state_writer *w);
+int virtio_rng_load(struct virtio_rng *rng, struct state_reader *r);
+
 #endif

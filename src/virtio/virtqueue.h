@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 struct guest_mem;
+struct state_reader;
+struct state_writer;
 
 /*
  * Split virtqueues (virtio 1.2, 2.7): the one ring walker every virtio
@@ -156,6 +158,23 @@ int virtqueue_configure(struct virtqueue *vq, const struct guest_mem *mem, unsig
 /* Load a saved state (re-validating the rings when it is ready). */
 int virtqueue_restore(struct virtqueue *vq, const struct guest_mem *mem,
 		      const struct virtqueue_state *st);
+
+/*
+ * Saved state (core/statebuf.h). The encoding of one struct virtqueue_state,
+ * every field in order; virtqueue_state_read() reads and validates one
+ * against @mem without touching any queue: a ready queue must pass exactly
+ * the checks of virtqueue_configure() (size a power of two, alignment, each
+ * ring inside guest RAM) and have at most size chains in flight
+ * (last_avail_idx - used_idx); a queue that is not ready must be in its
+ * reset state. virtqueue_restore() of a state it accepted cannot fail.
+ * virtqueue_save/load are the same as a whole section (sr_done() included).
+ */
+#define VIRTQUEUE_STATE_VERSION	1
+void virtqueue_state_write(const struct virtqueue_state *st, struct state_writer *w);
+int virtqueue_state_read(struct state_reader *r, const struct guest_mem *mem,
+			 struct virtqueue_state *st);
+int virtqueue_save(struct virtqueue *vq, struct state_writer *w);
+int virtqueue_load(struct virtqueue *vq, const struct guest_mem *mem, struct state_reader *r);
 
 /*
  * Pop the next available chain into @chain. Returns 1 with a chain, 0 when
