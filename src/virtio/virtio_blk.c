@@ -638,8 +638,10 @@ void virtio_blk_destroy(struct virtio_blk *blk)
 {
 	if (!blk)
 		return;
-	virtio_dev_uninit(&blk->vd);
+	/* stop, unbind the ioeventfds while their fds are open, then close them */
+	virtio_dev_stop(&blk->vd);
 	virtio_transport_detach(blk->tr);
+	virtio_dev_uninit(&blk->vd);
 	blk_free(blk);
 }
 

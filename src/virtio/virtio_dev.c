@@ -298,6 +298,11 @@ int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_params *p,
 	return 0;
 }
 
+void virtio_dev_stop(struct virtio_dev *vd)
+{
+	device_stop(vd);
+}
+
 void virtio_dev_uninit(struct virtio_dev *vd)
 {
 	device_stop(vd);

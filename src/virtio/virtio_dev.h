@@ -116,6 +116,12 @@ struct virtio_dev {
 
 int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_params *p,
 		    const struct guest_mem *mem);
+/*
+ * Stops the device (ops->stop); then virtio_transport_detach() can unbind
+ * the notify ioeventfds while their eventfds are still open, and
+ * virtio_dev_uninit() closes them. Destroy in that order.
+ */
+void virtio_dev_stop(struct virtio_dev *vd);
 /* Stops the device (ops->stop) and closes the kick eventfds. */
 void virtio_dev_uninit(struct virtio_dev *vd);
 

@@ -390,8 +390,10 @@ void virtio_net_destroy(struct virtio_net *net)
 {
 	if (!net)
 		return;
-	virtio_dev_uninit(&net->vd);
+	/* stop, unbind the ioeventfds while their fds are open, then close them */
+	virtio_dev_stop(&net->vd);
 	virtio_transport_detach(net->tr);
+	virtio_dev_uninit(&net->vd);
 	net_free(net);
 }
 

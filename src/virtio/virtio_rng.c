@@ -255,8 +255,10 @@ void virtio_rng_destroy(struct virtio_rng *r)
 {
 	if (!r)
 		return;
-	virtio_dev_uninit(&r->vd);
+	/* stop, unbind the ioeventfds while their fds are open, then close them */
+	virtio_dev_stop(&r->vd);
 	virtio_transport_detach(r->tr);
+	virtio_dev_uninit(&r->vd);
 	worker_destroy(&r->worker);
 	rng_free(r);
 }
