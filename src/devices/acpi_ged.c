@@ -144,3 +144,32 @@ void acpi_ged_destroy(struct acpi_ged *g)
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
+
+#define ACPI_GED_EVT_KNOWN	ACPI_GED_EVT_PWRBTN
+
+/*
+ * Saved state (core/statebuf.h): the pending bits. The line is high exactly
+ * while bits are pending; as for the UART, the irqchip's own state comes
+ * back with KVM_SET_IRQCHIP, so a load only records the level, in step.
+ */
+int acpi_ged_save(struct acpi_ged *g, struct state_writer *w)
+{
+	sw_u8(w, acpi_ged_pending(g));
+	return w->err;
+}
+
+int acpi_ged_load(struct acpi_ged *g, struct state_reader *r)
+{
+	uint8_t pending = sr_u8(r);
+
+	if (sr_done(r))
+		return r->err;
+	if (pending & ~ACPI_GED_EVT_KNOWN)
+		return sr_fail(r, "acpi ged: pending events 0x%02x (known: 0x%02x)", pending,
+			       ACPI_GED_EVT_KNOWN);
+	pthread_mutex_lock(&g->lock);
+	g->st.pending = pending;
+	g->irq->level = pending != 0;
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}
