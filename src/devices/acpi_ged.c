@@ -149,8 +149,11 @@ void acpi_ged_destroy(struct acpi_ged *g)
 
 /*
  * Saved state (core/statebuf.h): the pending bits. The line is high exactly
- * while bits are pending; as for the UART, the irqchip's own state comes
- * back with KVM_SET_IRQCHIP, so a load only records the level, in step.
+ * while bits are pending, so the load drives it to that level. Unlike the
+ * UART's edge-triggered ISA line, this one is level-triggered: driving it
+ * again is idempotent whether KVM_SET_IRQCHIP restored the IOAPIC before
+ * or after, and it restores KVM's per-source line state, which
+ * KVM_SET_IRQCHIP does not carry.
  */
 int acpi_ged_save(struct acpi_ged *g, struct state_writer *w)
 {
@@ -169,7 +172,7 @@ int acpi_ged_load(struct acpi_ged *g, struct state_reader *r)
 			       ACPI_GED_EVT_KNOWN);
 	pthread_mutex_lock(&g->lock);
 	g->st.pending = pending;
-	g->irq->level = pending != 0;
+	ged_update_irq(g);
 	pthread_mutex_unlock(&g->lock);
 	return 0;
 }

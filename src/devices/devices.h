@@ -102,7 +102,7 @@ void acpi_ged_destroy(struct acpi_ged *g);
 int acpi_power_button(struct acpi_ged *g);
 /* The event bits the guest has not read yet (tests, state saving). */
 uint8_t acpi_ged_pending(struct acpi_ged *g);
-/* Saved state: the pending event bits (the line's level follows from them). */
+/* Saved state: the pending event bits; a load drives the line to match them. */
 #define ACPI_GED_STATE_VERSION 1
 int acpi_ged_save(struct acpi_ged *g, struct state_writer *w);
 int acpi_ged_load(struct acpi_ged *g, struct state_reader *r);

@@ -13,8 +13,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
 #include <cmocka.h>
 
+#include "fake_vm_ioctl.h"
 #include "core/log.h"
 #include "devices/devices.h"
 #include "memory/layout.h"
@@ -23,6 +25,16 @@
 
 #define MS		1000000ULL
 #define PERIOD		(WDT_PERIOD_MS * MS)
+
+/* The last KVM_IRQ_LINE the fake KVM saw. */
+static struct kvm_irq_level last_irq = { .irq = 0xffff };
+
+static int fake_vm_ioctl(unsigned long request, void *arg)
+{
+	if (request == KVM_IRQ_LINE)
+		last_irq = *(const struct kvm_irq_level *)arg;
+	return 0;
+}
 
 STATE_OPS(i8042, struct i8042);
 STATE_OPS(rtc, struct rtc);
@@ -122,7 +134,7 @@ static void test_acpi_pm(void **state)
 static void test_acpi_ged(void **state)
 {
 	struct io_bus *b1 = iobus_create("pio"), *b2 = iobus_create("pio");
-	struct irq_line l1 = { .vm_fd = -1, .gsi = 9 }, l2 = l1;
+	struct irq_line l1 = { .vm_fd = -1, .gsi = 9 }, l2 = { .vm_fd = FAKE_VM_FD, .gsi = 9 };
 	struct acpi_ged *g1 = acpi_ged_create(b1, &l1), *g2 = acpi_ged_create(b2, &l2);
 	struct state_writer saved;
 
@@ -133,6 +145,9 @@ static void test_acpi_ged(void **state)
 	state_check_round_trip(&acpi_ged_state_ops, g1, g2, &saved);
 	assert_int_equal(acpi_ged_pending(g2), ACPI_GED_EVT_PWRBTN);
 	assert_int_equal(l2.level, 1);
+	/* the level-triggered line is driven again (KVM's line state is not in the irqchip's) */
+	assert_int_equal(last_irq.irq, 9);
+	assert_int_equal(last_irq.level, 1);
 	assert_int_equal(inb(b2, PORT_ACPI_GED), ACPI_GED_EVT_PWRBTN);	/* read clears */
 	assert_int_equal(l2.level, 0);
 	assert_int_equal(inb(b2, PORT_ACPI_GED), 0);
