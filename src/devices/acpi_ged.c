@@ -144,3 +144,35 @@ void acpi_ged_destroy(struct acpi_ged *g)
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
+
+#define ACPI_GED_EVT_KNOWN	ACPI_GED_EVT_PWRBTN
+
+/*
+ * Saved state (core/statebuf.h): the pending bits. The line is high exactly
+ * while bits are pending, so the load drives it to that level. Unlike the
+ * UART's edge-triggered ISA line, this one is level-triggered: driving it
+ * again is idempotent whether KVM_SET_IRQCHIP restored the IOAPIC before
+ * or after, and it restores KVM's per-source line state, which
+ * KVM_SET_IRQCHIP does not carry.
+ */
+int acpi_ged_save(struct acpi_ged *g, struct state_writer *w)
+{
+	sw_u8(w, acpi_ged_pending(g));
+	return w->err;
+}
+
+int acpi_ged_load(struct acpi_ged *g, struct state_reader *r)
+{
+	uint8_t pending = sr_u8(r);
+
+	if (sr_done(r))
+		return r->err;
+	if (pending & ~ACPI_GED_EVT_KNOWN)
+		return sr_fail(r, "acpi ged: pending events 0x%02x (known: 0x%02x)", pending,
+			       ACPI_GED_EVT_KNOWN);
+	pthread_mutex_lock(&g->lock);
+	g->st.pending = pending;
+	ged_update_irq(g);
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}

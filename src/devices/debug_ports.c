@@ -218,3 +218,43 @@ void debug_ports_destroy(struct debug_ports *d)
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
+
+/* Saved state (core/statebuf.h), field by field. */
+int debug_ports_save(struct debug_ports *d, struct state_writer *w)
+{
+	struct debug_ports_state st;
+
+	pthread_mutex_lock(&d->lock);
+	st = d->st;
+	pthread_mutex_unlock(&d->lock);
+	sw_bool(w, st.marker_seen);
+	sw_u32(w, st.msi_count);
+	sw_u32(w, st.last_msi_addr);
+	sw_u32(w, st.last_msi_data);
+	return w->err;
+}
+
+/* The last test MSI is one test_msi_write() can send: a vector, a destination. */
+int debug_ports_load(struct debug_ports *d, struct state_reader *r)
+{
+	struct debug_ports_state st;
+
+	st.marker_seen = sr_bool(r);
+	st.msi_count = sr_u32(r);
+	st.last_msi_addr = sr_u32(r);
+	st.last_msi_data = sr_u32(r);
+	if (sr_done(r))
+		return r->err;
+	if (st.last_msi_data > 0xff)
+		return sr_fail(r, "debug ports: last test MSI data 0x%x is not a vector",
+			       st.last_msi_data);
+	if (st.last_msi_addr ? (st.last_msi_addr & ~(0xffu << MSI_ADDR_DEST_SHIFT)) !=
+				       MSI_ADDR_BASE
+			     : st.last_msi_data != 0)
+		return sr_fail(r, "debug ports: last test MSI address 0x%x, data 0x%x",
+			       st.last_msi_addr, st.last_msi_data);
+	pthread_mutex_lock(&d->lock);
+	d->st = st;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}

@@ -35,11 +35,19 @@ int serial_load(struct serial *s, struct state_reader *r);
 struct i8042;
 struct i8042 *i8042_create(struct io_bus *pio, const struct stop_hook *stop);
 void i8042_destroy(struct i8042 *k);
+/* Saved state (core/statebuf.h): status, command byte, output port, buffer, pending command. */
+#define I8042_STATE_VERSION 1
+int i8042_save(struct i8042 *k, struct state_writer *w);
+int i8042_load(struct i8042 *k, struct state_reader *r);
 
 /* MC146818 CMOS RTC at 0x70/0x71 reporting the host's real time. */
 struct rtc;
 struct rtc *rtc_create(struct io_bus *pio);
 void rtc_destroy(struct rtc *r);
+/* Saved state: the index latch and the CMOS RAM (the clock itself is the host's). */
+#define RTC_STATE_VERSION 1
+int rtc_save(struct rtc *r, struct state_writer *w);
+int rtc_load(struct rtc *r, struct state_reader *rd);
 
 /*
  * husk's debug ports: the boot marker at PORT_BOOT_MARKER (husk logs ms
@@ -54,6 +62,10 @@ struct debug_ports;
 struct debug_ports *debug_ports_create(struct io_bus *pio, const struct stop_hook *stop,
 				       int vm_fd, uint64_t start_ns, unsigned flags);
 void debug_ports_destroy(struct debug_ports *d);
+/* Saved state: boot marker seen, the test MSI count and last message. */
+#define DEBUG_PORTS_STATE_VERSION 1
+int debug_ports_save(struct debug_ports *d, struct state_writer *w);
+int debug_ports_load(struct debug_ports *d, struct state_reader *r);
 
 /*
  * ACPI hardware-reduced sleep control, sleep status and reset registers
@@ -65,6 +77,10 @@ void debug_ports_destroy(struct debug_ports *d);
 struct acpi_pm;
 struct acpi_pm *acpi_pm_create(struct io_bus *pio, const struct stop_hook *stop);
 void acpi_pm_destroy(struct acpi_pm *pm);
+/* Saved state: none (the registers hold nothing); an empty payload, kept for one shape. */
+#define ACPI_PM_STATE_VERSION 1
+int acpi_pm_save(struct acpi_pm *pm, struct state_writer *w);
+int acpi_pm_load(struct acpi_pm *pm, struct state_reader *r);
 
 /*
  * ACPI Generic Event Device: the event byte at PORT_ACPI_GED (cleared when
@@ -86,6 +102,10 @@ void acpi_ged_destroy(struct acpi_ged *g);
 int acpi_power_button(struct acpi_ged *g);
 /* The event bits the guest has not read yet (tests, state saving). */
 uint8_t acpi_ged_pending(struct acpi_ged *g);
+/* Saved state: the pending event bits; a load drives the line to match them. */
+#define ACPI_GED_STATE_VERSION 1
+int acpi_ged_save(struct acpi_ged *g, struct state_writer *w);
+int acpi_ged_load(struct acpi_ged *g, struct state_reader *r);
 
 /*
  * pvpanic at PORT_PVPANIC (QEMU0001 in the DSDT): a guest write of
@@ -99,6 +119,10 @@ struct pvpanic *pvpanic_create(struct io_bus *pio, const struct event_hook *even
 void pvpanic_destroy(struct pvpanic *p);
 /* Events reported so far (tests, state saving); stops counting past the cap. */
 unsigned pvpanic_reports(struct pvpanic *p);
+/* Saved state: the report count, so the cap holds across a restore. */
+#define PVPANIC_STATE_VERSION 1
+int pvpanic_save(struct pvpanic *p, struct state_writer *w);
+int pvpanic_load(struct pvpanic *p, struct state_reader *r);
 
 /*
  * The guest watchdog: a register block at PORT_WDT_BASE that the ACPI
@@ -141,5 +165,14 @@ int watchdog_poll(struct watchdog *w);
 void watchdog_get_state(struct watchdog *w, struct watchdog_state *out);
 /* "reset", "poweroff", "none" (the --watchdog-action spellings). */
 const char *watchdog_action_str(enum watchdog_action a);
+/*
+ * Saved state: count, running, fired and, while running, the time left
+ * until the deadline (not the deadline: the clock is this process's). A
+ * load re-arms the deadline at now + that time: the time the VM spent
+ * saved is not the guest's time, it could not kick the watchdog then.
+ */
+#define WATCHDOG_STATE_VERSION 1
+int watchdog_save(struct watchdog *w, struct state_writer *sw);
+int watchdog_load(struct watchdog *w, struct state_reader *r);
 
 #endif

@@ -325,3 +325,47 @@ void i8042_destroy(struct i8042 *k)
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
+
+/* Status bits the model can set; the rest (input full, timeout, parity) stay 0. */
+#define STR_KNOWN	(STR_OBF | STR_SYS | STR_CMD | STR_UNLOCKED | STR_AUXDATA)
+
+/* Saved state, field by field (core/statebuf.h). */
+int i8042_save(struct i8042 *k, struct state_writer *w)
+{
+	struct i8042_state st;
+
+	pthread_mutex_lock(&k->lock);
+	st = k->st;
+	pthread_mutex_unlock(&k->lock);
+	sw_u8(w, st.status);
+	sw_u8(w, st.ctr);
+	sw_u8(w, st.outport);
+	sw_u8(w, st.obuf);
+	sw_u8(w, st.pending);
+	return w->err;
+}
+
+int i8042_load(struct i8042 *k, struct state_reader *r)
+{
+	struct i8042_state st;
+
+	st.status = sr_u8(r);
+	st.ctr = sr_u8(r);
+	st.outport = sr_u8(r);
+	st.obuf = sr_u8(r);
+	st.pending = sr_u8(r);
+	if (sr_done(r))
+		return r->err;
+	if (st.status & ~STR_KNOWN)
+		return sr_fail(r, "i8042: status 0x%02x has bits the controller never sets",
+			       st.status);
+	if ((st.status & STR_AUXDATA) && !(st.status & STR_OBF))
+		return sr_fail(r, "i8042: status 0x%02x: AUX data without a full buffer",
+			       st.status);
+	if (st.pending && !i8042_takes_data(st.pending))
+		return sr_fail(r, "i8042: pending command 0x%02x takes no data byte", st.pending);
+	pthread_mutex_lock(&k->lock);
+	k->st = st;
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}

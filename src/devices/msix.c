@@ -465,3 +465,90 @@ int msix_vector_eventfd(struct pci_device *dev, uint16_t vector)
 		return -1;
 	return dev->msix->vec[vector].efd;
 }
+
+/* ---- saved state (inside the device's, see pci_state.c) --------------------- */
+
+static unsigned pba_words(uint16_t nr)
+{
+	return ((unsigned)nr + 63) / 64;
+}
+
+/* Bus lock held. The vector count, each entry field by field, the PBA words. */
+void msix_state_save(struct pci_device *dev, struct state_writer *w)
+{
+	struct msix *m = dev->msix;
+
+	pthread_mutex_lock(&m->lock);
+	sw_u16(w, m->nr);
+	for (unsigned v = 0; v < m->nr; v++) {
+		const struct msix_entry *e = &m->st.table[v];
+
+		sw_u32(w, e->addr_lo);
+		sw_u32(w, e->addr_hi);
+		sw_u32(w, e->data);
+		sw_u32(w, e->ctrl);
+	}
+	for (unsigned i = 0; i < pba_words(m->nr); i++)
+		sw_u64(w, m->st.pba[i]);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * Every value a guest can put in the table is a valid one (the address is
+ * the guest's business, KVM routes it); what the table never holds is
+ * refused: address bits 1:0, reserved Vector Control bits, pending bits
+ * past the last vector, another table size.
+ */
+int msix_state_read(struct pci_device *dev, struct state_reader *r, struct msix_state *out)
+{
+	struct msix *m = dev->msix;
+	uint16_t nr = sr_u16(r);
+	uint64_t last;
+
+	memset(out, 0, sizeof(*out));
+	if (!r->err && nr != m->nr)
+		return sr_fail(r, "MSI-X: %u vectors saved, this device has %u", nr, m->nr);
+	for (unsigned v = 0; v < nr && !r->err; v++) {
+		struct msix_entry *e = &out->table[v];
+
+		e->addr_lo = sr_u32(r);
+		e->addr_hi = sr_u32(r);
+		e->data = sr_u32(r);
+		e->ctrl = sr_u32(r);
+		if (r->err)
+			break;
+		if (e->addr_lo & 3)
+			return sr_fail(r, "MSI-X vector %u: message address 0x%08x has bits 1:0 set",
+				       v, e->addr_lo);
+		if (e->ctrl & ~PCI_MSIX_ENTRY_CTRL_MASKBIT)
+			return sr_fail(r, "MSI-X vector %u: reserved vector control bits 0x%x", v,
+				       e->ctrl & ~PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	}
+	for (unsigned i = 0; i < pba_words(nr) && !r->err; i++)
+		out->pba[i] = sr_u64(r);
+	if (r->err)
+		return r->err;
+	last = out->pba[pba_words(nr) - 1];
+	if (nr % 64 && last >> (nr % 64))
+		return sr_fail(r, "MSI-X: pending bits 0x%llx past vector %u",
+			       (unsigned long long)(last >> (nr % 64)), nr - 1);
+	return 0;
+}
+
+/*
+ * Bus lock held. Every route is marked changed: the config side effects
+ * that follow (msix_cfg_written) then stage and commit the routes of the
+ * vectors that can fire, as a guest's write of Message Control does, and
+ * the rest are committed when the guest unmasks them.
+ */
+void msix_state_apply(struct pci_device *dev, const struct msix_state *st)
+{
+	struct msix *m = dev->msix;
+
+	pthread_mutex_lock(&m->lock);
+	memcpy(m->st.table, st->table, sizeof(m->st.table));
+	memcpy(m->st.pba, st->pba, sizeof(m->st.pba));
+	for (unsigned v = 0; v < m->nr; v++)
+		m->vec[v].route_dirty = true;
+	pthread_mutex_unlock(&m->lock);
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <linux/pci_regs.h>
 
+#include "core/statebuf.h"
 #include "devices/iobus.h"
 #include "devices/irq.h"
 #include "devices/irq_routing.h"
@@ -213,5 +214,23 @@ void pci_bus_cfg_read(struct pci_bus *bus, unsigned slot, uint32_t offset, uint8
 		      uint32_t len);
 void pci_bus_cfg_write(struct pci_bus *bus, unsigned slot, uint32_t offset,
 		       const uint8_t *data, uint32_t len);
+
+/*
+ * Saved state (core/statebuf.h) of one registered device: its config space
+ * (BARs, COMMAND, MSI-X Message Control, ...) and its MSI-X table and PBA.
+ * The load wants the same device (its read-only config bytes, the size of
+ * its config space and MSI-X table must match, which also catches another
+ * configuration), then re-runs what a config write does: BARs mapped where
+ * the guest put them (bar_mapped hooks included), MSI-X enable and masks,
+ * the GSI routes of the vectors that can fire, pending vectors, INTx.
+ * Device models save their own registers beside it.
+ */
+#define PCI_DEVICE_STATE_VERSION 1
+int pci_device_save(struct pci_device *dev, struct state_writer *w);
+int pci_device_load(struct pci_device *dev, struct state_reader *r);
+/* The bus: the 0xcf8 latch and the host bridge's config space. */
+#define PCI_BUS_STATE_VERSION 1
+int pci_bus_save(struct pci_bus *bus, struct state_writer *w);
+int pci_bus_load(struct pci_bus *bus, struct state_reader *r);
 
 #endif

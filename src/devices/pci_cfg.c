@@ -34,7 +34,6 @@
 #include "devices/pci_layout.h"
 
 #define CF8_ENABLE		0x80000000u
-#define CF8_WRITABLE		0x8ffffffcu
 #define CF8_BUS(a)		(((a) >> 16) & 0xff)
 #define CF8_DEV(a)		(((a) >> 11) & 0x1f)
 #define CF8_FN(a)		(((a) >> 8) & 0x7)

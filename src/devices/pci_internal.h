@@ -7,7 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/statebuf.h"
+#include "devices/msix.h"
 #include "devices/pci.h"
+
+/* The bits of CONFIG_ADDRESS (0xcf8) a dword write sets. */
+#define CF8_WRITABLE		0x8ffffffcu
 
 /* Guest-visible state of the bus itself. */
 struct pci_bus_state {
@@ -59,6 +64,13 @@ bool msix_bar_read(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_
 		   uint32_t len);
 bool msix_bar_write(struct pci_device *dev, unsigned bar, uint64_t offset,
 		    const uint8_t *data, uint32_t len);
+
+/* msix.c, saved state (pci_state.c frames it inside the device's) */
+void msix_state_save(struct pci_device *dev, struct state_writer *w);	/* bus lock */
+/* Reads and checks the MSI-X part into @out; changes nothing. */
+int msix_state_read(struct pci_device *dev, struct state_reader *r, struct msix_state *out);
+/* Installs @st (bus lock held); the caller then runs the config side effects. */
+void msix_state_apply(struct pci_device *dev, const struct msix_state *st);
 
 static inline bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {

@@ -117,3 +117,22 @@ void pvpanic_destroy(struct pvpanic *p)
 	iobus_unregister(p->pio, PORT_PVPANIC);
 	free(p);
 }
+
+/* Saved state: the report count (at most the cap plus its one note). */
+int pvpanic_save(struct pvpanic *p, struct state_writer *w)
+{
+	sw_u32(w, atomic_load(&p->reports));
+	return w->err;
+}
+
+int pvpanic_load(struct pvpanic *p, struct state_reader *r)
+{
+	uint32_t n = sr_u32(r);
+
+	if (sr_done(r))
+		return r->err;
+	if (n > PVPANIC_MAX_REPORTS + 1)
+		return sr_fail(r, "pvpanic: %u reports (at most %u)", n, PVPANIC_MAX_REPORTS + 1);
+	atomic_store(&p->reports, n);
+	return 0;
+}

@@ -234,3 +234,44 @@ void rtc_destroy(struct rtc *r)
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
+
+/*
+ * Saved state (core/statebuf.h): the index latch and the 128 CMOS bytes.
+ * The clock registers, status C and D are never stored (the clock is the
+ * host's, C and D are read-only), so they must hold what a reset left.
+ */
+int rtc_save(struct rtc *r, struct state_writer *w)
+{
+	struct rtc_state st;
+
+	pthread_mutex_lock(&r->lock);
+	st = r->st;
+	pthread_mutex_unlock(&r->lock);
+	sw_u8(w, st.index);
+	sw_bytes(w, st.cmos, sizeof(st.cmos));
+	return w->err;
+}
+
+int rtc_load(struct rtc *r, struct state_reader *rd)
+{
+	struct rtc_state st;
+
+	st.index = sr_u8(rd);
+	sr_bytes(rd, st.cmos, sizeof(st.cmos));
+	if (sr_done(rd))
+		return rd->err;
+	for (unsigned i = 0; i < RTC_CMOS_SIZE; i++)
+		if (rtc_is_clock((uint8_t)i) && st.cmos[i])
+			return sr_fail(rd, "rtc: clock register 0x%02x holds 0x%02x (never stored)",
+				       i, st.cmos[i]);
+	if (st.cmos[RTC_REG_A] & RTC_A_UIP)
+		return sr_fail(rd, "rtc: status A 0x%02x has update-in-progress set",
+			       st.cmos[RTC_REG_A]);
+	if (st.cmos[RTC_REG_C] != 0 || st.cmos[RTC_REG_D] != RTC_D_VRT)
+		return sr_fail(rd, "rtc: read-only status C 0x%02x / D 0x%02x changed",
+			       st.cmos[RTC_REG_C], st.cmos[RTC_REG_D]);
+	pthread_mutex_lock(&r->lock);
+	r->st = st;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}

@@ -388,3 +388,59 @@ void watchdog_destroy(struct watchdog *w)
 	pthread_cond_destroy(&w->wake);
 	free(w);
 }
+
+/*
+ * Saved state (core/statebuf.h): count, running, fired and, while running,
+ * the nanoseconds left until the deadline. The deadline itself is a time of
+ * this process's clock (CLOCK_MONOTONIC: since the host booted), which means
+ * nothing to the process that loads it, so it travels as the time left and
+ * the load re-arms it at its own now + that time. The wall time the VM
+ * spends saved is not counted: the guest could not kick the watchdog while
+ * it was not running, and charging it would fire the watchdog of every VM
+ * restored from an old snapshot at once. A deadline already passed when
+ * saved (not yet noticed by the timer) travels as 0 left and fires as soon
+ * as the loaded VM's timer looks.
+ */
+int watchdog_save(struct watchdog *w, struct state_writer *sw)
+{
+	struct watchdog_state st;
+	uint64_t now, left = 0;
+
+	pthread_mutex_lock(&w->lock);
+	now = w->clock(w->clock_ctx);
+	st = w->st;
+	pthread_mutex_unlock(&w->lock);
+	if (st.running && st.deadline_ns > now)
+		left = st.deadline_ns - now;
+	sw_u32(sw, st.count);
+	sw_bool(sw, st.running);
+	sw_bool(sw, st.fired);
+	sw_u64(sw, left);
+	return sw->err;
+}
+
+int watchdog_load(struct watchdog *w, struct state_reader *r)
+{
+	uint32_t count = sr_u32(r);
+	bool running = sr_bool(r), fired = sr_bool(r);
+	uint64_t left = sr_u64(r);
+
+	if (sr_done(r))
+		return r->err;
+	if (count < WDT_MIN_COUNT || count > WDT_MAX_COUNT)
+		return sr_fail(r, "watchdog: countdown %u periods (%u to %u)", count,
+			       WDT_MIN_COUNT, WDT_MAX_COUNT);
+	/* a countdown is loaded whole and only ever runs down */
+	if (left > (uint64_t)count * PERIOD_NS || (!running && left))
+		return sr_fail(r, "watchdog: %llu ns left of a %u ms countdown%s",
+			       (unsigned long long)left, count * WDT_PERIOD_MS,
+			       running ? "" : " that is not running");
+	pthread_mutex_lock(&w->lock);
+	w->st.count = count;
+	w->st.running = running;
+	w->st.fired = fired;
+	w->st.deadline_ns = running ? w->clock(w->clock_ctx) + left : 0;
+	pthread_cond_signal(&w->wake);		/* the timer thread re-reads the deadline */
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
