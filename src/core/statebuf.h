@@ -14,7 +14,7 @@
  *
  * Every device that has guest-visible state provides, beside its state
  * struct:
- *   int NAME_save(const struct NAME *d, struct state_writer *w);
+ *   int NAME_save(struct NAME *d, struct state_writer *w);   (may take the device lock)
  *   int NAME_load(struct NAME *d, struct state_reader *r);
  * NAME_save appends the payload of the device's section (its version is
  * NAME_STATE_VERSION, framed by src/state/); NAME_load reads exactly that
