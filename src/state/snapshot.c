@@ -180,17 +180,38 @@ int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path,
 	return ret;
 }
 
+static bool snap_tag_expected(const struct husk_config *cfg, const char *t)
+{
+	char tag[SNAP_TAG_MAX + 1];
+
+	if (!strcmp(t, "config") || !strcmp(t, "host"))
+		return true;
+	for (unsigned k = 0; k < snap_ndevices; k++)
+		for (unsigned i = 0, n = snap_devices[k].count(cfg); i < n; i++) {
+			dev_tag(&snap_devices[k], i, tag);
+			if (!strcmp(tag, t))
+				return true;
+		}
+	return false;
+}
+
 /* Every section is "config", "host" or a device of @cfg; every device has one. */
 static int snap_check_sections(const struct snap_file *f, const struct husk_config *cfg,
 			       char *why, size_t whylen)
 {
 	char tag[SNAP_TAG_MAX + 1];
-	unsigned expected = 2;
 
+	for (unsigned j = 0; j < f->nsections; j++) {
+		if (!snap_tag_expected(cfg, f->sections[j].tag)) {
+			snprintf(why, whylen, "section \"%s\": unknown (not a device of this VM)",
+				 f->sections[j].tag);
+			return -EINVAL;
+		}
+	}
 	for (unsigned k = 0; k < snap_ndevices; k++) {
 		const struct snap_device *d = &snap_devices[k];
 
-		for (unsigned i = 0, n = d->count(cfg); i < n; i++, expected++) {
+		for (unsigned i = 0, n = d->count(cfg); i < n; i++) {
 			const struct snap_section *s;
 
 			dev_tag(d, i, tag);
@@ -206,25 +227,7 @@ static int snap_check_sections(const struct snap_file *f, const struct husk_conf
 			}
 		}
 	}
-	if (f->nsections == expected)
-		return 0;
-	/* some section is not one of this VM's: name it */
-	for (unsigned j = 0; j < f->nsections; j++) {
-		const char *t = f->sections[j].tag;
-		bool known = !strcmp(t, "config") || !strcmp(t, "host");
-
-		for (unsigned k = 0; k < snap_ndevices && !known; k++)
-			for (unsigned i = 0, n = snap_devices[k].count(cfg); i < n && !known; i++) {
-				dev_tag(&snap_devices[k], i, tag);
-				known = !strcmp(tag, t);
-			}
-		if (!known) {
-			snprintf(why, whylen, "section \"%s\": unknown (not a device of this VM)", t);
-			return -EINVAL;
-		}
-	}
-	snprintf(why, whylen, "%u sections, this VM has %u", f->nsections, expected);
-	return -EINVAL;
+	return 0;
 }
 
 /* The file's "config" and "host", checked against this host: nothing built yet. */
