@@ -62,6 +62,9 @@ const struct snap_device snap_devices[] = {
 	{ "vcpu%u", 0, "vCPU state", ncpus, NULL, NULL },
 };
 const unsigned snap_ndevices = sizeof(snap_devices) / sizeof(snap_devices[0]);
+const struct snap_table snap_default_table = {
+	snap_devices, sizeof(snap_devices) / sizeof(snap_devices[0]),
+};
 
 static void dev_tag(const struct snap_device *d, unsigned i, char tag[SNAP_TAG_MAX + 1])
 {
@@ -72,13 +75,13 @@ static void dev_tag(const struct snap_device *d, unsigned i, char tag[SNAP_TAG_M
 }
 
 /* Every device of @cfg must have save (or load): else "not supported yet". */
-static int snap_check_supported(const struct husk_config *cfg, int loading, char *err,
-				size_t errlen)
+static int snap_check_supported(const struct snap_table *t, const struct husk_config *cfg,
+				int loading, char *err, size_t errlen)
 {
 	char tag[SNAP_TAG_MAX + 1];
 
-	for (unsigned k = 0; k < snap_ndevices; k++) {
-		const struct snap_device *d = &snap_devices[k];
+	for (unsigned k = 0; k < t->n; k++) {
+		const struct snap_device *d = &t->dev[k];
 
 		if (!d->count(cfg) || (loading ? d->load != NULL : d->save != NULL))
 			continue;
@@ -90,7 +93,8 @@ static int snap_check_supported(const struct husk_config *cfg, int loading, char
 	return 0;
 }
 
-static int snap_build(struct husk_vm *vm, struct snap_builder *b, char *err, size_t errlen)
+static int snap_build(const struct snap_table *t, struct husk_vm *vm, struct snap_builder *b,
+		      char *err, size_t errlen)
 {
 	struct state_writer w;
 	struct snap_host host;
@@ -110,8 +114,8 @@ static int snap_build(struct husk_vm *vm, struct snap_builder *b, char *err, siz
 	snap_host_save(&host, &w);
 	snap_builder_add(b, "host", SNAP_HOST_VERSION, w.buf, w.len);
 	sw_release(&w);
-	for (unsigned k = 0; k < snap_ndevices; k++) {
-		const struct snap_device *d = &snap_devices[k];
+	for (unsigned k = 0; k < t->n; k++) {
+		const struct snap_device *d = &t->dev[k];
 
 		for (unsigned i = 0, n = d->count(&vm->cfg); i < n; i++) {
 			dev_tag(d, i, tag);
@@ -131,8 +135,8 @@ static int snap_build(struct husk_vm *vm, struct snap_builder *b, char *err, siz
 	return b->err;
 }
 
-int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, char *err,
-		     size_t errlen)
+int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const char *path,
+			   const char *mem_path, char *err, size_t errlen)
 {
 	struct snap_builder b;
 	char *mem_tmp = NULL, *tmp = NULL;
@@ -153,11 +157,11 @@ int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path,
 			 "(PATCH /vm {\"state\":\"Paused\"})", path);
 		return -EBUSY;
 	}
-	ret = snap_check_supported(&vm->cfg, 0, err, errlen);
+	ret = snap_check_supported(t, &vm->cfg, 0, err, errlen);
 	if (ret)
 		return ret;
 	snap_builder_init(&b);
-	ret = snap_build(vm, &b, err, errlen);
+	ret = snap_build(t, vm, &b, err, errlen);
 	if (!ret && (ret = snap_builder_finish(&b, &buf, &len)))
 		snprintf(err, errlen, "snapshot %s: %s", path, strerror(-ret));
 	snap_builder_release(&b);
@@ -180,36 +184,37 @@ int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path,
 	return ret;
 }
 
-static bool snap_tag_expected(const struct husk_config *cfg, const char *t)
+static bool snap_tag_expected(const struct snap_table *t, const struct husk_config *cfg,
+			      const char *tg)
 {
 	char tag[SNAP_TAG_MAX + 1];
 
-	if (!strcmp(t, "config") || !strcmp(t, "host"))
+	if (!strcmp(tg, "config") || !strcmp(tg, "host"))
 		return true;
-	for (unsigned k = 0; k < snap_ndevices; k++)
-		for (unsigned i = 0, n = snap_devices[k].count(cfg); i < n; i++) {
-			dev_tag(&snap_devices[k], i, tag);
-			if (!strcmp(tag, t))
+	for (unsigned k = 0; k < t->n; k++)
+		for (unsigned i = 0, n = t->dev[k].count(cfg); i < n; i++) {
+			dev_tag(&t->dev[k], i, tag);
+			if (!strcmp(tag, tg))
 				return true;
 		}
 	return false;
 }
 
 /* Every section is "config", "host" or a device of @cfg; every device has one. */
-static int snap_check_sections(const struct snap_file *f, const struct husk_config *cfg,
-			       char *why, size_t whylen)
+static int snap_check_sections(const struct snap_table *t, const struct snap_file *f,
+			       const struct husk_config *cfg, char *why, size_t whylen)
 {
 	char tag[SNAP_TAG_MAX + 1];
 
 	for (unsigned j = 0; j < f->nsections; j++) {
-		if (!snap_tag_expected(cfg, f->sections[j].tag)) {
+		if (!snap_tag_expected(t, cfg, f->sections[j].tag)) {
 			snprintf(why, whylen, "section \"%s\": unknown (not a device of this VM)",
 				 f->sections[j].tag);
 			return -EINVAL;
 		}
 	}
-	for (unsigned k = 0; k < snap_ndevices; k++) {
-		const struct snap_device *d = &snap_devices[k];
+	for (unsigned k = 0; k < t->n; k++) {
+		const struct snap_device *d = &t->dev[k];
 
 		for (unsigned i = 0, n = d->count(cfg); i < n; i++) {
 			const struct snap_section *s;
@@ -231,8 +236,8 @@ static int snap_check_sections(const struct snap_file *f, const struct husk_conf
 }
 
 /* The file's "config" and "host", checked against this host: nothing built yet. */
-static int snap_open(const char *path, struct snap_file *f, struct str_arena *arena,
-		     struct husk_config *cfg, char *err, size_t errlen)
+static int snap_open(const struct snap_table *t, const char *path, struct snap_file *f,
+		     struct str_arena *arena, struct husk_config *cfg, char *err, size_t errlen)
 {
 	const struct snap_section *cs, *hs;
 	struct snap_host saved, here;
@@ -261,8 +266,8 @@ static int snap_open(const char *path, struct snap_file *f, struct str_arena *ar
 		snprintf(err, errlen, "snapshot %s: section \"host\": %s", path, r.why);
 		return -EINVAL;
 	}
-	ret = snap_check_sections(f, cfg, why, sizeof(why));
-	if (!ret && (ret = snap_check_supported(cfg, 1, why, sizeof(why))) == 0 &&
+	ret = snap_check_sections(t, f, cfg, why, sizeof(why));
+	if (!ret && (ret = snap_check_supported(t, cfg, 1, why, sizeof(why))) == 0 &&
 	    (ret = snap_host_get(NULL, &here, why, sizeof(why))) == 0)
 		ret = snap_host_check(&saved, &here, why, sizeof(why));
 	if (ret)
@@ -323,13 +328,13 @@ int snap_mem_load(struct guest_mem *m, const char *mem_path, char *err, size_t e
 	return 0;
 }
 
-static int snap_load_devices(struct husk_vm *vm, const struct snap_file *f, const char *path,
-			     char *err, size_t errlen)
+static int snap_load_devices(const struct snap_table *t, struct husk_vm *vm,
+			     const struct snap_file *f, const char *path, char *err, size_t errlen)
 {
 	char tag[SNAP_TAG_MAX + 1];
 
-	for (unsigned k = 0; k < snap_ndevices; k++) {
-		const struct snap_device *d = &snap_devices[k];
+	for (unsigned k = 0; k < t->n; k++) {
+		const struct snap_device *d = &t->dev[k];
 
 		for (unsigned i = 0, n = d->count(&vm->cfg); i < n; i++) {
 			struct state_reader r;
@@ -346,8 +351,9 @@ static int snap_load_devices(struct husk_vm *vm, const struct snap_file *f, cons
 	return 0;
 }
 
-int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena *arena,
-			struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen)
+int vm_snapshot_restore_table(const struct snap_table *t, const char *path, const char *mem_path,
+			      struct str_arena *arena, struct husk_config *cfg,
+			      struct husk_vm **out, char *err, size_t errlen)
 {
 	struct husk_config c;
 	struct snap_file f;
@@ -355,7 +361,7 @@ int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena
 	int fd, ret;
 
 	*out = NULL;
-	ret = snap_open(path, &f, arena, &c, err, errlen);
+	ret = snap_open(t, path, &f, arena, &c, err, errlen);
 	if (!ret)
 		ret = snap_mem_check(mem_path, c.memory, &fd, err, errlen);
 	if (!ret)
@@ -367,7 +373,7 @@ int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena
 	if (!ret)
 		ret = snap_mem_load(&vm->mem, mem_path, err, errlen);
 	if (!ret)
-		ret = snap_load_devices(vm, &f, path, err, errlen);
+		ret = snap_load_devices(t, vm, &f, path, err, errlen);
 	snap_file_free(&f);
 	if (ret) {
 		husk_vm_destroy(vm);
@@ -376,4 +382,17 @@ int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena
 	*cfg = c;
 	*out = vm;
 	return 0;
+}
+
+int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, char *err,
+		     size_t errlen)
+{
+	return vm_snapshot_save_table(&snap_default_table, vm, path, mem_path, err, errlen);
+}
+
+int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena *arena,
+			struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen)
+{
+	return vm_snapshot_restore_table(&snap_default_table, path, mem_path, arena, cfg, out,
+					 err, errlen);
 }

@@ -37,6 +37,13 @@ struct snap_device {
 extern const struct snap_device snap_devices[];
 extern const unsigned snap_ndevices;
 
+struct snap_table {
+	const struct snap_device *dev;
+	unsigned n;
+};
+
+extern const struct snap_table snap_default_table;	/* snap_devices[] */
+
 /*
  * Write @path (state) and @mem_path (guest RAM) of a paused VM, each
  * atomically (temp file, fsync, rename; the state file last). On error
@@ -54,6 +61,13 @@ int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path,
  */
 int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena *arena,
 			struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen);
+
+/* The same with another device table (the tests: a VM of only what has save/load). */
+int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const char *path,
+			   const char *mem_path, char *err, size_t errlen);
+int vm_snapshot_restore_table(const struct snap_table *t, const char *path, const char *mem_path,
+			      struct str_arena *arena, struct husk_config *cfg,
+			      struct husk_vm **out, char *err, size_t errlen);
 
 /*
  * Guest RAM from the memory file: its size must be @m's exactly. Without

@@ -517,6 +517,145 @@ static void test_mem_load(void **state)
 	free(img);
 }
 
+static int serial_only_save(struct husk_vm *vm, unsigned i, struct state_writer *w)
+{
+	(void)i;
+	return serial_save(vm->serial, w);
+}
+
+static int serial_only_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
+{
+	(void)i;
+	return serial_load(vm->serial, r);
+}
+
+static unsigned one_dev(const struct husk_config *cfg)
+{
+	(void)cfg;
+	return 1;
+}
+
+/* A VM of only a UART, as the table will be once every device has save/load. */
+static const struct snap_device serial_dev[] = {
+	{ "serial0", SERIAL_STATE_VERSION, "the 8250 UART", one_dev, serial_only_save,
+	  serial_only_load },
+};
+static const struct snap_table serial_table = { serial_dev, 1 };
+
+/*
+ * Save through the assembly (config, host, serial0; RAM to a sparse memory
+ * file), then, where /dev/kvm is, restore into a VM built by the VM
+ * builder: RAM and the UART's section come back byte-equal; a UART section
+ * with a bad value is refused naming it, and nothing is left.
+ */
+static void test_assembly_round_trip(void **state)
+{
+	char dir[] = "/tmp/husk-snap-XXXXXX", path[64], mem[64], err[512];
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + sizeof(struct kvm_cpuid_entry2));
+	struct console con = { .kind = CONSOLE_NONE, .in_fd = -1, .out_fd = -1 };
+	struct irq_line irq = { .vm_fd = -1, .gsi = 4 };
+	struct husk_vm *vm = fake_vm(), *back = NULL;
+	struct str_arena arena = { 0 };
+	struct io_bus *bus = iobus_create("pio");
+	struct husk_config cfg;
+	struct state_writer w1, w2;
+	struct snap_file f;
+	uint8_t lcr = 0x9b;
+	int kvm;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vm.snap", dir);
+	snprintf(mem, sizeof(mem), "%s/vm.mem", dir);
+	vm->cfg.serial = "none";
+	vm->cfg.memory = 16 << 20;
+	vm->cfg.rng = false;
+	cpuid->nent = 1;
+	cpuid->entries[0].function = 0;
+	vm->kvm.supported = cpuid;
+	assert_int_equal(guest_mem_init(&vm->mem, 16 << 20, false, err, sizeof(err)), 0);
+	memcpy(vm->mem.hva + (5 << 20) + 3, "guest", 5);
+	vm->serial = serial_create(bus, 0x3f8, &irq, &con, -1);
+	assert_non_null(vm->serial);
+	iobus_write(bus, 0x3fb, &lcr, 1);	/* LCR: something not at reset */
+	assert_int_equal(vm_snapshot_save_table(&serial_table, vm, path, mem, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(dir), 2);
+	assert_int_equal(snap_read_file(path, &f, err, sizeof(err)), 0);
+	assert_int_equal(f.nsections, 3);
+	assert_string_equal(f.sections[0].tag, "config");
+	assert_string_equal(f.sections[1].tag, "host");
+	assert_string_equal(f.sections[2].tag, "serial0");
+	sw_init(&w1);
+	serial_save(vm->serial, &w1);
+	assert_int_equal(f.sections[2].len, w1.len);
+	assert_memory_equal(f.buf + f.sections[2].off, w1.buf, w1.len);
+	/* the default table refuses what this one wrote: a UART-only VM does not exist */
+	assert_int_equal(vm_snapshot_restore(path, mem, &arena, &cfg, &back, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "is missing"));
+	kvm = access("/dev/kvm", R_OK | W_OK) == 0;
+	if (kvm) {
+		struct kvm k = { .sys_fd = -1, .vm_fd = -1 };
+
+		/* saved where KVM's CPUID was another (the fake one): refused */
+		assert_int_equal(vm_snapshot_restore_table(&serial_table, path, mem, &arena, &cfg,
+							   &back, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "taken where KVM offered other CPUID features"));
+		assert_null(back);
+		/* saved here: restored */
+		assert_int_equal(kvm_open(&k, err, sizeof(err)), 0);
+		vm->kvm.supported = k.supported;
+		assert_int_equal(vm_snapshot_save_table(&serial_table, vm, path, mem, err,
+							sizeof(err)), 0);
+		vm->kvm.supported = cpuid;
+		kvm_close(&k);
+		snap_file_free(&f);
+		assert_int_equal(snap_read_file(path, &f, err, sizeof(err)), 0);
+		if (vm_snapshot_restore_table(&serial_table, path, mem, &arena, &cfg, &back, err,
+					      sizeof(err)))
+			fail_msg("restore: %s", err);
+		assert_true(cfg.restore);
+		assert_true(back->mem.size == vm->mem.size);
+		assert_memory_equal(back->mem.hva, vm->mem.hva, vm->mem.size);
+		sw_init(&w2);
+		serial_save(back->serial, &w2);
+		assert_int_equal(w2.len, w1.len);
+		assert_memory_equal(w2.buf, w1.buf, w1.len);
+		sw_release(&w2);
+		husk_vm_destroy(back);
+		back = NULL;
+		/* a bad value in the UART's section: refused, naming it; no VM */
+		f.buf[f.sections[2].off + 12] = 200;	/* rx_head */
+		patch(f.buf, f.len, 0, 'H', 1);
+		write_file(path, f.buf, f.len);
+		assert_int_equal(vm_snapshot_restore_table(&serial_table, path, mem, &arena, &cfg,
+							   &back, err, sizeof(err)), -EINVAL);
+		assert_null(back);
+		if (!strstr(err, "section \"serial0\": serial: RX FIFO head 200"))
+			fail_msg("got: %s", err);
+		/* a memory file of another size */
+		assert_int_equal(truncate(mem, 4096), 0);
+		assert_int_not_equal(vm_snapshot_restore_table(&serial_table, path, mem, &arena,
+							       &cfg, &back, err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "4096 bytes, the snapshot's VM has 16777216"));
+	}
+	snap_file_free(&f);
+	sw_release(&w1);
+	unlink(path);
+	unlink(mem);
+	assert_int_equal(count_entries(dir), 0);
+	rmdir(dir);
+	serial_destroy(vm->serial);
+	iobus_destroy(bus);
+	guest_mem_destroy(&vm->mem);
+	free(cpuid);
+	pthread_mutex_destroy(&vm->pause.lock);
+	free(vm);
+	arena_free(&arena);
+	if (!kvm)
+		skip();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_device_table),
 		cmocka_unit_test(test_restore_refusals),
 		cmocka_unit_test(test_mem_load),
+		cmocka_unit_test(test_assembly_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
