@@ -175,8 +175,8 @@ static int snap_check_header(const uint8_t *buf, size_t len, char *why, size_t w
 }
 
 /* One section's frame at r's position; the caller checks duplicates. */
-static int snap_parse_section(struct state_reader *r, const uint8_t *buf, unsigned i,
-			      struct snap_section *s, char *why, size_t whylen)
+static int snap_parse_section(struct state_reader *r, unsigned i, struct snap_section *s,
+			      char *why, size_t whylen)
 {
 	size_t at = r->off;
 	uint8_t tl = sr_u8(r);
@@ -205,7 +205,6 @@ static int snap_parse_section(struct state_reader *r, const uint8_t *buf, unsign
 	s->off = r->off;
 	s->len = (size_t)len;
 	r->off += s->len;
-	(void)buf;
 	return 0;
 }
 
@@ -227,14 +226,16 @@ int snap_parse(uint8_t *buf, size_t len, struct snap_file *f, char *why, size_t 
 	if (n > SNAP_MAX_SECTIONS)
 		return why_fail(why, whylen, "%u sections, at most %u", n, SNAP_MAX_SECTIONS);
 	f->sections = calloc(n ? n : 1, sizeof(*f->sections));
-	if (!f->sections)
-		return why_fail(why, whylen, "%s", strerror(ENOMEM)), -ENOMEM;
+	if (!f->sections) {
+		why_fail(why, whylen, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	sr_init(&r, buf, len - 4);
 	r.off = SNAP_HEADER_LEN;
 	for (uint32_t i = 0; i < n; i++) {
 		struct snap_section *s = &f->sections[i];
 
-		ret = snap_parse_section(&r, buf, i, s, why, whylen);
+		ret = snap_parse_section(&r, i, s, why, whylen);
 		if (ret)
 			return ret;
 		if (snap_find(f, s->tag))

@@ -47,7 +47,9 @@ extern const struct snap_table snap_default_table;	/* snap_devices[] */
 /*
  * Write @path (state) and @mem_path (guest RAM) of a paused VM, each
  * atomically (temp file, fsync, rename; the state file last). On error
- * (-errno, one line in @err) neither path has been created or replaced.
+ * (-errno, one line in @err) no temp file is left and no state file is
+ * created or replaced; the memory file only when the state file's final
+ * rename failed (the new memory file is removed then).
  */
 int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, char *err,
 		     size_t errlen);

@@ -204,6 +204,7 @@ static void test_restore_flags(void **state)
 			   "k"), err, "--kernel cannot be given with it");
 	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--resume", "--disk",
 			   "path=/d"), err, "--disk cannot be given with it");
+	cli_options_free(&o);	/* the --disk copy */
 	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m"), err,
 		     "give --resume, or --api-sock PATH");
 }
