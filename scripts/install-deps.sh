@@ -15,6 +15,7 @@ Installs (with apt-get, only what is missing) the Debian 12 packages husk uses:
   nested tests:        cpio busybox-static
   virtio backends:     liburing-dev (io_uring), libseccomp-dev, libfdt-dev
   API and config:      libmicrohttpd-dev (HTTP on the API socket), libjson-c-dev (JSON)
+  snapshots:           zlib1g-dev (the state file's CRC-32)
   tests:               iproute2 (network namespaces, taps), e2fsprogs (ext4 images,
                        debugfs), curl (API socket client), openssl (test data),
                        strace (the durability test's fdatasync check)
@@ -32,6 +33,7 @@ PACKAGES=(
 	cpio busybox-static
 	liburing-dev libseccomp-dev libfdt-dev
 	libmicrohttpd-dev libjson-c-dev
+	zlib1g-dev
 	iproute2 e2fsprogs curl openssl strace
 )
 

@@ -5,7 +5,9 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "state/snapshot.h"
 #include "vmm/cli.h"
+#include "vmm/vm.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -81,6 +83,28 @@ static int check_metrics(const struct husk_config *cfg, bool *created)
 	return ret;
 }
 
+/* --restore: the VM from a snapshot; the process-wide settings stay the flags'. */
+static int restore_vm(struct cli_options *o, struct api_server **api, struct husk_vm **vm)
+{
+	struct husk_config cfg;
+	char err[768];
+
+	if (vm_snapshot_restore(o->restore_path, o->restore_mem, &o->arena, &cfg, vm, err,
+				sizeof(err)) < 0) {
+		pr_err("%s", err);
+		events_emit(o->cfg.events, "error", err);
+		return -1;
+	}
+	cfg.events = (*vm)->cfg.events = o->cfg.events;
+	cfg.metrics_path = (*vm)->cfg.metrics_path = o->cfg.metrics_path;
+	o->cfg = cfg;
+	if (!o->resume)
+		vm_start_paused(*vm);
+	if (*api)
+		api_attach_vm(*api, *vm);
+	return 0;
+}
+
 /*
  * Build the VM: from the flags and config file at once, or, with
  * --api-sock and no kernel, when the API says InstanceStart.
@@ -100,8 +124,10 @@ static int build_vm(struct cli_options *o, struct api_server **api, struct husk_
 		pr_err("%s", err);
 		return -1;
 	}
-	if (*api && !o->cfg.kernel)
+	if (*api && !o->cfg.kernel && !o->restore_path)
 		return api_wait_instance_start(*api, vm) < 0 ? 1 : 0;
+	if (o->restore_path)
+		return restore_vm(o, api, vm);
 	if (husk_vm_create(&o->cfg, vm, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
 		events_emit(o->cfg.events, "error", err);

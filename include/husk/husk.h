@@ -86,6 +86,8 @@ struct husk_config {
 	enum husk_watchdog_action watchdog_action;	/* --watchdog-action */
 	const char *metrics_path;	/* --metrics: JSON lines appended on flush; NULL: none */
 	struct husk_events *events;	/* --events sink, not owned; NULL: none */
+	bool restore;		/* built by a snapshot restore: no kernel is loaded, guest
+				 * RAM and device state come from the snapshot */
 };
 
 #define HUSK_DEFAULT_CPUS	1

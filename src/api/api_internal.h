@@ -38,6 +38,14 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 void api_fault(struct api_reply *r, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A body that must be one JSON object; NULL: @r says why. */
+struct json_object *api_parse_body(const char *body, size_t len, struct api_reply *r);
+
+/* snapshot_routes.c: PUT /snapshot/create, PUT /snapshot/load. */
+void api_snapshot_create(struct api_server *s, const char *body, size_t len,
+			 struct api_reply *r);
+void api_snapshot_load(struct api_server *s, const char *body, size_t len, struct api_reply *r);
+
 /* views.c */
 struct json_object *api_vm_config_json(const struct config_target *t);
 struct json_object *api_instance_info(struct api_server *s);

@@ -45,7 +45,7 @@ static void ok_json(struct api_reply *r, struct json_object *body)
 }
 
 /* A body that must be one JSON object. NULL: the reply says why. */
-static struct json_object *parse_body(const char *body, size_t len, struct api_reply *r)
+struct json_object *api_parse_body(const char *body, size_t len, struct api_reply *r)
 {
 	struct json_object *o;
 	char why[256];
@@ -85,7 +85,7 @@ static void pre_boot_put(struct api_server *s, const char *body, size_t len, con
 		api_fault(r, 400, MSG_AFTER_BOOT);
 		return;
 	}
-	o = parse_body(body, len, r);
+	o = api_parse_body(body, len, r);
 	if (!o)
 		return;
 	next = *s->t.cfg;
@@ -234,7 +234,7 @@ static void power_button(struct api_server *s, const char *what, struct api_repl
 
 static void put_actions(struct api_server *s, const char *body, size_t len, struct api_reply *r)
 {
-	struct json_object *o = parse_body(body, len, r), *v;
+	struct json_object *o = api_parse_body(body, len, r), *v;
 	const char *action;
 
 	if (!o)
@@ -260,7 +260,7 @@ static void put_actions(struct api_server *s, const char *body, size_t len, stru
 
 static void patch_vm(struct api_server *s, const char *body, size_t len, struct api_reply *r)
 {
-	struct json_object *o = parse_body(body, len, r), *v;
+	struct json_object *o = api_parse_body(body, len, r), *v;
 	const char *state;
 	int ret;
 
@@ -356,6 +356,10 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 		put_actions(s, body, len, r);
 	else if (is(method, url, "PATCH", "/vm"))
 		patch_vm(s, body, len, r);
+	else if (is(method, url, "PUT", "/snapshot/create"))
+		api_snapshot_create(s, body, len, r);
+	else if (is(method, url, "PUT", "/snapshot/load"))
+		api_snapshot_load(s, body, len, r);
 	else if (is(method, url, "GET", "/vm/config"))
 		ok_json(r, api_vm_config_json(&s->t));
 	else if (strcmp(method, "PATCH") == 0 && (path_id(url, "/drives/") ||

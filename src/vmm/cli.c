@@ -37,6 +37,9 @@ enum {
 	OPT_EVENTS,
 	OPT_NET,
 	OPT_TEST_DEVICES,
+	OPT_RESTORE,
+	OPT_RESTORE_MEM,
+	OPT_RESUME,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +65,9 @@ static const struct option long_options[] = {
 	{ "events",    required_argument, NULL, OPT_EVENTS },
 	{ "net",       required_argument, NULL, OPT_NET },
 	{ "test-devices", no_argument,    NULL, OPT_TEST_DEVICES },
+	{ "restore",   required_argument, NULL, OPT_RESTORE },
+	{ "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
+	{ "resume",    no_argument,       NULL, OPT_RESUME },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -73,6 +79,7 @@ void cli_print_help(FILE *out)
 		"usage: husk --kernel IMAGE [options]\n"
 		"       husk --config vm.json [options]\n"
 		"       husk --api-sock PATH [options]   (configure and start through the API)\n"
+		"       husk --restore SNAPSHOT --restore-mem MEM [--resume] [options]\n"
 		"\n"
 		"Boot a KVM virtual machine from a Linux bzImage or an ELF kernel (PVH or 64-bit).\n"
 		"\n"
@@ -114,6 +121,11 @@ void cli_print_help(FILE *out)
 		"  --test-devices       the test ports: debug-exit (0xf4: a guest write of V ends\n"
 		"                       husk with status V & 0xff) and test-MSI (0x448); off by\n"
 		"                       default, for test guests only\n"
+		"  --restore SNAPSHOT   build the VM from a snapshot's state file (PUT /snapshot/create)\n"
+		"                       instead of a kernel; its configuration comes from the file\n"
+		"  --restore-mem MEM    the snapshot's memory file (required with --restore)\n"
+		"  --resume             run the restored VM at once (else it stays Paused until\n"
+		"                       PATCH /vm {\"state\":\"Resumed\"} on --api-sock)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -272,6 +284,9 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_RNG:       o->cfg.rng = true; return 0;
 	case OPT_NO_RNG:    o->cfg.rng = false; return 0;
 	case OPT_TEST_DEVICES: o->cfg.test_devices = true; return 0;
+	case OPT_RESTORE:   o->restore_path = arg; return 0;
+	case OPT_RESTORE_MEM: o->restore_mem = arg; return 0;
+	case OPT_RESUME:    o->resume = true; return 0;
 	case OPT_HELP:      o->action = CLI_HELP; return 0;
 	case OPT_VERSION:   o->action = CLI_VERSION; return 0;
 	case OPT_CONFIG:    return 0;	/* applied before the other flags */
@@ -357,6 +372,39 @@ void cli_options_free(struct cli_options *o)
 	arena_free(&o->arena);
 }
 
+/* --restore: the snapshot holds the VM's configuration; only process settings go with it. */
+static int check_restore(const struct cli_options *o, char *err, size_t errlen)
+{
+	const char *clash = o->cfg.kernel ? "--kernel" : o->cfg.initrd ? "--initrd" :
+			    o->cfg.ndisks ? "--disk" : o->cfg.nnets ? "--net" :
+			    o->config_path ? "--config" : NULL;
+
+	if (!o->restore_path) {
+		if (o->restore_mem || o->resume) {
+			snprintf(err, errlen, "%s: only with --restore SNAPSHOT",
+				 o->restore_mem ? "--restore-mem" : "--resume");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!o->restore_mem) {
+		snprintf(err, errlen, "--restore %s: --restore-mem MEM (its memory file) is required",
+			 o->restore_path);
+		return -EINVAL;
+	}
+	if (clash) {
+		snprintf(err, errlen, "--restore %s: the snapshot holds the VM's configuration; "
+			 "%s cannot be given with it", o->restore_path, clash);
+		return -EINVAL;
+	}
+	if (!o->resume && !o->orch.api_sock) {
+		snprintf(err, errlen, "--restore %s: the VM would stay paused with nothing to "
+			 "resume it: give --resume, or --api-sock PATH", o->restore_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)
 {
 	int opt, ret;
@@ -383,6 +431,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
 		snprintf(err, errlen, "unexpected argument '%s' (see husk --help)", argv[optind]);
 		return -EINVAL;
 	}
+	ret = check_restore(o, err, errlen);
+	if (ret)
+		return ret;
 	/* the file was meant to name the kernel: say where it is missing */
 	if (o->action == CLI_RUN && o->config_path && !o->cfg.kernel && !o->orch.api_sock) {
 		snprintf(err, errlen, "--config %s: boot-source.kernel_image_path is required",

@@ -2,6 +2,7 @@
 #ifndef HUSK_CLI_H
 #define HUSK_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,7 +20,10 @@ struct cli_options {
 	unsigned nowned;
 	const char *config_path;	/* --config: applied first, flags override it */
 	struct orch_options orch;	/* --api-sock, --log-file, --log-format, --events */
-	struct str_arena arena;		/* the config file's strings */
+	struct str_arena arena;		/* the config file's strings, a snapshot's */
+	const char *restore_path;	/* --restore: a snapshot's state file */
+	const char *restore_mem;	/* --restore-mem: its memory file */
+	bool resume;			/* --resume: run the restored VM at once */
 };
 
 /*

@@ -148,3 +148,23 @@ bool husk_vm_is_paused(struct husk_vm *vm)
 	pthread_mutex_unlock(&vm->pause.lock);
 	return paused;
 }
+
+int vm_start_paused(struct husk_vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+
+	if (atomic_load(&vm->running))
+		return -EBUSY;
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->requested, true);
+	/* each vCPU's first KVM_RUN returns EINTR at once and parks */
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].run)
+			__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < p->nhooks; i++)
+		if (p->hooks[i]->pause)
+			p->hooks[i]->pause(p->hooks[i]->ctx);
+	p->paused = true;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}

@@ -54,12 +54,13 @@ static int validate_config(const struct husk_config *cfg, char *err, size_t errl
 	const char *path;
 	int ret;
 
-	if (!cfg->kernel) {
+	if (!cfg->kernel && !cfg->restore) {
 		snprintf(err, errlen, "--kernel is required (see husk --help)");
 		return -EINVAL;
 	}
-	ret = check_readable_file("--kernel", cfg->kernel, err, errlen);
-	if (!ret && cfg->initrd)
+	/* a restore's RAM comes from the memory file: the kernel is not read */
+	ret = cfg->restore ? 0 : check_readable_file("--kernel", cfg->kernel, err, errlen);
+	if (!ret && cfg->initrd && !cfg->restore)
 		ret = check_readable_file("--initrd", cfg->initrd, err, errlen);
 	if (ret)
 		return ret;
@@ -507,7 +508,7 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	ret = vm_build_cmdline(vm, err, errlen);
 	if (!ret)
 		ret = guest_mem_init(&vm->mem, cfg->memory, cfg->hugepages, err, errlen);
-	if (!ret)
+	if (!ret && !cfg->restore)
 		ret = vm_load_kernel(vm, err, errlen);
 	if (!ret)
 		ret = vm_open_disks(vm, err, errlen);

@@ -124,6 +124,12 @@ int vm_add_pause_hook(struct husk_vm *vm, struct vm_pause_hook *hook);
 int vm_register_device_hooks(struct husk_vm *vm);
 /* A vCPU thread after KVM_RUN returned EINTR: park while a pause is asked. */
 void vm_pause_point(struct husk_vm *vm, struct vcpu *v);
+/*
+ * Before husk_vm_run(): the vCPUs park before their first instruction and
+ * the VM is Paused until husk_vm_resume() (a snapshot loaded without
+ * resume_vm). -EBUSY once running.
+ */
+int vm_start_paused(struct husk_vm *vm);
 /* Wake parked vCPUs (the VM is stopping). */
 void vm_pause_wake(struct husk_vm *vm);
 

@@ -5,6 +5,7 @@ named seed-*; the fuzzers' own finds, added with scripts/fuzz.sh --merge,
 are named by their SHA-1). Run: python3 tests/fuzz/make_corpus.py [NAME...]"""
 import os
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEEDS = {}
@@ -198,6 +199,52 @@ def api_seeds():
         + req("PATCH /vm", b'{"state":"Resumed"}', started=True)
         + req("PUT /boot-source", b'{"kernel_image_path":"k"}', started=True)
         + req("PATCH /drives/", b'{}', b"rootfs", started=True),
+    }
+
+
+# ---- snapshot: a whole state file (state/snapfile.h); 0xfe first: fix the frame
+def le(v, n):
+    return v.to_bytes(n, "little")
+
+
+def snap_str(b):
+    return le(0xffffffff, 4) if b is None else le(len(b), 4) + b
+
+
+def snap_file(sections):
+    body = b"".join(bytes([len(t)]) + t + le(v, 4) + le(len(p), 8) + p for t, v, p in sections)
+    total = 44 + len(body) + 4
+    head = b"HUSKSNAP" + le(1, 4) + le(0, 4) + le(total, 8) + b"0.1.0".ljust(16, b"\0")
+    data = head + le(len(sections), 4) + body
+    return data + le(zlib.crc32(data), 4)
+
+
+def snap_config(disks=(), nets=()):
+    c = le(2, 4) + le(128 << 20, 8) + bytes([0, 0, 1, 0, 0]) + le(10, 4)
+    c += snap_str(b"none") + snap_str(b"/k") + snap_str(None) + snap_str(b"console=ttyS0")
+    c += bytes([len(disks)])
+    for d in disks:
+        c += snap_str(d) + snap_str(b"disk0") + snap_str(None) + bytes([1, 0]) + le(1, 4)
+        c += bytes([0]) + le(32, 4) + bytes([1])
+    c += bytes([len(nets)])
+    for n in nets:
+        c += snap_str(n) + snap_str(None) + bytes(6) + bytes([0]) + le(1, 4) + le(0, 4) + bytes([0])
+    return c
+
+
+@seeds("snapshot")
+def snapshot_seeds():
+    host = b"GenuineIntel" + le(6, 4) + le(85, 4) + le(0x12345678, 4)
+    serial = bytes([1, 0xc7, 3, 0x0b, 0, 0xb0, 0, 1, 0, 1, 0, 0, 2, 3]) + bytes(range(64))
+    full = snap_file([(b"config", 1, snap_config([b"/d.img"], [b"tap0"])), (b"host", 1, host),
+                      (b"serial0", 1, serial), (b"vcpu0", 1, bytes(40))])
+    return {
+        "full": full,
+        "minimal": snap_file([(b"config", 1, snap_config()), (b"host", 1, host)]),
+        "empty": snap_file([]),
+        "fixed-frame": b"\xfe" + full[:-9] + b"\0\0\0\0\0",
+        "dup": b"\xfe" + snap_file([(b"rtc", 1, b"a"), (b"rtc", 1, b"b")]),
+        "truncated": full[:100],
     }
 
 

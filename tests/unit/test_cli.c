@@ -181,6 +181,34 @@ static void test_errors(void **state)
 	expect_error(PARSE(&o, err, "--kernel", "k", "extra"), err, "'extra'");
 }
 
+/* --restore: with its memory file, without a VM configuration, resumable. */
+static void test_restore_flags(void **state)
+{
+	struct cli_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--resume"), 0);
+	assert_string_equal(o.restore_path, "s");
+	assert_string_equal(o.restore_mem, "m");
+	assert_true(o.resume);
+	cli_options_free(&o);
+	assert_int_equal(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--api-sock", "a"), 0);
+	assert_false(o.resume);
+	cli_options_free(&o);
+	expect_error(PARSE(&o, err, "--restore", "s", "--resume"), err,
+		     "--restore s: --restore-mem MEM (its memory file) is required");
+	expect_error(PARSE(&o, err, "--restore-mem", "m"), err, "--restore-mem: only with --restore");
+	expect_error(PARSE(&o, err, "--resume"), err, "--resume: only with --restore");
+	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--resume", "--kernel",
+			   "k"), err, "--kernel cannot be given with it");
+	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--resume", "--disk",
+			   "path=/d"), err, "--disk cannot be given with it");
+	cli_options_free(&o);	/* the --disk copy */
+	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m"), err,
+		     "give --resume, or --api-sock PATH");
+}
+
 /* Numbers are digits only, sizes digits and one K/M/G/T; errors echo what was typed. */
 static void test_strict_numbers(void **state)
 {
@@ -240,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_shutdown_timeout),
 		cmocka_unit_test(test_equals_form_and_help),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_restore_flags),
 		cmocka_unit_test(test_strict_numbers),
 		cmocka_unit_test(test_reparse_resets_state),
 	};

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * PUT /snapshot/create and PUT /snapshot/load (Firecracker's fields and
+ * semantics; state/snapshot.h does the work). Every refusal is a 400 with
+ * one fault_message; a failed load leaves the husk as fresh as it was.
+ */
+#include "api/api_internal.h"
+#include "core/events.h"
+#include "state/snapshot.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The string at @key (NULL: absent); false with the reply set when not a string. */
+static bool get_string(struct json_object *o, const char *key, const char **out,
+		       struct api_reply *r)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return true;
+	if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v)) {
+		api_fault(r, 400, "%s: expected a non-empty string", key);
+		return false;
+	}
+	*out = json_object_get_string(v);
+	return true;
+}
+
+static bool get_bool(struct json_object *o, const char *key, bool *out, struct api_reply *r)
+{
+	struct json_object *v;
+
+	*out = false;
+	if (!json_object_object_get_ex(o, key, &v))
+		return true;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		api_fault(r, 400, "%s: expected a boolean", key);
+		return false;
+	}
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+/* Every key of @o is one of @keys (NULL-terminated). */
+static bool only_keys(struct json_object *o, const char *const *keys, const char *where,
+		      struct api_reply *r)
+{
+	json_object_object_foreach(o, key, val) {
+		unsigned i;
+
+		(void)val;
+		for (i = 0; keys[i] && strcmp(keys[i], key); i++)
+			;
+		if (!keys[i]) {
+			api_fault(r, 400, "%s%s: unknown key", where, key);
+			return false;
+		}
+	}
+	return true;
+}
+
+void api_snapshot_create(struct api_server *s, const char *body, size_t len,
+			 struct api_reply *r)
+{
+	static const char *const keys[] = { "snapshot_type", "snapshot_path", "mem_file_path",
+					    NULL };
+	const char *type, *path, *mem;
+	struct json_object *o;
+	char err[512];
+
+	o = api_parse_body(body, len, r);
+	if (!o)
+		return;
+	if (!only_keys(o, keys, "", r) || !get_string(o, "snapshot_type", &type, r) ||
+	    !get_string(o, "snapshot_path", &path, r) || !get_string(o, "mem_file_path", &mem, r))
+		goto out;
+	if (type && strcmp(type, "Full") && strcmp(type, "Diff")) {
+		api_fault(r, 400, "snapshot_type: expected \"Full\" or \"Diff\"");
+	} else if (type && !strcmp(type, "Diff")) {
+		api_fault(r, 400, "snapshot_type Diff: not supported yet (Full only)");
+	} else if (!path || !mem) {
+		api_fault(r, 400, "%s: required", !path ? "snapshot_path" : "mem_file_path");
+	} else if (!s->vm || !husk_vm_is_running(s->vm)) {
+		api_fault(r, 400, s->started ? "the microVM is not running" :
+			  "The requested operation is not supported before starting the microVM.");
+	} else if (vm_snapshot_save(s->vm, path, mem, err, sizeof(err)) < 0) {
+		api_fault(r, 400, "CreateSnapshot: %s", err);
+	} else {
+		r->status = 204;
+		r->body = NULL;
+	}
+out:
+	json_object_put(o);
+}
+
+/* Nothing configured but the logger and metrics: Firecracker's "fresh" process. */
+static bool fresh(const struct husk_config *cfg)
+{
+	return !cfg->kernel && !cfg->initrd && !cfg->ndisks && !cfg->nnets &&
+	       cfg->cpus == HUSK_DEFAULT_CPUS && cfg->memory == HUSK_DEFAULT_MEMORY;
+}
+
+/* mem_backend (or the deprecated mem_file_path): the File backend's path. */
+static bool load_mem_path(struct json_object *o, const char **mem, struct api_reply *r)
+{
+	static const char *const keys[] = { "backend_type", "backend_path", NULL };
+	struct json_object *b;
+	const char *type, *old;
+
+	if (!get_string(o, "mem_file_path", &old, r))
+		return false;
+	if (!json_object_object_get_ex(o, "mem_backend", &b)) {
+		if (!old)
+			api_fault(r, 400, "mem_backend: required (or the deprecated mem_file_path)");
+		*mem = old;
+		return old != NULL;
+	}
+	if (old) {
+		api_fault(r, 400, "mem_backend and mem_file_path: give only one");
+		return false;
+	}
+	if (!json_object_is_type(b, json_type_object)) {
+		api_fault(r, 400, "mem_backend: expected an object");
+		return false;
+	}
+	if (!only_keys(b, keys, "mem_backend.", r) || !get_string(b, "backend_type", &type, r) ||
+	    !get_string(b, "backend_path", mem, r))
+		return false;
+	if (!type || !*mem) {
+		api_fault(r, 400, "mem_backend.%s: required", !type ? "backend_type" : "backend_path");
+		return false;
+	}
+	if (!strcmp(type, "Uffd")) {
+		api_fault(r, 400, "mem_backend.backend_type Uffd: not supported yet (File only)");
+		return false;
+	}
+	if (strcmp(type, "File")) {
+		api_fault(r, 400, "mem_backend.backend_type: expected \"File\" or \"Uffd\"");
+		return false;
+	}
+	return true;
+}
+
+/* The fields husk takes but cannot honour yet: refused unless they ask for nothing. */
+static bool load_unsupported(struct json_object *o, struct api_reply *r)
+{
+	static const char *const flags[] = { "track_dirty_pages", "enable_diff_snapshots",
+					     "clock_realtime" };
+	struct json_object *v;
+	const char *hp;
+	bool on;
+
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (!get_bool(o, flags[i], &on, r))
+			return false;
+		if (on) {
+			api_fault(r, 400, "%s: not supported yet", flags[i]);
+			return false;
+		}
+	}
+	if (json_object_object_get_ex(o, "network_overrides", &v)) {
+		if (!json_object_is_type(v, json_type_array)) {
+			api_fault(r, 400, "network_overrides: expected an array");
+			return false;
+		}
+		if (json_object_array_length(v)) {
+			api_fault(r, 400, "network_overrides: not supported yet");
+			return false;
+		}
+	}
+	if (json_object_object_get_ex(o, "vsock_override", &v)) {
+		api_fault(r, 400, "vsock_override: husk has no vsock device");
+		return false;
+	}
+	if (!get_string(o, "huge_pages", &hp, r))
+		return false;
+	if (hp && strcmp(hp, "Snapshot")) {
+		api_fault(r, 400, "huge_pages %s: not supported yet (only \"Snapshot\")", hp);
+		return false;
+	}
+	return true;
+}
+
+void api_snapshot_load(struct api_server *s, const char *body, size_t len, struct api_reply *r)
+{
+	static const char *const keys[] = {
+		"snapshot_path", "mem_backend", "mem_file_path", "resume_vm", "track_dirty_pages",
+		"enable_diff_snapshots", "network_overrides", "vsock_override", "clock_realtime",
+		"huge_pages", NULL,
+	};
+	const char *path, *mem = NULL;
+	struct husk_config cfg;
+	struct husk_vm *vm;
+	struct json_object *o;
+	char err[768];
+	uint64_t one = 1;
+	bool resume;
+
+	o = api_parse_body(body, len, r);
+	if (!o)
+		return;
+	if (!only_keys(o, keys, "", r) || !get_string(o, "snapshot_path", &path, r) ||
+	    !get_bool(o, "resume_vm", &resume, r) || !load_unsupported(o, r))
+		goto out;
+	if (!path) {
+		api_fault(r, 400, "snapshot_path: required");
+		goto out;
+	}
+	if (!load_mem_path(o, &mem, r))
+		goto out;
+	if (s->started || !fresh(s->t.cfg)) {
+		api_fault(r, 400, "LoadSnapshot: only on a fresh husk (nothing configured but the "
+			  "logger and metrics, not started)");
+		goto out;
+	}
+	if (vm_snapshot_restore(path, mem, s->t.arena, &cfg, &vm, err, sizeof(err)) < 0) {
+		events_emit(s->t.cfg->events, "error", err);
+		api_fault(r, 400, "LoadSnapshot: %s", err);
+		config_sweep(&s->t);	/* the strings the failed load copied */
+		goto out;
+	}
+	/* process-wide settings stay the restoring husk's */
+	cfg.events = s->t.cfg->events;
+	cfg.metrics_path = s->t.cfg->metrics_path;
+	vm->cfg.events = cfg.events;
+	vm->cfg.metrics_path = cfg.metrics_path;
+	if (!resume)
+		vm_start_paused(vm);
+	*s->t.cfg = cfg;
+	s->vm = vm;
+	s->started = true;
+	if (write(s->start_fd, &one, sizeof(one)) < 0) {
+		api_fault(r, 500, "LoadSnapshot: waking the main thread: %s", strerror(errno));
+		goto out;
+	}
+	r->status = 204;
+	r->body = NULL;
+out:
+	json_object_put(o);
+}

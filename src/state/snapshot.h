@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HUSK_SNAPSHOT_H
+#define HUSK_SNAPSHOT_H
+
+/*
+ * Snapshot and restore of a whole VM (docs/snapshot.md): the state file
+ * (state/snapfile.h: "config", "host", then one section per device, in
+ * the order of the device table in snapshot.c) and a memory file (guest
+ * RAM, byte for byte, all-zero pages left as holes).
+ *
+ * Each device type is one entry of the table: {tag or "tag%u" pattern,
+ * section version, how many the config has, save, load}. A device type
+ * whose save/load is not written yet has NULL functions: saving a VM that
+ * has it fails with "not supported yet: ..." before any file is touched,
+ * and a state file cannot name it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "husk/husk.h"
+#include "core/statebuf.h"
+#include "memory/guest_mem.h"
+#include "vmm/config_file.h"
+
+struct husk_vm;
+
+struct snap_device {
+	const char *tag;	/* "serial0", or a pattern with one %u ("vcpu%u") */
+	uint32_t version;	/* the section version its save writes */
+	const char *what;	/* for messages: "the 8250 UART" */
+	unsigned (*count)(const struct husk_config *cfg);
+	int (*save)(struct husk_vm *vm, unsigned i, struct state_writer *w);
+	int (*load)(struct husk_vm *vm, unsigned i, struct state_reader *r);
+};
+
+/* The device table (snapshot.c), in save and load order. */
+extern const struct snap_device snap_devices[];
+extern const unsigned snap_ndevices;
+
+struct snap_table {
+	const struct snap_device *dev;
+	unsigned n;
+};
+
+extern const struct snap_table snap_default_table;	/* snap_devices[] */
+
+/*
+ * Write @path (state) and @mem_path (guest RAM) of a paused VM, each
+ * atomically (temp file, fsync, rename; the state file last). On error
+ * (-errno, one line in @err) no temp file is left and no state file is
+ * created or replaced; the memory file only when the state file's final
+ * rename failed (the new memory file is removed then).
+ */
+int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, char *err,
+		     size_t errlen);
+
+/*
+ * Restore: read and check @path (format, host CPU, sections against the
+ * device table) and @mem_path (its size), build the VM from the saved
+ * config with the VM builder, load guest RAM and every device's section
+ * before any vCPU runs. *cfg gets the config it was built with (strings in
+ * @arena). On error nothing is left: no VM, -errno and one line in @err.
+ */
+int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena *arena,
+			struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen);
+
+/* The same with another device table (the tests: a VM of only what has save/load). */
+int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const char *path,
+			   const char *mem_path, char *err, size_t errlen);
+int vm_snapshot_restore_table(const struct snap_table *t, const char *path, const char *mem_path,
+			      struct str_arena *arena, struct husk_config *cfg,
+			      struct husk_vm **out, char *err, size_t errlen);
+
+/*
+ * Guest RAM from the memory file: its size must be @m's exactly. Without
+ * huge pages the file is mapped MAP_PRIVATE over @m's mapping (lazy, the
+ * page cache shared between clones, writes private); else it is read in.
+ */
+int snap_mem_load(struct guest_mem *m, const char *mem_path, char *err, size_t errlen);
+
+#endif
