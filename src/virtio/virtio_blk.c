@@ -645,6 +645,11 @@ void virtio_blk_destroy(struct virtio_blk *blk)
 	blk_free(blk);
 }
 
+struct virtio_transport *virtio_blk_transport(struct virtio_blk *blk)
+{
+	return blk->tr;
+}
+
 struct virtio_dev *virtio_blk_dev(struct virtio_blk *blk)
 {
 	return &blk->vd;

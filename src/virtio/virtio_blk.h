@@ -13,6 +13,7 @@
  * virtio_blk.c for the features offered and the request path.
  */
 struct virtio_blk;
+struct virtio_transport;
 
 /* Per-disk counters (read without locks; each queue thread adds its own). */
 struct virtio_blk_stats {
@@ -35,6 +36,8 @@ int virtio_blk_create(const struct virtio_env *env, const struct husk_disk_confi
 		      char *err, size_t errlen);
 void virtio_blk_destroy(struct virtio_blk *blk);
 struct virtio_dev *virtio_blk_dev(struct virtio_blk *blk);
+/* Its transport (snapshots save the transport's state apart). */
+struct virtio_transport *virtio_blk_transport(struct virtio_blk *blk);
 unsigned virtio_blk_queues(const struct virtio_blk *blk);
 const char *virtio_blk_engine_name(const struct virtio_blk *blk);
 void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out);

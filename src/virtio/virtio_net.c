@@ -397,6 +397,11 @@ void virtio_net_destroy(struct virtio_net *net)
 	net_free(net);
 }
 
+struct virtio_transport *virtio_net_transport(struct virtio_net *net)
+{
+	return net->tr;
+}
+
 struct virtio_dev *virtio_net_dev(struct virtio_net *net)
 {
 	return &net->vd;

@@ -13,6 +13,7 @@
  * pair 0's thread. See virtio_net.c for the features and docs/net-device.md.
  */
 struct virtio_net;
+struct virtio_transport;
 
 /* Per-device counters (read without locks; each pair's thread adds its own). */
 struct virtio_net_stats {
@@ -37,6 +38,8 @@ int virtio_net_create(const struct virtio_env *env, const struct husk_net_config
 		      struct virtio_net **out, char *err, size_t errlen);
 void virtio_net_destroy(struct virtio_net *net);
 struct virtio_dev *virtio_net_dev(struct virtio_net *net);
+/* Its transport (snapshots save the transport's state apart). */
+struct virtio_transport *virtio_net_transport(struct virtio_net *net);
 unsigned virtio_net_pairs(const struct virtio_net *net);
 /* The pairs the driver asked for with VQ_PAIRS_SET (1 until it does). */
 unsigned virtio_net_active_pairs(const struct virtio_net *net);

@@ -263,6 +263,11 @@ void virtio_rng_destroy(struct virtio_rng *r)
 	rng_free(r);
 }
 
+struct virtio_transport *virtio_rng_transport(struct virtio_rng *r)
+{
+	return r->tr;
+}
+
 struct virtio_dev *virtio_rng_dev(struct virtio_rng *r)
 {
 	return &r->vd;

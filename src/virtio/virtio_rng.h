@@ -6,9 +6,12 @@
 
 /* virtio-rng (virtio 1.2, 5.4) fed from getrandom(), rate-limited: see virtio_rng.c. */
 struct virtio_rng;
+struct virtio_transport;
 int virtio_rng_create(const struct virtio_env *env, struct virtio_rng **out);
 void virtio_rng_destroy(struct virtio_rng *rng);
 struct virtio_dev *virtio_rng_dev(struct virtio_rng *rng);
+/* Its transport (snapshots save the transport's state apart). */
+struct virtio_transport *virtio_rng_transport(struct virtio_rng *rng);
 /* VM pause: park the I/O thread / release it. */
 void virtio_rng_pause(struct virtio_rng *rng);
 void virtio_rng_resume(struct virtio_rng *rng);

@@ -35,6 +35,20 @@ int virtio_transport_attach(struct virtio_dev *vd, const struct virtio_env *env,
 	return 0;
 }
 
+int virtio_transport_save(struct virtio_transport *t, struct state_writer *w)
+{
+	if (t->kind == HUSK_VIRTIO_PCI && t->pci)
+		return pci_device_save(virtio_pci_device(t->pci), w);
+	return w->err;
+}
+
+int virtio_transport_load(struct virtio_transport *t, struct state_reader *r)
+{
+	if (t->kind == HUSK_VIRTIO_PCI && t->pci)
+		return pci_device_load(virtio_pci_device(t->pci), r);
+	return sr_done(r);
+}
+
 void virtio_transport_detach(struct virtio_transport *t)
 {
 	if (!t)

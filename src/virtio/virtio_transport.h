@@ -26,7 +26,17 @@ struct virtio_transport;
 
 int virtio_transport_attach(struct virtio_dev *vd, const struct virtio_env *env,
 			    struct virtio_transport **out);
-/* After the device was stopped (virtio_dev_uninit); NULL is ignored. */
+/* After the device was stopped (virtio_dev_stop); NULL is ignored. */
 void virtio_transport_detach(struct virtio_transport *t);
+
+/*
+ * Saved state of the transport itself: for virtio-pci the device's PCI
+ * config space, BARs and MSI-X (devices/pci.h); virtio-mmio has none of
+ * its own (an empty payload). Load it before the virtio device's own
+ * state: mapping the BARs moves the notify ioeventfds.
+ */
+#define VIRTIO_TRANSPORT_STATE_VERSION 1
+int virtio_transport_save(struct virtio_transport *t, struct state_writer *w);
+int virtio_transport_load(struct virtio_transport *t, struct state_reader *r);
 
 #endif

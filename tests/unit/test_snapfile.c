@@ -457,7 +457,7 @@ static void make_vm_file(const char *path, const char *const *tags, unsigned nta
 static void test_restore_refusals(void **state)
 {
 	static const char *const unknown[] = { "vm", "floppy0" };
-	static const char *const missing[] = { "vm", "irq_routing" };
+	static const char *const missing[] = { "vm", "serial0" };
 	char dir[] = "/tmp/husk-snap-XXXXXX", path[64], mem[64], err[512];
 	struct str_arena arena = { 0 };
 	struct husk_config cfg;
