@@ -405,11 +405,10 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 	return 0;
 }
 
-int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)
+static int parse_args(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)
 {
 	int opt, ret;
 
-	memset(o, 0, sizeof(*o));
 	husk_config_init(&o->cfg);
 	o->log_level = LOG_INFO;
 	o->action = CLI_RUN;
@@ -441,4 +440,15 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	ret = parse_args(argc, argv, o, err, errlen);
+	if (ret)
+		cli_options_free(o);	/* an error leaves nothing allocated */
+	return ret;
 }

@@ -28,8 +28,8 @@ struct cli_options {
 
 /*
  * Parse argv into @opts (husk_config defaults first). Returns 0, or
- * -EINVAL with one line in @err naming the flag. Pointers in @opts point
- * into argv.
+ * -EINVAL with one line in @err naming the flag (and nothing left allocated:
+ * cli_options_free() is then a no-op). Pointers in @opts point into argv.
  */
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errlen);
 void cli_print_help(FILE *out);
