@@ -434,7 +434,7 @@ int elf_load(struct boot_ctx *ctx)
 		if (ret)
 			return boot_fail(ctx, ret, "--kernel %s: loading PT_LOAD %u: %s",
 					 ctx->req->kernel, s->index, strerror(-ret));
-		memset(hva + s->filesz, 0, s->memsz - s->filesz);
+		guest_mem_zero(ctx->mem, s->gpa + s->filesz, s->memsz - s->filesz);
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,40 @@ void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 		return m->hva + r->offset + (gpa - r->gpa);
 	}
 	return NULL;
+}
+
+/* Drop the pages of [p, p + len) (page-aligned); false when the backing cannot. */
+static bool drop_pages(struct guest_mem *m, uint8_t *p, uint64_t len)
+{
+	if (m->hugepages || m->file_private)
+		return false;
+	if (m->fd < 0)		/* anonymous private RAM (tests): fresh pages read as zero */
+		return madvise(p, len, MADV_DONTNEED) == 0;
+	return fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 (off_t)(p - m->hva), (off_t)len) == 0;
+}
+
+int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	const uint64_t page = 4096, worth = 16 * page;
+	uint8_t *p = gpa_to_hva(m, gpa, len);
+	uint64_t head, body;
+
+	if (!len)
+		return 0;
+	if (!p)
+		return -EFAULT;
+	head = ((page - ((uintptr_t)p & (page - 1))) & (page - 1));
+	if (len < head + worth) {
+		memset(p, 0, len);
+		return 0;
+	}
+	body = (len - head) & ~(page - 1);
+	memset(p, 0, head);
+	if (!drop_pages(m, p + head, body))
+		memset(p + head, 0, body);
+	memset(p + head + body, 0, len - head - body);
+	return 0;
 }
 
 uint64_t guest_mem_low_end(const struct guest_mem *m)

@@ -25,6 +25,7 @@ struct guest_mem {
 	uint8_t *hva;		/* host mapping of the whole memfd */
 	uint64_t size;		/* total RAM bytes */
 	bool hugepages;
+	bool file_private;	/* hva is a private mapping of another file (a restore) */
 	unsigned nregions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 };
@@ -38,6 +39,14 @@ void guest_mem_destroy(struct guest_mem *m);
 
 /* Host pointer for [gpa, gpa + len), or NULL if any byte is not guest RAM. */
 void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/*
+ * Zero [gpa, gpa + len) of guest RAM. The whole pages inside are dropped
+ * rather than written where the backing allows it (a hole punched in the
+ * memfd, fresh anonymous pages), so a large zeroed range costs the host no
+ * memory. Returns 0, or -EFAULT when any byte is not RAM.
+ */
+int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 /* End (exclusive) of the RAM region below 4 GiB. */
 uint64_t guest_mem_low_end(const struct guest_mem *m);

@@ -363,6 +363,7 @@ int snap_mem_load(struct guest_mem *m, const char *mem_path, char *err, size_t e
 	/* lazy: pages come from the page cache when first touched, writes stay private */
 	if (!m->hugepages && mmap(m->hva, m->size, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0) == m->hva) {
+		m->file_private = true;
 		close(fd);
 		return 0;
 	}

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "memory/guest_mem.h"
@@ -91,6 +93,46 @@ static void test_gpa_to_hva_bounds(void **state)
 	guest_mem_destroy(&m);
 }
 
+/* Bytes of host memory the memfd holds. */
+static uint64_t memfd_bytes(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* Zeroing a large range drops its pages instead of writing them; edges are written. */
+static void test_zero(void **state)
+{
+	struct guest_mem m;
+	char err[256];
+	uint8_t *p;
+
+	(void)state;
+	assert_int_equal(guest_mem_init(&m, MIB(64), false, err, sizeof(err)), 0);
+	p = gpa_to_hva(&m, 0, MIB(64));
+	memset(p, 0xa5, MIB(32));
+	assert_true(memfd_bytes(m.fd) >= MIB(32));
+	/* unaligned at both ends: the partial pages are memset, the bytes around kept */
+	assert_int_equal(guest_mem_zero(&m, 100, MIB(32) - 200), 0);
+	/* the whole pages between were dropped, not written: the memfd holds 2 pages */
+	assert_true(memfd_bytes(m.fd) <= 2 * 4096);
+	assert_int_equal(p[99], 0xa5);
+	assert_int_equal(p[MIB(32) - 100], 0xa5);
+	for (uint64_t off = 100; off < MIB(32) - 100; off += 509)
+		assert_int_equal(p[off], 0);
+	assert_int_equal(p[MIB(32) - 101], 0);
+	/* small ranges, empty ranges, and ranges that are not RAM */
+	p[5000] = 1;
+	assert_int_equal(guest_mem_zero(&m, 5000, 1), 0);
+	assert_int_equal(p[5000], 0);
+	assert_int_equal(guest_mem_zero(&m, 0, 0), 0);
+	assert_int_equal(guest_mem_zero(&m, MIB(64) - 1, 2), -EFAULT);
+	assert_int_equal(guest_mem_zero(&m, MIB(64), 1), -EFAULT);
+	guest_mem_destroy(&m);
+}
+
 static void test_hugepages_refused_without_reservation(void **state)
 {
 	struct guest_mem m;
@@ -111,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_plan_small),
 		cmocka_unit_test(test_plan_hole),
 		cmocka_unit_test(test_gpa_to_hva_bounds),
+		cmocka_unit_test(test_zero),
 		cmocka_unit_test(test_hugepages_refused_without_reservation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
