@@ -41,11 +41,12 @@
  *          completion_fd is an epoll fd watching the tap (only while RX
  *          buffers are posted) and an eventfd (TX results ready).
  *   auto   uring, or sync with one warning when io_uring cannot be set up.
- * RX completions are reaped in the order the frames arrived, but which
- * posted buffer a frame lands in is the kernel's choice (io_uring filled
- * the last posted first in the tests): use buffers in completion order, which a
- * virtio-net device without VIRTIO_F_IN_ORDER may do. TX frames are not
- * linked; they complete in any order.
+ * RX buffers are filled in the order they were posted, one frame each, and
+ * their completions are reaped in that order, which is the order the frames
+ * arrived: a device may push them to its used ring as they come. (The uring
+ * engine sends the posted reads as one chain of hard-linked READVs for this:
+ * independent reads on one tap complete in no defined order.) TX frames are
+ * not linked; they complete in any order.
  */
 
 #define NET_ENGINE_MAX_IOV	64	/* iovecs per frame */

@@ -46,11 +46,17 @@ struct net_engine {
 	struct io_uring ring;
 	bool ring_ready;
 	unsigned prepared;		/* SQEs prepared since the last submit */
+	unsigned posted;		/* RX posted + TX queued since the last submit */
+
+	/*
+	 * both: posted RX not in the kernel yet, in order; rx_armed: sync,
+	 * buffers submitted; uring, reads of the live chain (net_uring.c)
+	 */
+	unsigned *rx_fifo, rx_head, rx_count, rx_armed;
 
 	/* sync */
 	int epoll_fd;
 	bool tap_watched;
-	unsigned *rx_fifo, rx_head, rx_count, rx_armed;	/* posted RX in order; armed: submitted */
 	unsigned *tx_queued, tx_count;			/* TX not submitted yet */
 };
 
