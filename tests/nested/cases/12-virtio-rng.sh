@@ -21,12 +21,15 @@ case_prepare() {
 	done < <(nested_resolve_modules "$RNG_TRANSPORT" virtio_rng)
 	cat >>"$dir/body" <<'INIT'
 echo "CMDLINE=$(cat /proc/cmdline)"
+# up to 30 s: under TCG the probe of a virtio-mmio device took over 5 s once
 i=0
-while [ ! -e /dev/hwrng ] && [ $i -lt 50 ]; do
-	[ -e /sys/class/misc/hw_random/dev ] && mknod /dev/hwrng c 10 183
+while { [ ! -e /dev/hwrng ] || ! grep -q virtio_rng /sys/class/misc/hw_random/rng_current; } &&
+	[ $i -lt 300 ]; do
+	[ -e /sys/class/misc/hw_random/dev ] && [ ! -e /dev/hwrng ] && mknod /dev/hwrng c 10 183
 	sleep 0.1
 	i=$((i + 1))
 done
+echo "RNG-WAITED=${i}"
 echo "RNG-CURRENT=$(cat /sys/class/misc/hw_random/rng_current)"
 n=$(dd if=/dev/hwrng bs=64 count=1 2>/dev/null | od -An -tx1 | tr -s ' \n' '\n\n' | grep -c .)
 nz=$(dd if=/dev/hwrng bs=64 count=1 2>/dev/null | od -An -tx1 | tr -s ' \n' '\n\n' | grep . | grep -vc '^00$')
