@@ -269,21 +269,25 @@ static int uring_cancel_reads(struct net_engine *e)
 /*
  * Wait (bounded) until no read (@rx_only) or no request at all is running;
  * what completes meanwhile goes to the backlog for the next reap. With
- * @rx_only the reads are cancelled, again after every completion: the
- * kernel issues a hard-linked read only when the one before it is over, and
- * a cancel cannot find a read that is not issued yet.
+ * @rx_only the reads are cancelled, and again on every round while one
+ * runs: the kernel issues a hard-linked read only when the one before it is
+ * over, a cancel cannot find a read that is not issued yet, and one sent
+ * just before the kernel issued it finds nothing (-ENOENT) although the
+ * read then waits for a frame.
  */
 static int uring_wait_idle(struct net_engine *e, bool rx_only)
 {
 	long deadline = now_ms() + WAIT_LIMIT_MS;
 	struct io_uring_cqe *cqe;
-	int ret = rx_only ? uring_cancel_reads(e) : 0;
+	int ret = 0;
 
-	while (ret >= 0 && uring_running(e, rx_only)) {
+	while (uring_running(e, rx_only)) {
 		struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = WAIT_STEP_NS };
-		bool got = false;
 
-		ret = uring_flush(e);
+		if (rx_only && e->rx_running)
+			ret = uring_cancel_reads(e);
+		if (ret >= 0)
+			ret = uring_flush(e);
 		if (ret >= 0)
 			ret = io_uring_wait_cqe_timeout(&e->ring, &cqe, &ts);
 		if (ret < 0 && ret != -ETIME && ret != -EINTR)
@@ -292,16 +296,14 @@ static int uring_wait_idle(struct net_engine *e, bool rx_only)
 			int res = cqe->res, slot = uring_cqe_slot(e, cqe, false);
 
 			io_uring_cqe_seen(&e->ring, cqe);
-			if (slot >= 0) {
+			if (slot >= 0)
 				net_done_push(e, (unsigned)slot, res == -EAGAIN ? -ECANCELED : res);
-				got = true;
-			}
 		}
-		ret = got && rx_only ? uring_cancel_reads(e) : 0;
+		ret = 0;
 		if (uring_running(e, rx_only) && now_ms() > deadline)
 			return -ETIMEDOUT;
 	}
-	return ret < 0 ? ret : 0;
+	return 0;
 }
 
 /* Give back the RX buffers waiting for the next chain (never in the kernel). */

@@ -205,6 +205,18 @@ static uint32_t cpuid_crc(const struct kvm_cpuid2 *c)
 		uint32_t v[7] = { e->function, e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx };
 		uint8_t b[28];
 
+		/*
+		 * Not the identity either: the APIC ID of the host CPU that ran
+		 * the ioctl, which some KVMs (kvm_pvm here) leave in the table
+		 * (leaf 1 EBX[31:24], leaf 0xb / 0x1f EDX, leaf 0x8000001e EAX).
+		 */
+		if (e->function == 1)
+			v[4] &= 0x00ffffffu;
+		else if (e->function == 0xb || e->function == 0x1f)
+			v[6] = 0;
+		else if (e->function == 0x8000001e)
+			v[3] = 0;
+
 		for (unsigned j = 0; j < 28; j++)
 			b[j] = (uint8_t)(v[j / 4] >> (8 * (j % 4)));
 		crc = crc32(crc, b, sizeof(b));

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 /* Snapshot and restore of a whole VM: the device table and the assembly (snapshot.h). */
 #include "state/snapshot.h"
+#include "cpu/vcpu_state.h"
+#include "devices/kvm_chips.h"
 #include "state/snapconfig.h"
 #include "state/snapfile.h"
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_transport.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include "core/log.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +82,99 @@ static int disk_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
 	return virtio_blk_load(vm->disks[i], r);
 }
 
+static int net_tr_save(struct husk_vm *vm, unsigned i, struct state_writer *w)
+{
+	return virtio_transport_save(virtio_net_transport(vm->nets[i]), w);
+}
+
+static int net_tr_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
+{
+	return virtio_transport_load(virtio_net_transport(vm->nets[i]), r);
+}
+
+static int net_save(struct husk_vm *vm, unsigned i, struct state_writer *w)
+{
+	return virtio_net_save(vm->nets[i], w);
+}
+
+static int net_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
+{
+	return virtio_net_load(vm->nets[i], r);
+}
+
+/* The VM-wide KVM devices (PICs, IOAPIC, PIT, clock): section "vm". */
+static int vm_chips_save(struct husk_vm *vm, unsigned i, struct state_writer *w)
+{
+	struct kvm_chips_state st;
+	const char *what;
+	int ret = kvm_chips_get(vm->kvm.vm_fd, &st, &what);
+
+	(void)i;
+	if (ret) {
+		pr_err("snapshot: %s: %s", what, strerror(-ret));
+		return ret;
+	}
+	kvm_chips_write(&st, w);
+	return w->err;
+}
+
+static int vm_chips_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
+{
+	struct kvm_chips_state st;
+	const char *what;
+	int ret;
+
+	(void)i;
+	if (kvm_chips_read(r, &st))
+		return r->err;
+	ret = kvm_chips_set(vm->kvm.vm_fd, &st, vm->restore_clock_realtime, &what);
+	if (ret)
+		return sr_fail(r, "%s: %s", what, strerror(-ret));
+	return 0;
+}
+
+/* One vCPU's registers, LAPIC, MSRs, events: section "vcpuN". */
+static int vcpu_snap_save(struct husk_vm *vm, unsigned i, struct state_writer *w)
+{
+	struct vcpu_state *st = malloc(sizeof(*st));
+	struct vcpu_state_caps caps;
+	const char *what;
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	vcpu_state_caps_probe(vm->kvm.vm_fd, &caps);
+	ret = vcpu_state_get(vm->vcpus[i].fd, &caps, vm->kvm.msr_list, st, &what);
+	if (ret)
+		pr_err("snapshot: vCPU %u: %s: %s", i, what, strerror(-ret));
+	else
+		vcpu_state_write(st, w);
+	free(st);
+	return ret ? ret : w->err;
+}
+
+static int vcpu_snap_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
+{
+	struct vcpu_state *st = malloc(sizeof(*st));
+	struct vcpu_state_caps caps;
+	const char *what;
+	int ret;
+
+	if (!st)
+		return sr_fail(r, "%s", strerror(ENOMEM));
+	if (vcpu_state_read(r, st)) {
+		free(st);
+		return r->err;
+	}
+	vcpu_state_caps_probe(vm->kvm.vm_fd, &caps);
+	ret = vcpu_state_set(vm->vcpus[i].fd, &caps, st, &what);
+	free(st);
+	if (ret)
+		return sr_fail(r, "%s: %s", what, ret == -EOPNOTSUPP ?
+			       "not supported by this host's KVM" : strerror(-ret));
+	return 0;
+}
+
 /*
  * Load order: the PCI bus and the transports (their BARs, MSI-X tables and
  * so the GSI routes) before the devices whose queues notify through them,
@@ -88,8 +185,8 @@ static int disk_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
  * has one cannot be snapshotted ("not supported yet").
  */
 const struct snap_device snap_devices[] = {
-	/* NOT YET: KVM VM-wide state: PIT, PIC, IOAPIC, KVM clock (vmm/kvm*) */
-	{ "vm", 0, "the KVM VM state (PIT, PIC, IOAPIC, clock)", one, NULL, NULL },
+	{ "vm", KVM_CHIPS_STATE_VERSION, "the KVM VM state (PIT, PIC, IOAPIC, clock)", one,
+	  vm_chips_save, vm_chips_load },
 	{ "pci", PCI_BUS_STATE_VERSION, "the PCI bus", one, pci_bus_snap_save, pci_bus_snap_load },
 	{ "serial0", SERIAL_STATE_VERSION, "the 8250 UART", one, serial_snap_save,
 	  serial_snap_load },
@@ -112,10 +209,10 @@ const struct snap_device snap_devices[] = {
 	{ "rng", VIRTIO_RNG_STATE_VERSION, "virtio-rng", has_rng, virtio_rng_snap_save,
 	  virtio_rng_snap_load },
 	{ "disk%u", VIRTIO_BLK_STATE_VERSION, "virtio-blk", ndisks, disk_save, disk_load },
-	/* NOT YET: virtio-net (virtio/virtio_net*.c) */
-	{ "net%u", 0, "virtio-net", nnets, NULL, NULL },
-	/* NOT YET: per-vCPU state (cpu/) */
-	{ "vcpu%u", 0, "vCPU state", ncpus, NULL, NULL },
+	{ "net%u.tr", VIRTIO_TRANSPORT_STATE_VERSION, "virtio-net's transport", nnets,
+	  net_tr_save, net_tr_load },
+	{ "net%u", VIRTIO_NET_STATE_VERSION, "virtio-net", nnets, net_save, net_load },
+	{ "vcpu%u", VCPU_STATE_VERSION, "vCPU state", ncpus, vcpu_snap_save, vcpu_snap_load },
 };
 const unsigned snap_ndevices = sizeof(snap_devices) / sizeof(snap_devices[0]);
 const struct snap_table snap_default_table = {

@@ -17,6 +17,7 @@
  */
 #include "virtio/virtio_net_internal.h"
 #include "core/log.h"
+#include "core/statebuf.h"
 #include "net/mac.h"
 
 #include <errno.h>
@@ -165,17 +166,85 @@ static int net_start(struct virtio_dev *vd)
 	return 0;
 }
 
+/* Park the pair threads, then quiesce each pair (virtio_net_queue.c). */
 void virtio_net_pause(struct virtio_net *net)
 {
-	for (unsigned i = 0; i < net->npairs; i++)
-		if (net->pair[i].started)
-			worker_pause(&net->pair[i].worker);
+	for (unsigned i = 0; i < net->npairs; i++) {
+		if (!net->pair[i].started)
+			continue;
+		worker_pause(&net->pair[i].worker);
+		net_pair_quiesce(&net->pair[i]);
+	}
+	net->paused = true;
 }
 
 void virtio_net_resume(struct virtio_net *net)
 {
-	for (unsigned i = 0; i < net->npairs; i++)
+	net->paused = false;
+	for (unsigned i = 0; i < net->npairs; i++) {
 		worker_resume(&net->pair[i].worker);
+		/* the RX chains the pause gave back are popped again */
+		if (net->pair[i].started)
+			eventfd_kick(net->vd.kick_fd[net_rxq(i)]);
+	}
+}
+
+/*
+ * Saved state: the virtio core, the pair count, the pairs the driver
+ * enabled (VQ_PAIRS_SET) and the MAC the guest was shown. A started device
+ * is saved only while paused (virtio_net_pause: no chain held, no read or
+ * write in flight). The tap itself is the restoring VM's, opened from its
+ * configuration: frames that were in the tap's queue are not saved.
+ */
+int virtio_net_save(struct virtio_net *net, struct state_writer *w)
+{
+	if (net->vd.started && !net->paused)
+		return -EBUSY;
+	virtio_dev_save(&net->vd, w);
+	sw_u32(w, net->npairs);
+	sw_u32(w, atomic_load(&net->active_pairs));
+	sw_bytes(w, net->mac, sizeof(net->mac));
+	return w->err;
+}
+
+static void fmt_mac(char *b, size_t n, const uint8_t *m)
+{
+	snprintf(b, n, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+int virtio_net_load(struct virtio_net *net, struct state_reader *r)
+{
+	struct virtio_dev_saved s;
+	uint32_t npairs, active;
+	uint8_t mac[6];
+	char a[18], b[18];
+
+	if (virtio_dev_read(&net->vd, r, &s))
+		return r->err;
+	npairs = sr_u32(r);
+	active = sr_u32(r);
+	sr_bytes(r, mac, sizeof(mac));
+	if (sr_done(r))
+		return r->err;
+	if (npairs != net->npairs)
+		return sr_fail(r, "virtio-net %s: %u queue pairs saved, this NIC has %u", net->name,
+			       npairs, net->npairs);
+	if (active < 1 || active > npairs ||
+	    (active > 1 && !(s.st.driver_features & (1ull << VIRTIO_NET_F_MQ))))
+		return sr_fail(r, "virtio-net %s: %u active queue pairs", net->name, active);
+	if (memcmp(mac, net->mac, sizeof(mac))) {
+		fmt_mac(a, sizeof(a), mac);
+		fmt_mac(b, sizeof(b), net->mac);
+		return sr_fail(r, "virtio-net %s: the guest knows MAC %s, this NIC has %s",
+			       net->name, a, b);
+	}
+	virtio_dev_apply(&net->vd, &s);
+	virtio_dev_start_loaded(&net->vd, &s);
+	if (net->vd.started && active > 1)
+		net_set_pairs(net, active);
+	if (net->paused && net->vd.started)
+		virtio_net_pause(net);	/* loaded into a paused VM */
+	return 0;
 }
 
 static void net_cfg_read(struct virtio_dev *vd, uint32_t off, uint8_t *data, uint32_t len)

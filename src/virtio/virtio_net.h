@@ -48,8 +48,19 @@ void virtio_net_mac(const struct virtio_net *net, uint8_t mac[6]);
 unsigned virtio_net_tap_offload(const struct virtio_net *net);
 const char *virtio_net_engine_name(const struct virtio_net *net);
 void virtio_net_stats(const struct virtio_net *net, struct virtio_net_stats *out);
-/* VM pause: park the pair threads / release them. */
+/*
+ * VM pause: park the pair threads and quiesce the pairs (reads cancelled,
+ * writes finished, held RX chains given back to the avail ring) / release
+ * them.
+ */
 void virtio_net_pause(struct virtio_net *net);
 void virtio_net_resume(struct virtio_net *net);
+
+/* Saved state (core/statebuf.h): see virtio_net.c. Save: -EBUSY unless paused. */
+#define VIRTIO_NET_STATE_VERSION	1
+struct state_writer;
+struct state_reader;
+int virtio_net_save(struct virtio_net *net, struct state_writer *w);
+int virtio_net_load(struct virtio_net *net, struct state_reader *r);
 
 #endif

@@ -49,7 +49,7 @@ static uint8_t ctrl_rx(const struct vq_chain *c, uint8_t cmd)
 	return VIRTIO_NET_OK;
 }
 
-static void set_pairs(struct virtio_net *net, unsigned n)
+void net_set_pairs(struct virtio_net *net, unsigned n)
 {
 	atomic_store(&net->active_pairs, n);
 	/* every pair looks again: the dropped ones cancel RX, new ones start */
@@ -69,7 +69,7 @@ static uint8_t ctrl_mq(struct virtio_net *net, const struct vq_chain *c, uint8_t
 	n = v[0] | (unsigned)v[1] << 8;
 	if (n < 1 || n > net->npairs)
 		return VIRTIO_NET_ERR;
-	set_pairs(net, n);
+	net_set_pairs(net, n);
 	pr_debug("%s: the driver uses %u of %u queue pairs", net->name, n, net->npairs);
 	return VIRTIO_NET_OK;
 }

@@ -81,6 +81,7 @@ struct virtio_net {
 	uint8_t mac[6];
 	uint8_t cfg[NET_CFG_LEN];
 	atomic_uint active_pairs;
+	bool paused;			/* VM pause .. resume (API thread) */
 	unsigned tun_offload;
 	unsigned ctrl_q;		/* index of the control queue (set at start) */
 	struct net_pair pair[HUSK_MAX_QUEUES];
@@ -94,11 +95,15 @@ void net_pair_run(struct net_pair *p);
 /* The partial-read timer fired (on the pair's thread). */
 void net_pair_timer(struct net_pair *p);
 void net_pair_drain(struct net_pair *p);
+/* VM pause, the pair's thread parked: finish all I/O, hold no chain. */
+void net_pair_quiesce(struct net_pair *p);
 void net_pair_reset_slots(struct net_pair *p);
 /* Attach or detach the pair's tap queue (multi-queue taps); not on a running pair's behalf. */
 void net_pair_set_attached(struct net_pair *p, bool attach);
 
 /* virtio_net_ctrl.c: the control queue (pair 0's thread) */
 void net_ctrl_run(struct virtio_net *net);
+/* VQ_PAIRS_SET: the driver uses @n pairs (1 .. npairs). */
+void net_set_pairs(struct virtio_net *net, unsigned n);
 
 #endif

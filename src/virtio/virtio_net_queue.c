@@ -480,3 +480,34 @@ void net_pair_drain(struct net_pair *p)
 	timer_set(p, false);
 	p->partial_ok = false;
 }
+
+/*
+ * VM pause, with the pair's thread parked: cancel the reads, let every write
+ * finish, complete what came, then give the popped RX chains no read used
+ * back to the guest. They are always the last ones popped (chains go into
+ * reads from the front of pend, unused ones return to its front), so
+ * stepping last_avail_idx back by their number offers them again, untouched.
+ * Afterwards the pair holds no chain: a snapshot sees only used or
+ * available buffers, and the resumed thread pops them again.
+ */
+void net_pair_quiesce(struct net_pair *p)
+{
+	struct pollfd pfd = { .fd = net_engine_completion_fd(p->engine), .events = POLLIN };
+	uint16_t old_rx = rx_vq(p)->st.used_idx, old_tx = tx_vq(p)->st.used_idx;
+
+	net_engine_cancel_rx(p->engine);
+	for (;;) {
+		reap_all(p);
+		if (!net_engine_rx_inflight(p->engine) && !net_engine_tx_inflight(p->engine))
+			break;
+		if (poll(&pfd, 1, 1000) == 0)
+			pr_warn("%s: pair %u: waiting for %u frames", p->net->name, p->index,
+				net_engine_tx_inflight(p->engine));
+	}
+	rx_vq(p)->st.last_avail_idx = (uint16_t)(rx_vq(p)->st.last_avail_idx - p->npend);
+	net_pair_reset_slots(p);
+	timer_set(p, false);
+	p->partial_ok = false;
+	interrupt(p, net_rxq(p->index), old_rx);
+	interrupt(p, net_txq(p->index), old_tx);
+}

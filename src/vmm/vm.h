@@ -86,6 +86,7 @@ struct husk_vm {
 
 	unsigned ncpus;
 	struct vcpu *vcpus;
+	bool restore_clock_realtime;	/* a restore advances kvm-clock by the time saved */
 
 	struct stop_hook stop_hook;
 	atomic_int stop_reason;		/* enum stop_reason; first request wins */
