@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,13 +85,32 @@ static int check_metrics(const struct husk_config *cfg, bool *created)
 }
 
 /* --restore: the VM from a snapshot; the process-wide settings stay the flags'. */
-static int restore_vm(struct cli_options *o, struct api_server **api, struct husk_vm **vm)
+static int restore_vm(struct cli_options *o, struct husk_vm **vm)
 {
+	struct snap_restore_opts *opts = calloc(1, sizeof(*opts));
 	struct husk_config cfg;
 	char err[768];
+	int ret;
 
-	if (vm_snapshot_restore(o->restore_path, o->restore_mem, &o->arena, &cfg, vm, err,
-				sizeof(err)) < 0) {
+	if (!opts) {
+		pr_err("--restore %s: %s", o->restore_path, strerror(ENOMEM));
+		return -1;
+	}
+	opts->serial = o->serial_set ? o->cfg.serial : NULL;
+	opts->clock_realtime = o->clock_realtime;
+	for (unsigned i = 0; i < o->nrestore_nets; i++)
+		opts->nets[opts->nnets++] = (struct snap_net_override){
+			.iface_id = o->restore_nets[i].id, .host_dev_name = o->restore_nets[i].value,
+		};
+	for (unsigned i = 0; i < o->nrestore_disks; i++)
+		opts->drives[opts->ndrives++] = (struct snap_drive_override){
+			.drive_id = o->restore_disks[i].id, .path = o->restore_disks[i].value,
+			.readonly = o->restore_disks[i].readonly,
+		};
+	ret = vm_snapshot_restore(o->restore_path, o->restore_mem, opts, &o->arena, &cfg, vm, err,
+				  sizeof(err));
+	free(opts);
+	if (ret < 0) {
 		pr_err("%s", err);
 		events_emit(o->cfg.events, "error", err);
 		return -1;
@@ -100,8 +120,6 @@ static int restore_vm(struct cli_options *o, struct api_server **api, struct hus
 	o->cfg = cfg;
 	if (!o->resume)
 		vm_start_paused(*vm);
-	if (*api)
-		api_attach_vm(*api, *vm);
 	return 0;
 }
 
@@ -120,14 +138,22 @@ static int build_vm(struct cli_options *o, struct api_server **api, struct husk_
 	};
 	char err[512];
 
+	/* a restored VM exists before its socket does: no client sees it half-built */
+	if (o->restore_path && restore_vm(o, vm) < 0)
+		return -1;
 	if (o->orch.api_sock && api_start(&p, api, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
+		husk_vm_destroy(*vm);
+		*vm = NULL;
 		return -1;
 	}
 	if (*api && !o->cfg.kernel && !o->restore_path)
 		return api_wait_instance_start(*api, vm) < 0 ? 1 : 0;
-	if (o->restore_path)
-		return restore_vm(o, api, vm);
+	if (o->restore_path) {
+		if (*api)
+			api_attach_vm(*api, *vm);
+		return 0;
+	}
 	if (husk_vm_create(&o->cfg, vm, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
 		events_emit(o->cfg.events, "error", err);

@@ -2,7 +2,10 @@
 /*
  * The memory check: write an address-dependent pattern over all usable
  * RAM the guest does not occupy itself, then read it all back. Runs in
- * ring 3 (natively on husk's development machines).
+ * ring 3 (natively on husk's development machines). mem_passes=N repeats
+ * it N times (1 .. 100000) with a new pattern each pass, printing
+ * "memory: pass K of N" before each: the snapshot tests stop the guest in
+ * the middle of a long check this way.
  */
 #include "testguest.h"
 
@@ -34,23 +37,23 @@ static int usable_spans(int i, struct span out[2])
 	return n;
 }
 
-static void fill(const struct span *s)
+static void fill(const struct span *s, uint64_t pattern)
 {
 	volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)s->start;
 	volatile uint64_t *e = (volatile uint64_t *)(uintptr_t)s->end;
 
 	for (; p < e; p++)
-		*p = (uintptr_t)p ^ PATTERN;
+		*p = (uintptr_t)p ^ pattern;
 }
 
-static uint64_t verify(const struct span *s, uint64_t *first_bad)
+static uint64_t verify(const struct span *s, uint64_t pattern, uint64_t *first_bad)
 {
 	volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)s->start;
 	volatile uint64_t *e = (volatile uint64_t *)(uintptr_t)s->end;
 	uint64_t bad = 0;
 
 	for (; p < e; p++) {
-		if (*p != ((uintptr_t)p ^ PATTERN)) {
+		if (*p != ((uintptr_t)p ^ pattern)) {
 			if (!bad++)
 				*first_bad = (uintptr_t)p;
 		}
@@ -58,20 +61,16 @@ static uint64_t verify(const struct span *s, uint64_t *first_bad)
 	return bad;
 }
 
-int check_memory(char *why)
+static int one_pass(uint64_t pattern, char *why)
 {
 	struct span sp[2];
 	uint64_t bytes = 0, bad = 0, first_bad = 0, t0 = rdtsc(), t1;
 	int i, j, n;
 
-	if (!boot.nr_map) {
-		snprintf(why, WHY_LEN, "no memory map");
-		return -1;
-	}
 	for (i = 0; i < boot.nr_map; i++) {
 		n = usable_spans(i, sp);
 		for (j = 0; j < n; j++) {
-			fill(&sp[j]);
+			fill(&sp[j], pattern);
 			bytes += sp[j].end - sp[j].start;
 		}
 	}
@@ -79,7 +78,7 @@ int check_memory(char *why)
 	for (i = 0; i < boot.nr_map; i++) {
 		n = usable_spans(i, sp);
 		for (j = 0; j < n; j++)
-			bad += verify(&sp[j], bad ? &(uint64_t){ 0 } : &first_bad);
+			bad += verify(&sp[j], pattern, bad ? &(uint64_t){ 0 } : &first_bad);
 	}
 	printf("memory: tested %llu MiB (%llu KiB), write %llu ms, verify %llu ms\n",
 	       (unsigned long long)(bytes >> 20),
@@ -94,6 +93,30 @@ int check_memory(char *why)
 	if (!bytes) {
 		snprintf(why, WHY_LEN, "no usable RAM to test");
 		return -1;
+	}
+	return 0;
+}
+
+int check_memory(char *why)
+{
+	char val[24];
+	uint64_t passes = 1;
+
+	if (!boot.nr_map) {
+		snprintf(why, WHY_LEN, "no memory map");
+		return -1;
+	}
+	if (!cmdline_get("mem_passes", val, sizeof(val)) &&
+	    (parse_uint(val, &passes) || !passes || passes > 100000)) {
+		snprintf(why, WHY_LEN, "mem_passes=%s: want 1 to 100000", val);
+		return -1;
+	}
+	for (uint64_t k = 0; k < passes; k++) {
+		if (passes > 1)
+			printf("memory: pass %llu of %llu\n", (unsigned long long)k + 1,
+			       (unsigned long long)passes);
+		if (one_pass(PATTERN ^ (k * 0x9e3779b97f4a7c15ULL), why))
+			return -1;
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -150,8 +151,7 @@ static bool load_mem_path(struct json_object *o, const char **mem, struct api_re
 /* The fields husk takes but cannot honour yet: refused unless they ask for nothing. */
 static bool load_unsupported(struct json_object *o, struct api_reply *r)
 {
-	static const char *const flags[] = { "track_dirty_pages", "enable_diff_snapshots",
-					     "clock_realtime" };
+	static const char *const flags[] = { "track_dirty_pages", "enable_diff_snapshots" };
 	struct json_object *v;
 	const char *hp;
 	bool on;
@@ -161,16 +161,6 @@ static bool load_unsupported(struct json_object *o, struct api_reply *r)
 			return false;
 		if (on) {
 			api_fault(r, 400, "%s: not supported yet", flags[i]);
-			return false;
-		}
-	}
-	if (json_object_object_get_ex(o, "network_overrides", &v)) {
-		if (!json_object_is_type(v, json_type_array)) {
-			api_fault(r, 400, "network_overrides: expected an array");
-			return false;
-		}
-		if (json_object_array_length(v)) {
-			api_fault(r, 400, "network_overrides: not supported yet");
 			return false;
 		}
 	}
@@ -187,14 +177,117 @@ static bool load_unsupported(struct json_object *o, struct api_reply *r)
 	return true;
 }
 
+/* The array at @key (absent: length 0); false with the reply set when not one. */
+static bool get_array(struct json_object *o, const char *key, unsigned max,
+		      struct json_object **out, struct api_reply *r)
+{
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, out))
+		return true;
+	if (!json_object_is_type(*out, json_type_array)) {
+		api_fault(r, 400, "%s: expected an array", key);
+		return false;
+	}
+	if (json_object_array_length(*out) > max) {
+		api_fault(r, 400, "%s: at most %u entries", key, max);
+		return false;
+	}
+	return true;
+}
+
+/* A string at @key kept past the request (the restored config points at it). */
+static bool keep_string(struct api_server *s, struct json_object *o, const char *where,
+			const char *key, bool required, const char **out, struct api_reply *r)
+{
+	const char *v;
+
+	if (!get_string(o, key, &v, r))
+		return false;
+	if (!v) {
+		*out = NULL;
+		if (required)
+			api_fault(r, 400, "%s.%s: required", where, key);
+		return !required;
+	}
+	*out = arena_strdup(s->t.arena, v);
+	if (!*out)
+		api_fault(r, 500, "%s", strerror(ENOMEM));
+	return *out != NULL;
+}
+
+/*
+ * network_overrides [{iface_id, host_dev_name}] (Firecracker's) and
+ * drive_overrides [{drive_id, path_on_host, is_read_only}] (husk's), and
+ * clock_realtime.
+ */
+static bool load_overrides(struct api_server *s, struct json_object *o,
+			   struct snap_restore_opts *opts, struct api_reply *r)
+{
+	static const char *const nkeys[] = { "iface_id", "host_dev_name", NULL };
+	static const char *const dkeys[] = { "drive_id", "path_on_host", "is_read_only", NULL };
+	struct json_object *nets, *drives;
+	char where[48];
+
+	memset(opts, 0, sizeof(*opts));
+	if (!get_bool(o, "clock_realtime", &opts->clock_realtime, r) ||
+	    !get_array(o, "network_overrides", HUSK_MAX_NETS, &nets, r) ||
+	    !get_array(o, "drive_overrides", HUSK_MAX_DISKS, &drives, r))
+		return false;
+	for (size_t i = 0; nets && i < json_object_array_length(nets); i++) {
+		struct json_object *e = json_object_array_get_idx(nets, i);
+		struct snap_net_override *n = &opts->nets[opts->nnets++];
+
+		snprintf(where, sizeof(where), "network_overrides[%zu]", i);
+		if (!json_object_is_type(e, json_type_object)) {
+			api_fault(r, 400, "%s: expected an object", where);
+			return false;
+		}
+		strcat(where, ".");
+		if (!only_keys(e, nkeys, where, r))
+			return false;
+		where[strlen(where) - 1] = 0;
+		if (!keep_string(s, e, where, "iface_id", true, &n->iface_id, r) ||
+		    !keep_string(s, e, where, "host_dev_name", true, &n->host_dev_name, r))
+			return false;
+	}
+	for (size_t i = 0; drives && i < json_object_array_length(drives); i++) {
+		struct json_object *e = json_object_array_get_idx(drives, i);
+		struct snap_drive_override *d = &opts->drives[opts->ndrives++];
+		struct json_object *ro;
+
+		snprintf(where, sizeof(where), "drive_overrides[%zu]", i);
+		if (!json_object_is_type(e, json_type_object)) {
+			api_fault(r, 400, "%s: expected an object", where);
+			return false;
+		}
+		strcat(where, ".");
+		if (!only_keys(e, dkeys, where, r))
+			return false;
+		where[strlen(where) - 1] = 0;
+		if (!keep_string(s, e, where, "drive_id", true, &d->drive_id, r) ||
+		    !keep_string(s, e, where, "path_on_host", false, &d->path, r))
+			return false;
+		d->readonly = -1;
+		if (json_object_object_get_ex(e, "is_read_only", &ro)) {
+			if (!json_object_is_type(ro, json_type_boolean)) {
+				api_fault(r, 400, "%s.is_read_only: expected a boolean", where);
+				return false;
+			}
+			d->readonly = json_object_get_boolean(ro);
+		}
+	}
+	return true;
+}
+
 void api_snapshot_load(struct api_server *s, const char *body, size_t len, struct api_reply *r)
 {
 	static const char *const keys[] = {
 		"snapshot_path", "mem_backend", "mem_file_path", "resume_vm", "track_dirty_pages",
 		"enable_diff_snapshots", "network_overrides", "vsock_override", "clock_realtime",
-		"huge_pages", NULL,
+		"huge_pages", "drive_overrides", NULL,
 	};
 	const char *path, *mem = NULL;
+	struct snap_restore_opts *opts = NULL;
 	struct husk_config cfg;
 	struct husk_vm *vm;
 	struct json_object *o;
@@ -214,12 +307,21 @@ void api_snapshot_load(struct api_server *s, const char *body, size_t len, struc
 	}
 	if (!load_mem_path(o, &mem, r))
 		goto out;
+	opts = malloc(sizeof(*opts));
+	if (!opts) {
+		api_fault(r, 500, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	if (!load_overrides(s, o, opts, r)) {
+		config_sweep(&s->t);
+		goto out;
+	}
 	if (s->started || !fresh(s->t.cfg)) {
 		api_fault(r, 400, "LoadSnapshot: only on a fresh husk (nothing configured but the "
 			  "logger and metrics, not started)");
 		goto out;
 	}
-	if (vm_snapshot_restore(path, mem, s->t.arena, &cfg, &vm, err, sizeof(err)) < 0) {
+	if (vm_snapshot_restore(path, mem, opts, s->t.arena, &cfg, &vm, err, sizeof(err)) < 0) {
 		events_emit(s->t.cfg->events, "error", err);
 		api_fault(r, 400, "LoadSnapshot: %s", err);
 		config_sweep(&s->t);	/* the strings the failed load copied */
@@ -242,5 +344,6 @@ void api_snapshot_load(struct api_server *s, const char *body, size_t len, struc
 	r->status = 204;
 	r->body = NULL;
 out:
+	free(opts);
 	json_object_put(o);
 }

@@ -14,6 +14,7 @@
  * has it fails with "not supported yet: ..." before any file is touched,
  * and a state file cannot name it.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,21 +56,50 @@ int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path,
 		     size_t errlen);
 
 /*
- * Restore: read and check @path (format, host CPU, sections against the
- * device table) and @mem_path (its size), build the VM from the saved
- * config with the VM builder, load guest RAM and every device's section
- * before any vCPU runs. *cfg gets the config it was built with (strings in
- * @arena). On error nothing is left: no VM, -errno and one line in @err.
+ * What a restore may change of the saved VM: where its console goes, its
+ * clock, and, for clones, the host side of its NICs and disks (Firecracker's
+ * network_overrides; drive_overrides are husk's). The guest sees the same
+ * devices: a NIC keeps its MAC, a disk must have the saved size.
  */
-int vm_snapshot_restore(const char *path, const char *mem_path, struct str_arena *arena,
+struct snap_net_override {
+	const char *iface_id;		/* the NIC's id ("net0" when it had none) */
+	const char *host_dev_name;	/* the tap to open instead */
+};
+
+struct snap_drive_override {
+	const char *drive_id;		/* the disk's id ("disk0" when it had none) */
+	const char *path;		/* the image to open instead; NULL: the saved one */
+	int readonly;			/* 0, 1, or -1: as saved */
+};
+
+struct snap_restore_opts {
+	const char *serial;		/* --serial spec; NULL: the snapshot's */
+	bool clock_realtime;		/* advance kvm-clock by the time since the save */
+	unsigned nnets, ndrives;
+	struct snap_net_override nets[HUSK_MAX_NETS];
+	struct snap_drive_override drives[HUSK_MAX_DISKS];
+};
+
+/*
+ * Restore: read and check @path (format, host CPU, sections against the
+ * device table) and @mem_path (its size), apply @opts (NULL: none) to the
+ * saved config, build the VM from it with the VM builder, load guest RAM
+ * and every device's section before any vCPU runs. *cfg gets the config it
+ * was built with (strings in @arena). On error nothing is left: no VM,
+ * -errno and one line in @err (an override naming no device of the
+ * snapshot is one).
+ */
+int vm_snapshot_restore(const char *path, const char *mem_path,
+			const struct snap_restore_opts *opts, struct str_arena *arena,
 			struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen);
 
 /* The same with another device table (the tests: a VM of only what has save/load). */
 int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const char *path,
 			   const char *mem_path, char *err, size_t errlen);
 int vm_snapshot_restore_table(const struct snap_table *t, const char *path, const char *mem_path,
-			      struct str_arena *arena, struct husk_config *cfg,
-			      struct husk_vm **out, char *err, size_t errlen);
+			      const struct snap_restore_opts *opts, struct str_arena *arena,
+			      struct husk_config *cfg, struct husk_vm **out, char *err,
+			      size_t errlen);
 
 /*
  * Guest RAM from the memory file: its size must be @m's exactly. Without

@@ -40,6 +40,9 @@ enum {
 	OPT_RESTORE,
 	OPT_RESTORE_MEM,
 	OPT_RESUME,
+	OPT_RESTORE_NET,
+	OPT_RESTORE_DISK,
+	OPT_CLOCK_REALTIME,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +71,9 @@ static const struct option long_options[] = {
 	{ "restore",   required_argument, NULL, OPT_RESTORE },
 	{ "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
 	{ "resume",    no_argument,       NULL, OPT_RESUME },
+	{ "restore-net", required_argument, NULL, OPT_RESTORE_NET },
+	{ "restore-disk", required_argument, NULL, OPT_RESTORE_DISK },
+	{ "clock-realtime", no_argument,  NULL, OPT_CLOCK_REALTIME },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -126,6 +132,13 @@ void cli_print_help(FILE *out)
 		"  --restore-mem MEM    the snapshot's memory file (required with --restore)\n"
 		"  --resume             run the restored VM at once (else it stays Paused until\n"
 		"                       PATCH /vm {\"state\":\"Resumed\"} on --api-sock)\n"
+		"  --restore-net ID=TAP the restored NIC ID (net0, ...) on another tap (clones)\n"
+		"  --restore-disk ID=PATH[,ro=on|off]\n"
+		"                       the restored disk ID (disk0, ...) on another image of the\n"
+		"                       same size, or read-only (clones)\n"
+		"  --clock-realtime     advance the restored guest's kvm-clock by the time since\n"
+		"                       the snapshot (default: no time passed for the guest)\n"
+		"  --serial, with --restore: where the restored guest's console goes\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -273,13 +286,70 @@ static int parse_net(const char *arg, struct cli_options *o, char *err, size_t e
 	return ret;
 }
 
+/* --restore-net ID=TAP / --restore-disk ID=PATH[,ro=on|off]: split a copy in place. */
+static int parse_override(const char *flag, const char *arg, bool disk, struct cli_options *o,
+			  struct cli_override *ov, char *err, size_t errlen)
+{
+	char *copy = strdup(arg), *eq, *ro;
+
+	if (!copy) {
+		snprintf(err, errlen, "%s %s: %s", flag, arg, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	o->owned[o->nowned++] = copy;
+	eq = strchr(copy, '=');
+	if (!eq || eq == copy || !eq[1]) {
+		snprintf(err, errlen, "%s %s: expected ID=%s", flag, arg,
+			 disk ? "PATH[,ro=on|off]" : "TAP");
+		return -EINVAL;
+	}
+	*eq = 0;
+	*ov = (struct cli_override){ .id = copy, .value = eq + 1, .readonly = -1 };
+	if (!disk)
+		return 0;
+	ro = strstr(eq + 1, ",ro=");
+	if (!ro && !strncmp(eq + 1, "ro=", 3))
+		ro = eq;
+	if (!ro)
+		return 0;
+	if (!strcmp(ro + 4, "on") || !strcmp(ro + 4, "off")) {
+		ov->readonly = ro[5] == 'n';
+		*ro = 0;
+		if (ro == eq)
+			ov->value = NULL;
+		return 0;
+	}
+	snprintf(err, errlen, "%s %s: ro=%s: expected on or off", flag, arg, ro + 4);
+	return -EINVAL;
+}
+
+static int parse_restore_dev(int opt, const char *arg, struct cli_options *o, char *err,
+			     size_t errlen)
+{
+	bool net = opt == OPT_RESTORE_NET;
+	const char *flag = net ? "--restore-net" : "--restore-disk";
+	unsigned *n = net ? &o->nrestore_nets : &o->nrestore_disks;
+	unsigned max = net ? HUSK_MAX_NETS : HUSK_MAX_DISKS;
+	int ret;
+
+	if (*n >= max) {
+		snprintf(err, errlen, "%s %s: at most %u", flag, arg, max);
+		return -EINVAL;
+	}
+	ret = parse_override(flag, arg, !net, o,
+			     net ? &o->restore_nets[*n] : &o->restore_disks[*n], err, errlen);
+	if (!ret)
+		(*n)++;
+	return ret;
+}
+
 static int parse_one(int opt, const char *arg, struct cli_options *o, char *err, size_t errlen)
 {
 	switch (opt) {
 	case OPT_KERNEL:    o->cfg.kernel = arg; return 0;
 	case OPT_INITRD:    o->cfg.initrd = arg; return 0;
 	case OPT_CMDLINE:   o->cfg.cmdline = arg; return 0;
-	case OPT_SERIAL:    o->cfg.serial = arg; return 0;
+	case OPT_SERIAL:    o->cfg.serial = arg; o->serial_set = true; return 0;
 	case OPT_HUGEPAGES: o->cfg.hugepages = true; return 0;
 	case OPT_RNG:       o->cfg.rng = true; return 0;
 	case OPT_NO_RNG:    o->cfg.rng = false; return 0;
@@ -287,6 +357,10 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_RESTORE:   o->restore_path = arg; return 0;
 	case OPT_RESTORE_MEM: o->restore_mem = arg; return 0;
 	case OPT_RESUME:    o->resume = true; return 0;
+	case OPT_CLOCK_REALTIME: o->clock_realtime = true; return 0;
+	case OPT_RESTORE_NET:
+	case OPT_RESTORE_DISK:
+		return parse_restore_dev(opt, arg, o, err, errlen);
 	case OPT_HELP:      o->action = CLI_HELP; return 0;
 	case OPT_VERSION:   o->action = CLI_VERSION; return 0;
 	case OPT_CONFIG:    return 0;	/* applied before the other flags */
@@ -380,9 +454,13 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 			    o->config_path ? "--config" : NULL;
 
 	if (!o->restore_path) {
-		if (o->restore_mem || o->resume) {
-			snprintf(err, errlen, "%s: only with --restore SNAPSHOT",
-				 o->restore_mem ? "--restore-mem" : "--resume");
+		const char *only = o->restore_mem ? "--restore-mem" : o->resume ? "--resume" :
+				   o->nrestore_nets ? "--restore-net" :
+				   o->nrestore_disks ? "--restore-disk" :
+				   o->clock_realtime ? "--clock-realtime" : NULL;
+
+		if (only) {
+			snprintf(err, errlen, "%s: only with --restore SNAPSHOT", only);
 			return -EINVAL;
 		}
 		return 0;

@@ -16,7 +16,7 @@ struct cli_options {
 	struct husk_config cfg;
 	enum log_level log_level;
 	enum cli_action action;
-	char *owned[HUSK_MAX_DISKS + HUSK_MAX_NETS];	/* copies the config points into */
+	char *owned[2 * (HUSK_MAX_DISKS + HUSK_MAX_NETS)];	/* copies the config points into */
 	unsigned nowned;
 	const char *config_path;	/* --config: applied first, flags override it */
 	struct orch_options orch;	/* --api-sock, --log-file, --log-format, --events */
@@ -24,6 +24,15 @@ struct cli_options {
 	const char *restore_path;	/* --restore: a snapshot's state file */
 	const char *restore_mem;	/* --restore-mem: its memory file */
 	bool resume;			/* --resume: run the restored VM at once */
+	bool serial_set;		/* --serial given (a restore then uses it) */
+	bool clock_realtime;		/* --clock-realtime */
+	/* --restore-net ID=TAP, --restore-disk ID=PATH[,ro=on|off] */
+	struct cli_override {
+		const char *id;
+		const char *value;	/* the tap, or the image (NULL: the saved one) */
+		int readonly;		/* -1: as saved */
+	} restore_nets[HUSK_MAX_NETS], restore_disks[HUSK_MAX_DISKS];
+	unsigned nrestore_nets, nrestore_disks;
 };
 
 /*

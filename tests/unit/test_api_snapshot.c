@@ -152,10 +152,23 @@ static void test_load_bad_input(void **state)
 		  "resume_vm: expected a boolean" },
 		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"track_dirty_pages\":true}",
 		  "track_dirty_pages: not supported yet" },
-		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"clock_realtime\":true}",
-		  "clock_realtime: not supported yet" },
+		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"clock_realtime\":1}",
+		  "clock_realtime: expected a boolean" },
 		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"network_overrides\":"
-		  "[{\"iface_id\":\"n\",\"host_dev_name\":\"t\"}]}", "network_overrides: not supported yet" },
+		  "[{\"iface_id\":\"n\"}]}", "network_overrides[0].host_dev_name: required" },
+		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"network_overrides\":"
+		  "[{\"iface_id\":\"n\",\"host_dev_name\":\"t\",\"mac\":1}]}",
+		  "network_overrides[0].mac: unknown key" },
+		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"network_overrides\":[1]}",
+		  "network_overrides[0]: expected an object" },
+		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"drive_overrides\":"
+		  "[{\"path_on_host\":\"/x\"}]}", "drive_overrides[0].drive_id: required" },
+		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"drive_overrides\":"
+		  "[{\"drive_id\":\"d\",\"is_read_only\":\"no\"}]}",
+		  "drive_overrides[0].is_read_only: expected a boolean" },
+		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"drive_overrides\":"
+		  "[{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}]}",
+		  "drive_overrides: at most 16 entries" },
 		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"network_overrides\":{}}",
 		  "network_overrides: expected an array" },
 		{ "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\",\"vsock_override\":"

@@ -207,6 +207,32 @@ static void test_restore_flags(void **state)
 	cli_options_free(&o);	/* the --disk copy */
 	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m"), err,
 		     "give --resume, or --api-sock PATH");
+	/* what a clone changes: taps, images, read-only, the console, the clock */
+	assert_int_equal(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--resume",
+			       "--restore-net", "net0=tap7", "--restore-disk", "disk0=/c.img,ro=on",
+			       "--restore-disk", "data=/d.img", "--restore-disk", "logs=ro=off",
+			       "--serial", "file:/tmp/c", "--clock-realtime"), 0);
+	assert_int_equal(o.nrestore_nets, 1);
+	assert_string_equal(o.restore_nets[0].id, "net0");
+	assert_string_equal(o.restore_nets[0].value, "tap7");
+	assert_int_equal(o.nrestore_disks, 3);
+	assert_string_equal(o.restore_disks[0].id, "disk0");
+	assert_string_equal(o.restore_disks[0].value, "/c.img");
+	assert_int_equal(o.restore_disks[0].readonly, 1);
+	assert_string_equal(o.restore_disks[1].value, "/d.img");
+	assert_int_equal(o.restore_disks[1].readonly, -1);
+	assert_null(o.restore_disks[2].value);
+	assert_int_equal(o.restore_disks[2].readonly, 0);
+	assert_true(o.serial_set && o.clock_realtime);
+	cli_options_free(&o);
+	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--resume",
+			   "--restore-net", "tap7"), err, "--restore-net tap7: expected ID=TAP");
+	expect_error(PARSE(&o, err, "--restore", "s", "--restore-mem", "m", "--resume",
+			   "--restore-disk", "d=/x,ro=yes"), err, "ro=yes: expected on or off");
+	expect_error(PARSE(&o, err, "--restore-net", "net0=t"), err,
+		     "--restore-net: only with --restore");
+	expect_error(PARSE(&o, err, "--clock-realtime"), err,
+		     "--clock-realtime: only with --restore");
 }
 
 /* Numbers are digits only, sizes digits and one K/M/G/T; errors echo what was typed. */

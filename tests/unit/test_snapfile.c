@@ -503,16 +503,16 @@ static void test_restore_refusals(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/vm.snap", dir);
 	snprintf(mem, sizeof(mem), "%s/vm.mem", dir);
-	assert_int_equal(vm_snapshot_restore(path, mem, &arena, &cfg, &vm, err, sizeof(err)),
+	assert_int_equal(vm_snapshot_restore(path, mem, NULL, &arena, &cfg, &vm, err, sizeof(err)),
 			 -ENOENT);
 	assert_null(vm);
 	make_vm_file(path, unknown, 2);
-	assert_int_equal(vm_snapshot_restore(path, mem, &arena, &cfg, &vm, err, sizeof(err)),
+	assert_int_equal(vm_snapshot_restore(path, mem, NULL, &arena, &cfg, &vm, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "section \"floppy0\": unknown (not a device of this VM)"));
 	assert_non_null(strstr(err, path));
 	make_vm_file(path, missing, 2);
-	assert_int_equal(vm_snapshot_restore(path, mem, &arena, &cfg, &vm, err, sizeof(err)),
+	assert_int_equal(vm_snapshot_restore(path, mem, NULL, &arena, &cfg, &vm, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "section \"pci\" (the PCI bus) is missing"));
 	assert_null(vm);
@@ -626,7 +626,7 @@ static void test_assembly_round_trip(void **state)
 	assert_int_equal(f.sections[2].len, w1.len);
 	assert_memory_equal(f.buf + f.sections[2].off, w1.buf, w1.len);
 	/* the default table refuses what this one wrote: a UART-only VM does not exist */
-	assert_int_equal(vm_snapshot_restore(path, mem, &arena, &cfg, &back, err, sizeof(err)),
+	assert_int_equal(vm_snapshot_restore(path, mem, NULL, &arena, &cfg, &back, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "is missing"));
 	kvm = access("/dev/kvm", R_OK | W_OK) == 0;
@@ -634,7 +634,7 @@ static void test_assembly_round_trip(void **state)
 		struct kvm k = { .sys_fd = -1, .vm_fd = -1 };
 
 		/* saved where KVM's CPUID was another (the fake one): refused */
-		assert_int_equal(vm_snapshot_restore_table(&serial_table, path, mem, &arena, &cfg,
+		assert_int_equal(vm_snapshot_restore_table(&serial_table, path, mem, NULL, &arena, &cfg,
 							   &back, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "taken where KVM offered other CPUID features"));
 		assert_null(back);
@@ -647,7 +647,7 @@ static void test_assembly_round_trip(void **state)
 		kvm_close(&k);
 		snap_file_free(&f);
 		assert_int_equal(snap_read_file(path, &f, err, sizeof(err)), 0);
-		if (vm_snapshot_restore_table(&serial_table, path, mem, &arena, &cfg, &back, err,
+		if (vm_snapshot_restore_table(&serial_table, path, mem, NULL, &arena, &cfg, &back, err,
 					      sizeof(err)))
 			fail_msg("restore: %s", err);
 		assert_true(cfg.restore);
@@ -664,14 +664,14 @@ static void test_assembly_round_trip(void **state)
 		f.buf[f.sections[2].off + 12] = 200;	/* rx_head */
 		patch(f.buf, f.len, 0, 'H', 1);
 		write_file(path, f.buf, f.len);
-		assert_int_equal(vm_snapshot_restore_table(&serial_table, path, mem, &arena, &cfg,
+		assert_int_equal(vm_snapshot_restore_table(&serial_table, path, mem, NULL, &arena, &cfg,
 							   &back, err, sizeof(err)), -EINVAL);
 		assert_null(back);
 		if (!strstr(err, "section \"serial0\": serial: RX FIFO head 200"))
 			fail_msg("got: %s", err);
 		/* a memory file of another size */
 		assert_int_equal(truncate(mem, 4096), 0);
-		assert_int_not_equal(vm_snapshot_restore_table(&serial_table, path, mem, &arena,
+		assert_int_not_equal(vm_snapshot_restore_table(&serial_table, path, mem, NULL, &arena,
 							       &cfg, &back, err, sizeof(err)), 0);
 		assert_non_null(strstr(err, "4096 bytes, the snapshot's VM has 16777216"));
 	}

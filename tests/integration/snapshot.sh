@@ -1,0 +1,260 @@
+#!/bin/bash
+# Snapshot and restore of a running test guest, as a user would drive them.
+#
+#   snapshot.sh            run every case
+#   snapshot.sh NAME...    run these cases (ctest runs one per test)
+#   snapshot.sh --list     print the case names
+#
+# Each case boots the test guest with --api-sock, waits until its memory
+# check (mem_passes=60: 60 times, write all of guest RAM with a pattern and
+# verify it, several seconds) is at its third pass, pauses it, takes a Full snapshot, kills husk with SIGKILL
+# and restores the files in a new process. The restored guest must finish
+# the check it was in the middle of: "N passed, 0 failed" and exit 0 (the
+# verdict through --test-devices); the first console must not hold
+# "ok memory" (the snapshot really was taken mid-check).
+#
+# full: 2 vCPUs, --restore --resume.
+# clones: with a disk and virtio-rng in use (tests=virtio-blk,virtio-rng
+#   first), two clones restored at once, the second on a copy of the disk
+#   (--restore-disk disk0=COPY): both pass.
+# net: a started virtio-net (tests=virtio-net,memory,virtio-net) on a tap
+#   in a private namespace with tg-netpeer: the restored guest finishes the
+#   memory check, then its second net check echoes every datagram.
+# api: the snapshot is loaded by PUT /snapshot/load on a fresh
+#   husk --api-sock (resume_vm); an override naming no NIC or drive of the
+#   snapshot is a 400 that names it and husk keeps serving. The restored
+#   guest writes to the snapshot's console file (emptied first).
+# paused: --restore with --api-sock and no --resume: GET / says Paused and
+#   the guest's console does not move for a second; PATCH Resumed lets it
+#   finish.
+# refusals: a truncated state file, one byte changed, a memory file of
+#   another size, a missing memory file: each exit 1 with one line naming
+#   the file, and no console file is left behind.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="full clones net api paused refusals"
+if [[ "${1:-}" = --list ]]; then
+	tr ' ' '\n' <<<"$CASES"
+	exit 0
+fi
+
+MEM=512
+PASSES=60
+NET_PEER=${NET_PEER:-$BUILD_DIR/firmware/tg-netpeer}
+
+# api METHOD PATH [BODY]: sets CODE and BODY.
+api() {
+	local out
+	out=$(curl -s -m 30 --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' \
+		${3:+--data "$3"} -w '\n%{http_code}' "http://localhost$2") || true
+	CODE=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+}
+
+# expect METHOD PATH BODY STATUS [SUBSTRING]
+expect() {
+	api "$1" "$2" "$3"
+	[[ "$CODE" = "$4" ]] || fail "$1 $2 $3: HTTP $CODE ($BODY), want $4"
+	if [[ -n "${5:-}" && "$BODY" != *"$5"* ]]; then
+		fail "$1 $2 $3: body '$BODY' lacks '$5'"
+	fi
+}
+
+# start_husk SOCK OUT ERR ARGS...: husk in the background. Sets PID, SOCK.
+start_husk() {
+	SOCK=$1
+	local out=$2 err=$3
+	shift 3
+	"${HUSK_PREFIX[@]}" "$HUSK" --api-sock "$SOCK" "$@" </dev/null >"$out" 2>"$err" &
+	PID=$!
+	for _ in $(seq 100); do
+		[[ -S "$SOCK" ]] && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	show_file stderr "$err"
+	fail "the API socket never appeared"
+}
+
+# wait_pid PID TIMEOUT_S: wait for it to exit; sets RC.
+wait_pid() {
+	local pid=$1 t=$2
+	for _ in $(seq $((t * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		RC=124
+		return
+	fi
+	RC=0
+	wait "$pid" || RC=$?
+}
+
+# console FILE: the guest's console as plain lines.
+console() { tr -d '\r' <"$1"; }
+
+# boot_and_snapshot CMDLINE CPUS [HUSK ARGS...]: boot the test guest through
+# the API, wait until its memory check runs, pause, snapshot to
+# $WORK/vm.snap + $WORK/vm.mem, kill -9. The console is $WORK/con0.
+boot_and_snapshot() {
+	local cmdline=$1 cpus=$2
+	shift 2
+	start_husk "$WORK/api0.sock" "$WORK/out0" "$WORK/err0" --test-devices \
+		--serial "file:$WORK/con0" "$@"
+	expect PUT /boot-source "{\"kernel_image_path\":\"$TESTGUEST_ELF\",\"boot_args\":\"expect_mem=${MEM}M expect_cpus=$cpus mem_passes=$PASSES $cmdline\"}" 204
+	expect PUT /machine-config "{\"vcpu_count\":$cpus,\"mem_size_mib\":$MEM}" 204
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	for _ in $(seq 600); do
+		console "$WORK/con0" | grep -q "^memory: pass 3 of" && break
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	console "$WORK/con0" | grep -q "^memory: pass 3 of" || {
+		show_file console "$WORK/con0"
+		show_file stderr "$WORK/err0"
+		fail "the guest never reached its memory check's third pass"
+	}
+	expect PATCH /vm '{"state":"Paused"}' 204
+	expect PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$WORK/vm.snap\",\"mem_file_path\":\"$WORK/vm.mem\"}" 204
+	kill -KILL "$PID"
+	wait "$PID" 2>/dev/null || true
+	[[ -s "$WORK/vm.snap" ]] || fail "no state file"
+	[[ $(stat -c %s "$WORK/vm.mem") = $((MEM << 20)) ]] || fail "the memory file is not $MEM MiB"
+	if console "$WORK/con0" | grep -qx "ok memory"; then
+		fail "the memory check ended before the snapshot: nothing was tested"
+	fi
+}
+
+# restored_passed CONSOLE ERR: the restored guest finished its checks.
+restored_passed() {
+	local con=$1 err=$2
+	if ((RC != 0)) || ! console "$con" | grep -qx "ok memory" ||
+		! console "$con" | grep -qx "memory: pass $PASSES of $PASSES" ||
+		! console "$con" | grep -qE '^[0-9]+ passed, 0 failed$'; then
+		show_file "first console" "$WORK/con0"
+		show_file "restored console" "$con"
+		show_file "restored stderr" "$err"
+		fail "the restored guest did not pass (exit $RC)"
+	fi
+}
+
+case_full() {
+	boot_and_snapshot "" 2
+	run_husk 120 "$WORK/out1" "$WORK/err1" --restore "$WORK/vm.snap" --restore-mem "$WORK/vm.mem" \
+		--resume --serial "file:$WORK/con1"
+	restored_passed "$WORK/con1" "$WORK/err1"
+	log "snapshot at: $(console "$WORK/con0" | grep '^memory: pass' | tail -n 1);" \
+		"the restored guest went on from $(console "$WORK/con1" | grep '^memory: pass' | head -n 1)"
+}
+
+case_clones() {
+	truncate -s 4M "$WORK/disk.img"
+	boot_and_snapshot "tests=virtio-blk,virtio-rng,memory blk_serial=disk0" 1 \
+		--disk "path=$WORK/disk.img"
+	cp "$WORK/disk.img" "$WORK/copy.img"
+	"$HUSK" --restore "$WORK/vm.snap" --restore-mem "$WORK/vm.mem" --resume \
+		--serial "file:$WORK/con1" </dev/null >"$WORK/out1" 2>"$WORK/err1" &
+	local a=$!
+	"$HUSK" --restore "$WORK/vm.snap" --restore-mem "$WORK/vm.mem" --resume \
+		--serial "file:$WORK/con2" --restore-disk "disk0=$WORK/copy.img" \
+		</dev/null >"$WORK/out2" 2>"$WORK/err2" &
+	local b=$!
+	wait_pid "$a" 120
+	restored_passed "$WORK/con1" "$WORK/err1"
+	wait_pid "$b" 120
+	restored_passed "$WORK/con2" "$WORK/err2"
+	console "$WORK/con1" | grep -qx "3 passed, 0 failed" || fail "clone 1: not 3 passed"
+}
+
+case_net() {
+	[[ "$(id -u)" = 0 ]] || skip "needs root (network namespace, tap)"
+	need_file "$NET_PEER" "tg-netpeer"
+	# shellcheck source-path=SCRIPTDIR source=net-lib.sh
+	source "$INT_SRC_DIR/net-lib.sh"
+	net_setup || fail "could not set up the namespace and tap"
+	net_peer "$WORK/peer.log" || fail "tg-netpeer did not start"
+	HUSK_PREFIX=(ip netns exec "$NET_NS")
+	boot_and_snapshot "tests=virtio-net,memory,virtio-net net_count=200" 1 --net tap=tg0
+	run_husk 120 "$WORK/out1" "$WORK/err1" --restore "$WORK/vm.snap" --restore-mem "$WORK/vm.mem" \
+		--resume --serial "file:$WORK/con1"
+	restored_passed "$WORK/con1" "$WORK/err1"
+	console "$WORK/con1" | grep -qx "ok virtio-net" || fail "the second net check did not pass"
+	console "$WORK/con1" | grep -q "datagrams echoed in order, 0 lost" ||
+		fail "no in-order echo line after the restore"
+}
+
+case_api() {
+	local load
+	boot_and_snapshot "" 1
+	start_husk "$WORK/api1.sock" "$WORK/out1" "$WORK/err1"
+	load="\"snapshot_path\":\"$WORK/vm.snap\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$WORK/vm.mem\"}"
+	expect PUT /snapshot/load "{$load,\"network_overrides\":[{\"iface_id\":\"eth9\",\"host_dev_name\":\"tap9\"}]}" \
+		400 'the snapshot has no interface \"eth9\"'
+	expect PUT /snapshot/load "{$load,\"drive_overrides\":[{\"drive_id\":\"rootfs\",\"path_on_host\":\"/x\"}]}" \
+		400 'the snapshot has no drive \"rootfs\"'
+	expect GET / "" 200 '"state":"Not started"'
+	cp "$WORK/con0" "$WORK/con0.first"
+	expect PUT /snapshot/load "{$load,\"resume_vm\":true}" 204
+	wait_pid "$PID" 120
+	# the restored VM's console is the snapshot's (the API has no override)
+	restored_passed "$WORK/con0" "$WORK/err1"
+	if console "$WORK/con0" | grep -q "^memory: pass 1 of"; then
+		fail "the console file was not emptied for the restored guest"
+	fi
+}
+
+case_paused() {
+	local before
+	boot_and_snapshot "" 1
+	start_husk "$WORK/api1.sock" "$WORK/out1" "$WORK/err1" --restore "$WORK/vm.snap" \
+		--restore-mem "$WORK/vm.mem" --serial "file:$WORK/con1"
+	expect GET / "" 200 '"state":"Paused"'
+	before=$(stat -c %s "$WORK/con1")
+	sleep 1
+	[[ $(stat -c %s "$WORK/con1") = "$before" ]] || fail "the paused guest printed"
+	expect PATCH /vm '{"state":"Resumed"}' 204
+	wait_pid "$PID" 120
+	restored_passed "$WORK/con1" "$WORK/err1"
+}
+
+# refuse WHY ARGS...: husk --restore exits 1 with one line containing WHY.
+refuse() {
+	local why=$1
+	shift
+	run_husk 30 "$WORK/rout" "$WORK/rerr" --resume --serial "file:$WORK/rcon" "$@"
+	[[ $RC = 1 ]] || { show_file stderr "$WORK/rerr"; fail "$*: exit $RC, want 1"; }
+	[[ $(wc -l <"$WORK/rerr") = 1 ]] || { show_file stderr "$WORK/rerr"; fail "$*: not one line"; }
+	grep -qF -- "$why" "$WORK/rerr" || { show_file stderr "$WORK/rerr"; fail "$*: no '$why'"; }
+	[[ ! -e "$WORK/rcon" ]] || fail "$*: the console file was left behind"
+}
+
+case_refusals() {
+	local size
+	boot_and_snapshot "" 1
+	size=$(stat -c %s "$WORK/vm.snap")
+	head -c $((size - 7)) "$WORK/vm.snap" >"$WORK/short.snap"
+	refuse "short.snap" --restore "$WORK/short.snap" --restore-mem "$WORK/vm.mem"
+	cp "$WORK/vm.snap" "$WORK/bad.snap"
+	printf '\x5a' | dd of="$WORK/bad.snap" bs=1 seek=$((size / 2)) conv=notrunc status=none
+	refuse "checksum" --restore "$WORK/bad.snap" --restore-mem "$WORK/vm.mem"
+	truncate -s $(((MEM << 20) - 4096)) "$WORK/small.mem"
+	refuse "the snapshot's VM has" --restore "$WORK/vm.snap" --restore-mem "$WORK/small.mem"
+	refuse "No such file" --restore "$WORK/vm.snap" --restore-mem "$WORK/none.mem"
+}
+
+need_husk
+need_file "$TESTGUEST_ELF" "test guest"
+command -v curl >/dev/null || skip "curl is not installed"
+need_kvm
+make_workdir
+# shellcheck disable=SC2086 # the case names have no blanks
+(($#)) || set -- $CASES
+for c in "$@"; do
+	"case_$c"
+	log "ok $c"
+done
