@@ -4,14 +4,19 @@
  * input is a whole state file. snap_parse() must refuse it or frame every
  * section inside the file; then the "config" and "host" sections go
  * through their loaders and every section through a bounded reader, and
- * "serial0" through serial_load() on a real UART. A 1-in-256 input has its
+ * "serial0" through serial_load() on a real UART, "vm" and "vcpu0" through
+ * the KVM chips' and vCPU state decoders (whose output KVM gets: every
+ * length bounded, a state that decodes re-encodes to the same bytes). A
+ * 1-in-256 input has its
  * length and checksum fixed first (byte 0 of the input is not part of it),
  * so the fuzzer gets past the checksum and exercises the section parser.
  */
 #include <sys/eventfd.h>
 #include <zlib.h>
 
+#include "cpu/vcpu_state.h"
 #include "devices/devices.h"
+#include "devices/kvm_chips.h"
 #include "fuzz_helpers.h"
 #include "fake_vm_ioctl.h"
 #include "state/snapconfig.h"
@@ -48,6 +53,22 @@ static void fix_frame(uint8_t *buf, size_t len)
 	put_le(buf + 12, 0, 4);
 	put_le(buf + 16, len, 8);
 	put_le(buf + len - 4, (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)(len - 4)), 4);
+}
+
+/* What a decoder accepted encodes back to exactly the bytes it read. */
+static void same_encoding(const struct state_reader *r, const struct kvm_chips_state *cs,
+			  const struct vcpu_state *vs)
+{
+	struct state_writer w;
+
+	sw_init(&w);
+	if (cs)
+		kvm_chips_write(cs, &w);
+	else
+		vcpu_state_write(vs, &w);
+	if (w.err || w.len != r->len || memcmp(w.buf, r->p, r->len))
+		__builtin_trap();
+	sw_release(&w);
 }
 
 static void load_sections(const struct snap_file *f)
@@ -87,6 +108,21 @@ static void load_sections(const struct snap_file *f)
 				iobus_destroy(bus);
 			if (wake >= 0)
 				close(wake);
+		} else if (!strcmp(s->tag, "vm")) {
+			struct kvm_chips_state cs;
+
+			if (kvm_chips_read(&r, &cs) == 0)
+				same_encoding(&r, &cs, NULL);
+		} else if (!strcmp(s->tag, "vcpu0")) {
+			struct vcpu_state *vs = malloc(sizeof(*vs));
+
+			if (vs && vcpu_state_read(&r, vs) == 0) {
+				if (vs->nmsrs > VCPU_STATE_MAX_MSRS || vs->xsave_len > VCPU_STATE_MAX_XSAVE ||
+				    vs->xcrs.nr_xcrs > KVM_MAX_XCRS)
+					__builtin_trap();
+				same_encoding(&r, NULL, vs);
+			}
+			free(vs);
 		} else {
 			while (!r.err)	/* every byte readable, none beyond */
 				sr_u8(&r);
