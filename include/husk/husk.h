@@ -74,6 +74,7 @@ struct husk_config {
 	unsigned cpus;		/* 1 .. husk_max_cpus() */
 	uint64_t memory;	/* bytes */
 	bool hugepages;		/* back guest RAM with 2 MiB huge pages */
+	bool track_dirty;	/* track dirtied pages (Diff snapshots): KVM's log and husk's */
 	const char *serial;	/* stdio | none | file:PATH | pty */
 	unsigned shutdown_timeout; /* seconds SIGTERM waits for an ACPI power-off; 0: stop at once */
 	bool rng;		/* a virtio-rng PCI device (default on) */

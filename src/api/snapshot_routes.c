@@ -83,14 +83,13 @@ void api_snapshot_create(struct api_server *s, const char *body, size_t len,
 		goto out;
 	if (type && strcmp(type, "Full") && strcmp(type, "Diff")) {
 		api_fault(r, 400, "snapshot_type: expected \"Full\" or \"Diff\"");
-	} else if (type && !strcmp(type, "Diff")) {
-		api_fault(r, 400, "snapshot_type Diff: not supported yet (Full only)");
 	} else if (!path || !mem) {
 		api_fault(r, 400, "%s: required", !path ? "snapshot_path" : "mem_file_path");
 	} else if (!s->vm || !husk_vm_is_running(s->vm)) {
 		api_fault(r, 400, s->started ? "the microVM is not running" :
 			  "The requested operation is not supported before starting the microVM.");
-	} else if (vm_snapshot_save(s->vm, path, mem, err, sizeof(err)) < 0) {
+	} else if (vm_snapshot_save(s->vm, path, mem, type && !strcmp(type, "Diff"), err,
+				    sizeof(err)) < 0) {
 		api_fault(r, 400, "CreateSnapshot: %s", err);
 	} else {
 		r->status = 204;
@@ -151,19 +150,9 @@ static bool load_mem_path(struct json_object *o, const char **mem, struct api_re
 /* The fields husk takes but cannot honour yet: refused unless they ask for nothing. */
 static bool load_unsupported(struct json_object *o, struct api_reply *r)
 {
-	static const char *const flags[] = { "track_dirty_pages", "enable_diff_snapshots" };
 	struct json_object *v;
 	const char *hp;
-	bool on;
 
-	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		if (!get_bool(o, flags[i], &on, r))
-			return false;
-		if (on) {
-			api_fault(r, 400, "%s: not supported yet", flags[i]);
-			return false;
-		}
-	}
 	if (json_object_object_get_ex(o, "vsock_override", &v)) {
 		api_fault(r, 400, "vsock_override: husk has no vsock device");
 		return false;
@@ -217,8 +206,8 @@ static bool keep_string(struct api_server *s, struct json_object *o, const char 
 
 /*
  * network_overrides [{iface_id, host_dev_name}] (Firecracker's) and
- * drive_overrides [{drive_id, path_on_host, is_read_only}] (husk's), and
- * clock_realtime.
+ * drive_overrides [{drive_id, path_on_host, is_read_only}] (husk's),
+ * clock_realtime, track_dirty_pages (or enable_diff_snapshots).
  */
 static bool load_overrides(struct api_server *s, struct json_object *o,
 			   struct snap_restore_opts *opts, struct api_reply *r)
@@ -228,7 +217,13 @@ static bool load_overrides(struct api_server *s, struct json_object *o,
 	struct json_object *nets, *drives;
 	char where[48];
 
+	bool track, diff;
+
 	memset(opts, 0, sizeof(*opts));
+	if (!get_bool(o, "track_dirty_pages", &track, r) ||
+	    !get_bool(o, "enable_diff_snapshots", &diff, r))	/* its older name */
+		return false;
+	opts->track_dirty = track || diff;
 	if (!get_bool(o, "clock_realtime", &opts->clock_realtime, r) ||
 	    !get_array(o, "network_overrides", HUSK_MAX_NETS, &nets, r) ||
 	    !get_array(o, "drive_overrides", HUSK_MAX_DISKS, &drives, r))

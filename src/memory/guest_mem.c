@@ -114,6 +114,8 @@ fail:
 
 void guest_mem_destroy(struct guest_mem *m)
 {
+	free(m->dirty);
+	m->dirty = NULL;
 	if (m->hva)
 		munmap(m->hva, m->size);
 	if (m->fd >= 0)
@@ -170,6 +172,42 @@ int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len)
 		memset(p + head, 0, body);
 	memset(p + head + body, 0, len - head - body);
 	return 0;
+}
+
+size_t guest_mem_dirty_words(const struct guest_mem *m)
+{
+	return (size_t)((m->size / 4096 + 63) / 64);
+}
+
+int guest_mem_dirty_start(struct guest_mem *m)
+{
+	if (m->dirty)
+		return 0;
+	m->dirty = calloc(guest_mem_dirty_words(m), sizeof(uint64_t));
+	return m->dirty ? 0 : -ENOMEM;
+}
+
+void guest_mem_mark_dirty(const struct guest_mem *m, const void *hva, uint64_t len)
+{
+	const uint8_t *p = hva;
+	uint64_t first, last;
+
+	if (!m || !m->dirty || !len || p < m->hva || (uint64_t)(p - m->hva) >= m->size)
+		return;
+	first = (uint64_t)(p - m->hva) / 4096;
+	last = ((uint64_t)(p - m->hva) + len - 1) / 4096;
+	if (last >= m->size / 4096)
+		last = m->size / 4096 - 1;
+	for (uint64_t pg = first; pg <= last; pg++)
+		__atomic_fetch_or(&m->dirty[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
+}
+
+void guest_mem_dirty_take(const struct guest_mem *m, uint64_t *out)
+{
+	if (!m->dirty)
+		return;
+	for (size_t i = 0, n = guest_mem_dirty_words(m); i < n; i++)
+		out[i] |= __atomic_exchange_n(&m->dirty[i], 0, __ATOMIC_RELAXED);
 }
 
 uint64_t guest_mem_low_end(const struct guest_mem *m)

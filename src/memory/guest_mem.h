@@ -26,6 +26,7 @@ struct guest_mem {
 	uint64_t size;		/* total RAM bytes */
 	bool hugepages;
 	bool file_private;	/* hva is a private mapping of another file (a restore) */
+	uint64_t *dirty;	/* pages the VMM wrote, one bit per 4 KiB (NULL: not tracked) */
 	unsigned nregions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 };
@@ -47,6 +48,20 @@ void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len);
  * memory. Returns 0, or -EFAULT when any byte is not RAM.
  */
 int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/*
+ * Dirty tracking of the VMM's own writes into guest RAM (devices filling
+ * buffers, used rings): KVM's dirty log sees only the guest's writes.
+ * guest_mem_dirty_start() allocates the bitmap (one bit per 4 KiB page of
+ * the memfd, both regions); guest_mem_mark_dirty() marks the pages of a
+ * host range inside guest RAM (any thread, lock-free; a no-op when not
+ * tracking); guest_mem_dirty_take() ORs the marked pages into @out
+ * (guest_mem_dirty_words() words) and clears them.
+ */
+int guest_mem_dirty_start(struct guest_mem *m);
+size_t guest_mem_dirty_words(const struct guest_mem *m);
+void guest_mem_mark_dirty(const struct guest_mem *m, const void *hva, uint64_t len);
+void guest_mem_dirty_take(const struct guest_mem *m, uint64_t *out);
 
 /* End (exclusive) of the RAM region below 4 GiB. */
 uint64_t guest_mem_low_end(const struct guest_mem *m);

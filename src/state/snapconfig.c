@@ -64,6 +64,7 @@ int snap_config_save(const struct husk_config *cfg, struct state_writer *w, char
 	sw_u32(w, cfg->cpus);
 	sw_u64(w, cfg->memory);
 	sw_bool(w, cfg->hugepages);
+	sw_bool(w, cfg->track_dirty);
 	sw_u8(w, (uint8_t)cfg->transport);
 	sw_bool(w, cfg->rng);
 	sw_bool(w, cfg->test_devices);
@@ -156,6 +157,7 @@ int snap_config_load(struct state_reader *r, struct husk_config *cfg, struct str
 	c.cpus = sr_u32(r);
 	c.memory = sr_u64(r);
 	c.hugepages = sr_bool(r);
+	c.track_dirty = sr_bool(r);
 	transport = sr_u8(r);
 	c.rng = sr_bool(r);
 	c.test_devices = sr_bool(r);

@@ -327,7 +327,17 @@ struct state_reader snap_section_reader(const struct snap_file *f, const struct 
 	return r;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len, int sparse)
+static bool page_set(const uint64_t *only, size_t pg)
+{
+	return only[pg / 64] & (1ull << (pg % 64));
+}
+
+/*
+ * Write @len bytes at @p to @fd. @sparse: all-zero 4 KiB blocks are left as
+ * holes. @only (with @sparse): just the pages whose bit is set, each written
+ * even when zero (a Diff: a hole means "not changed"), runs of them at once.
+ */
+static int write_all(int fd, const uint8_t *p, size_t len, int sparse, const uint64_t *only)
 {
 	const size_t blk = 4096;
 	static const uint8_t zero[4096];
@@ -338,7 +348,14 @@ static int write_all(int fd, const uint8_t *p, size_t len, int sparse)
 		size_t n = len - off < blk ? len - off : blk;
 		ssize_t w;
 
-		if (sparse && !memcmp(p + off, zero, n)) {
+		if (only) {
+			if (!page_set(only, off / blk)) {
+				off += n;
+				continue;
+			}
+			while (off + n < len && page_set(only, (off + n) / blk))
+				n += len - off - n < blk ? len - off - n : blk;
+		} else if (sparse && !memcmp(p + off, zero, n)) {
 			off += n;
 			continue;
 		}
@@ -352,8 +369,22 @@ static int write_all(int fd, const uint8_t *p, size_t len, int sparse)
 	return 0;
 }
 
+/* A Diff needs holes where pages did not change: does this file system keep them? */
+static int check_holes(int fd, size_t len, const uint64_t *only)
+{
+	for (size_t pg = 0; pg * 4096 < len; pg++) {
+		off_t at;
+
+		if (page_set(only, pg))
+			continue;
+		at = lseek(fd, (off_t)(pg * 4096), SEEK_HOLE);
+		return at == (off_t)(pg * 4096) ? 0 : -EOPNOTSUPP;
+	}
+	return 0;	/* every page changed: no hole needed */
+}
+
 int snap_write_temp(const char *path, const char *what, const void *buf, size_t len,
-		    int sparse, char **tmp, char *err, size_t errlen)
+		    int sparse, const uint64_t *only, char **tmp, char *err, size_t errlen)
 {
 	size_t n = strlen(path) + 16;
 	char *t = malloc(n);
@@ -372,13 +403,21 @@ int snap_write_temp(const char *path, const char *what, const void *buf, size_t 
 		free(t);
 		return ret;
 	}
-	ret = write_all(fd, buf, len, sparse);
+	ret = write_all(fd, buf, len, sparse, only);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
-	if (close(fd) < 0 && !ret)
-		ret = -errno;
-	if (ret) {
+	if (!ret && only && check_holes(fd, len, only)) {
+		ret = -EOPNOTSUPP;
+		snprintf(err, errlen, "%s %s: its file system keeps no holes, which a Diff's "
+			 "unchanged pages are (use tmpfs, ext4 or xfs)", what, path);
+	} else if (ret) {
 		snprintf(err, errlen, "%s %s: writing: %s", what, path, strerror(-ret));
+	}
+	if (close(fd) < 0 && !ret) {
+		ret = -errno;
+		snprintf(err, errlen, "%s %s: writing: %s", what, path, strerror(-ret));
+	}
+	if (ret) {
 		unlink(t);
 		free(t);
 		return ret;
@@ -413,7 +452,7 @@ int snap_write_atomic(const char *path, const char *what, const void *buf, size_
 		      int sparse, char *err, size_t errlen)
 {
 	char *tmp;
-	int ret = snap_write_temp(path, what, buf, len, sparse, &tmp, err, errlen);
+	int ret = snap_write_temp(path, what, buf, len, sparse, NULL, &tmp, err, errlen);
 
 	if (!ret)
 		ret = snap_commit(tmp, path, what, err, errlen);

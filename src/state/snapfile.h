@@ -90,9 +90,14 @@ int snap_tag_valid(const char *tag);
  */
 int snap_write_atomic(const char *path, const char *what, const void *buf, size_t len,
 		      int sparse, char *err, size_t errlen);
-/* The same, but renamed only by snap_commit(): *tmp gets the temp path (malloc'd). */
+/*
+ * The same, but renamed only by snap_commit(): *tmp gets the temp path
+ * (malloc'd). @only (with @sparse, else NULL): write just the 4 KiB pages
+ * whose bit is set, zero ones too, and leave the rest as holes (a Diff
+ * memory file); a file system that keeps no holes is -EOPNOTSUPP.
+ */
 int snap_write_temp(const char *path, const char *what, const void *buf, size_t len,
-		    int sparse, char **tmp, char *err, size_t errlen);
+		    int sparse, const uint64_t *only, char **tmp, char *err, size_t errlen);
 /* Rename @tmp over @path and fsync the directory; on failure @tmp is removed. */
 int snap_commit(const char *tmp, const char *path, const char *what, char *err, size_t errlen);
 

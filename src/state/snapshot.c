@@ -83,11 +83,64 @@ static int snap_build(const struct snap_table *t, struct husk_vm *vm, struct sna
 	return b->err;
 }
 
+/*
+ * Which pages a snapshot of @vm is to hold: NULL for all (Full), else the
+ * pages written since the last snapshot, by the guest (KVM's dirty log)
+ * and by husk's devices (guest_mem's bitmap). Either way the dirty state
+ * starts over, so the next Diff is relative to this snapshot; on failure
+ * the caller gives the pages back (snap_dirty_giveback).
+ */
+static int snap_dirty_take(struct husk_vm *vm, bool diff, uint64_t **out, char *err,
+			   size_t errlen)
+{
+	uint64_t *bm;
+	int ret;
+
+	*out = NULL;
+	if (diff && !vm->cfg.track_dirty) {
+		snprintf(err, errlen, "Diff: this VM does not track dirty pages (boot it with "
+			 "machine-config track_dirty_pages, or load it with track_dirty_pages)");
+		return -EINVAL;
+	}
+	if (diff && !vm->dirty_base) {
+		snprintf(err, errlen, "Diff: no snapshot of this VM to be a diff against yet: "
+			 "take a Full one first");
+		return -EINVAL;
+	}
+	if (!vm->cfg.track_dirty)
+		return 0;
+	bm = calloc(guest_mem_dirty_words(&vm->mem), sizeof(uint64_t));
+	if (!bm) {
+		snprintf(err, errlen, "dirty pages: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	ret = kvm_dirty_log_take(&vm->kvm, &vm->mem, bm);
+	if (ret) {
+		free(bm);
+		snprintf(err, errlen, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
+		return ret;
+	}
+	guest_mem_dirty_take(&vm->mem, bm);
+	*out = bm;
+	return 0;
+}
+
+/* A failed snapshot: the pages it took are still dirty for the next one. */
+static void snap_dirty_giveback(struct husk_vm *vm, const uint64_t *bm)
+{
+	if (!bm)
+		return;
+	for (size_t i = 0, n = guest_mem_dirty_words(&vm->mem); i < n; i++)
+		if (bm[i])
+			__atomic_fetch_or(&vm->mem.dirty[i], bm[i], __ATOMIC_RELAXED);
+}
+
 int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const char *path,
-			   const char *mem_path, char *err, size_t errlen)
+			   const char *mem_path, bool diff, char *err, size_t errlen)
 {
 	struct snap_builder b;
 	char *mem_tmp = NULL, *tmp = NULL;
+	uint64_t *dirty = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int ret;
@@ -114,10 +167,12 @@ int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const
 		snprintf(err, errlen, "snapshot %s: %s", path, strerror(-ret));
 	snap_builder_release(&b);
 	if (!ret)
-		ret = snap_write_temp(mem_path, "mem_file_path", vm->mem.hva, vm->mem.size, 1,
-				      &mem_tmp, err, errlen);
+		ret = snap_dirty_take(vm, diff, &dirty, err, errlen);
 	if (!ret)
-		ret = snap_write_temp(path, "snapshot", buf, len, 0, &tmp, err, errlen);
+		ret = snap_write_temp(mem_path, "mem_file_path", vm->mem.hva, vm->mem.size, 1,
+				      diff ? dirty : NULL, &mem_tmp, err, errlen);
+	if (!ret)
+		ret = snap_write_temp(path, "snapshot", buf, len, 0, NULL, &tmp, err, errlen);
 	if (!ret)
 		ret = snap_commit(mem_tmp, mem_path, "mem_file_path", err, errlen);
 	else if (mem_tmp)
@@ -126,6 +181,11 @@ int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const
 		unlink(tmp);
 	else if (!ret && (ret = snap_commit(tmp, path, "snapshot", err, errlen)))
 		unlink(mem_path);	/* a memory file without its state is of no use */
+	if (ret)
+		snap_dirty_giveback(vm, dirty);
+	else
+		vm->dirty_base = true;
+	free(dirty);
 	free(mem_tmp);
 	free(tmp);
 	free(buf);
@@ -363,6 +423,8 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 	ret = snap_open(t, path, &f, arena, &c, err, errlen);
 	if (!ret && opts)
 		ret = apply_overrides(opts, &c, err, errlen);
+	if (!ret && opts && opts->track_dirty)
+		c.track_dirty = true;
 	if (!ret)
 		ret = snap_mem_check(mem_path, c.memory, &fd, err, errlen);
 	if (!ret)
@@ -373,6 +435,7 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 	}
 	if (!ret) {
 		vm->restore_clock_realtime = opts && opts->clock_realtime;
+		vm->dirty_base = true;	/* a Diff of it is relative to this snapshot */
 		ret = snap_mem_load(&vm->mem, mem_path, err, errlen);
 	}
 	if (!ret)
@@ -387,10 +450,10 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 	return 0;
 }
 
-int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, char *err,
-		     size_t errlen)
+int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, bool diff,
+		     char *err, size_t errlen)
 {
-	return vm_snapshot_save_table(&snap_default_table, vm, path, mem_path, err, errlen);
+	return vm_snapshot_save_table(&snap_default_table, vm, path, mem_path, diff, err, errlen);
 }
 
 int vm_snapshot_restore(const char *path, const char *mem_path,

@@ -51,9 +51,14 @@ extern const struct snap_table snap_default_table;	/* snap_devices[] */
  * (-errno, one line in @err) no temp file is left and no state file is
  * created or replaced; the memory file only when the state file's final
  * rename failed (the new memory file is removed then).
+ * @diff: the memory file holds only the pages written since the VM's last
+ * snapshot (taken, or restored from), the rest are holes: merge it onto
+ * that snapshot's memory file (husk-snapshot merge) before restoring. It
+ * needs a VM that tracks dirty pages (cfg.track_dirty) and such a last
+ * snapshot. Every snapshot of a tracking VM starts the dirty state over.
  */
-int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, char *err,
-		     size_t errlen);
+int vm_snapshot_save(struct husk_vm *vm, const char *path, const char *mem_path, bool diff,
+		     char *err, size_t errlen);
 
 /*
  * What a restore may change of the saved VM: where its console goes, its
@@ -75,6 +80,7 @@ struct snap_drive_override {
 struct snap_restore_opts {
 	const char *serial;		/* --serial spec; NULL: the snapshot's */
 	bool clock_realtime;		/* advance kvm-clock by the time since the save */
+	bool track_dirty;		/* track dirty pages from here on (Diff snapshots) */
 	unsigned nnets, ndrives;
 	struct snap_net_override nets[HUSK_MAX_NETS];
 	struct snap_drive_override drives[HUSK_MAX_DISKS];
@@ -95,7 +101,7 @@ int vm_snapshot_restore(const char *path, const char *mem_path,
 
 /* The same with another device table (the tests: a VM of only what has save/load). */
 int vm_snapshot_save_table(const struct snap_table *t, struct husk_vm *vm, const char *path,
-			   const char *mem_path, char *err, size_t errlen);
+			   const char *mem_path, bool diff, char *err, size_t errlen);
 int vm_snapshot_restore_table(const struct snap_table *t, const char *path, const char *mem_path,
 			      const struct snap_restore_opts *opts, struct str_arena *arena,
 			      struct husk_config *cfg, struct husk_vm **out, char *err,

@@ -79,6 +79,16 @@ static size_t avail_event_off(const struct virtqueue *vq)
 	return USED_RING(vq->st.size);
 }
 
+/*
+ * The VMM writes the used ring (and the device-writable buffers): guest
+ * RAM changes that KVM's dirty log does not see, so they are marked for
+ * Diff snapshots and migration (a no-op unless guest RAM is tracked).
+ */
+static void used_dirty(const struct virtqueue *vq)
+{
+	guest_mem_mark_dirty(vq->mem, vq->used, avail_event_off(vq) + 2);
+}
+
 /* ---- lifecycle ------------------------------------------------------- */
 
 void virtqueue_init(struct virtqueue *vq)
@@ -210,6 +220,7 @@ static int add_segment(struct walk *w, const struct virtq_desc *d)
 		return -ENOBUFS;
 	c->segs[c->nsegs++] = (struct vq_seg){ .hva = hva, .len = d->len, .writable = writable };
 	if (writable) {
+		guest_mem_mark_dirty(w->vq->mem, hva, d->len);	/* the device will fill it */
 		c->writable_len += d->len;
 	} else {
 		c->nreadable++;
@@ -326,8 +337,10 @@ int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain)
 	if (ret)
 		return mark_broken(vq, ret, pop_error_name(ret));
 	vq->st.last_avail_idx++;
-	if (vq->st.event_idx && vq->st.notify_enabled)
+	if (vq->st.event_idx && vq->st.notify_enabled) {
 		store16(vq->used, avail_event_off(vq), vq->st.last_avail_idx);
+		used_dirty(vq);
+	}
 	return 1;
 }
 
@@ -345,6 +358,7 @@ int virtqueue_push(struct virtqueue *vq, uint16_t head, uint32_t written_len)
 {
 	if (!vq->used || head >= vq->st.size)
 		return -EINVAL;
+	used_dirty(vq);
 	write_used_elem(vq, vq->st.used_idx, head, written_len);
 	vq->st.used_idx++;
 	/* release: the element is visible before the index that covers it */
@@ -364,6 +378,7 @@ int virtqueue_push_batch(struct virtqueue *vq, const struct virtq_used_elem *ele
 			return -EINVAL;
 	if (!n)
 		return 0;
+	used_dirty(vq);
 	for (unsigned int i = 0; i < n; i++)
 		write_used_elem(vq, idx++, elems[i].id, elems[i].len);
 	vq->st.used_idx = idx;
@@ -391,6 +406,7 @@ void virtqueue_set_notify(struct virtqueue *vq, bool enable)
 	vq->st.notify_enabled = enable;
 	if (!vq->used)
 		return;
+	used_dirty(vq);
 	if (vq->st.event_idx) {
 		if (enable)
 			store16(vq->used, avail_event_off(vq), vq->st.last_avail_idx);
@@ -404,6 +420,7 @@ void virtqueue_suppress_notify(struct virtqueue *vq)
 	vq->st.notify_enabled = false;
 	if (!vq->used)
 		return;
+	used_dirty(vq);
 	if (vq->st.event_idx) {
 		/* one behind: the driver's next additions never cross it */
 		store16(vq->used, avail_event_off(vq), (uint16_t)(vq->st.last_avail_idx - 1));

@@ -282,8 +282,7 @@ static int machine_key(struct json_object *v, const char *key, struct husk_confi
 	} else if (strcmp(key, "track_dirty_pages") == 0) {
 		if (get_bool(v, path, key, &b, err, errlen))
 			return -EINVAL;
-		if (b)
-			return key_error(err, errlen, path, key, "not supported yet");
+		cfg->track_dirty = b;
 	} else if (strcmp(key, "huge_pages") == 0) {
 		if (get_enum(v, path, key, huge, "\"None\" or \"2M\"", &i, err, errlen))
 			return -EINVAL;
@@ -308,6 +307,7 @@ int config_apply_machine(struct json_object *o, struct config_target *t, const c
 		    require(o, "mem_size_mib", path, err, errlen))
 			return -EINVAL;
 		next.hugepages = false;
+		next.track_dirty = false;
 	}
 	/* all or nothing: a bad key leaves the config as it was */
 	json_object_object_foreach(o, key, v) {
@@ -319,6 +319,7 @@ int config_apply_machine(struct json_object *o, struct config_target *t, const c
 	cfg->cpus = next.cpus;
 	cfg->memory = next.memory;
 	cfg->hugepages = next.hugepages;
+	cfg->track_dirty = next.track_dirty;
 	return 0;
 }
 
@@ -329,7 +330,7 @@ struct json_object *config_machine_to_json(const struct husk_config *cfg)
 	json_object_object_add(m, "vcpu_count", json_object_new_int64(cfg->cpus));
 	json_object_object_add(m, "mem_size_mib", json_object_new_int64((int64_t)(cfg->memory >> 20)));
 	json_object_object_add(m, "smt", json_object_new_boolean(false));
-	json_object_object_add(m, "track_dirty_pages", json_object_new_boolean(false));
+	json_object_object_add(m, "track_dirty_pages", json_object_new_boolean(cfg->track_dirty));
 	json_object_object_add(m, "huge_pages", json_object_new_string(cfg->hugepages ? "2M" : "None"));
 	return m;
 }

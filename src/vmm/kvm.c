@@ -168,12 +168,14 @@ int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
 	return 0;
 }
 
-int kvm_map_memory(struct kvm *kvm, const struct guest_mem *mem, char *err, size_t errlen)
+int kvm_map_memory(struct kvm *kvm, const struct guest_mem *mem, bool log_dirty, char *err,
+		   size_t errlen)
 {
 	for (unsigned i = 0; i < mem->nregions; i++) {
 		const struct guest_mem_region *r = &mem->regions[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i,
+			.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 			.guest_phys_addr = r->gpa,
 			.memory_size = r->size,
 			.userspace_addr = (uint64_t)(uintptr_t)(mem->hva + r->offset),
@@ -181,6 +183,40 @@ int kvm_map_memory(struct kvm *kvm, const struct guest_mem *mem, char *err, size
 
 		if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
 			return vm_ioctl_err(err, errlen, "KVM_SET_USER_MEMORY_REGION");
+	}
+	return 0;
+}
+
+int kvm_dirty_log_take(struct kvm *kvm, const struct guest_mem *mem, uint64_t *out)
+{
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+		uint64_t pages = r->size / 4096, base = r->offset / 4096;
+		uint64_t *bm = calloc((pages + 63) / 64, sizeof(uint64_t));
+		struct kvm_dirty_log log = { .slot = i, .dirty_bitmap = bm };
+
+		if (!bm)
+			return -ENOMEM;
+		if (ioctl(kvm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0) {
+			int ret = -errno;
+
+			free(bm);
+			return ret;
+		}
+		for (uint64_t w = 0; w < (pages + 63) / 64; w++) {
+			uint64_t bits = bm[w];
+
+			if (!bits)
+				continue;
+			if (base % 64 == 0) {
+				out[base / 64 + w] |= bits;
+				continue;
+			}
+			for (unsigned b = 0; b < 64; b++)
+				if (bits & (1ull << b))
+					out[(base + w * 64 + b) / 64] |= 1ull << ((base + w * 64 + b) % 64);
+		}
+		free(bm);
 	}
 	return 0;
 }

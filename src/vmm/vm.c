@@ -442,6 +442,15 @@ nomem:
 	return -ENOMEM;
 }
 
+/* track_dirty_pages: husk's own bitmap beside KVM's dirty log (Diff snapshots). */
+static int vm_track_dirty(struct husk_vm *vm, char *err, size_t errlen)
+{
+	if (!vm->cfg.track_dirty || guest_mem_dirty_start(&vm->mem) == 0)
+		return 0;
+	snprintf(err, errlen, "track_dirty_pages: %s", strerror(ENOMEM));
+	return -ENOMEM;
+}
+
 static int vm_create_vcpus(struct husk_vm *vm, char *err, size_t errlen)
 {
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
@@ -525,7 +534,9 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 	if (!ret)
 		ret = kvm_create_vm(&vm->kvm, err, errlen);
 	if (!ret)
-		ret = kvm_map_memory(&vm->kvm, &vm->mem, err, errlen);
+		ret = vm_track_dirty(vm, err, errlen);
+	if (!ret)
+		ret = kvm_map_memory(&vm->kvm, &vm->mem, cfg->track_dirty, err, errlen);
 	if (!ret)
 		ret = vm_create_devices(vm, err, errlen);
 	if (!ret)

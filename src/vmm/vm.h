@@ -87,6 +87,7 @@ struct husk_vm {
 	unsigned ncpus;
 	struct vcpu *vcpus;
 	bool restore_clock_realtime;	/* a restore advances kvm-clock by the time saved */
+	bool dirty_base;		/* a snapshot was taken or restored: Diffs may follow */
 
 	struct stop_hook stop_hook;
 	atomic_int stop_reason;		/* enum stop_reason; first request wins */

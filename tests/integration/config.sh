@@ -29,7 +29,7 @@ bad-vcpu-type      ; machine-config.vcpu_count: expected an integer        ; {"m
 bad-vcpu-range     ; machine-config.vcpu_count: expected an integer from 1 to 254 ; {"machine-config":{"vcpu_count":300}}
 bad-mem-range      ; machine-config.mem_size_mib: expected an integer from 8 to 1048576 ; {"machine-config":{"mem_size_mib":1}}
 bad-smt            ; machine-config.smt: true is not supported (husk presents one thread per core) ; {"machine-config":{"smt":true}}
-bad-dirty-pages    ; machine-config.track_dirty_pages: not supported yet   ; {"machine-config":{"track_dirty_pages":true}}
+bad-dirty-pages    ; machine-config.track_dirty_pages: expected boolean    ; {"machine-config":{"track_dirty_pages":"yes"}}
 bad-huge-pages     ; machine-config.huge_pages: expected "None" or "2M"    ; {"machine-config":{"huge_pages":"1G"}}
 bad-drives-type    ; drives: expected array                                ; {"drives":{}}
 bad-drive-path     ; drives[1].path_on_host: expected string               ; {"drives":[{"drive_id":"a","path_on_host":"a"},{"drive_id":"b","path_on_host":7}]}

@@ -27,6 +27,13 @@
 # paused: --restore with --api-sock and no --resume: GET / says Paused and
 #   the guest's console does not move for a second; PATCH Resumed lets it
 #   finish.
+# diff: with machine-config track_dirty_pages, a Diff is a 400 while the
+#   VM runs and before any Full snapshot; a Full one at pass 3, resumed, a
+#   Diff at pass 6; husk-snapshot merge puts the Diff onto a copy of the
+#   Full memory file and the Diff's state restored over it finishes the
+#   check (from pass 7); over the Full memory file alone it does not.
+# diff-idle: a Diff of a guest idling for a second after a Full snapshot
+#   holds less than 2 MiB of its 512 MiB.
 # refusals: a truncated state file, one byte changed, a memory file of
 #   another size, a missing memory file: each exit 1 with one line naming
 #   the file, and no console file is left behind.
@@ -34,7 +41,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="full clones net api paused refusals"
+CASES="full clones net api paused refusals diff diff-idle"
 if [[ "${1:-}" = --list ]]; then
 	tr ' ' '\n' <<<"$CASES"
 	exit 0
@@ -98,36 +105,57 @@ wait_pid() {
 # console FILE: the guest's console as plain lines.
 console() { tr -d '\r' <"$1"; }
 
-# boot_and_snapshot CMDLINE CPUS [HUSK ARGS...]: boot the test guest through
-# the API, wait until its memory check runs, pause, snapshot to
-# $WORK/vm.snap + $WORK/vm.mem, kill -9. The console is $WORK/con0.
-boot_and_snapshot() {
-	local cmdline=$1 cpus=$2
-	shift 2
+# boot_guest CMDLINE CPUS MACHINE_EXTRA [HUSK ARGS...]: boot the test guest
+# through the API (MACHINE_EXTRA: more machine-config keys, ",\"k\":v").
+# Its console is $WORK/con0.
+boot_guest() {
+	local cmdline=$1 cpus=$2 extra=$3
+	shift 3
 	start_husk "$WORK/api0.sock" "$WORK/out0" "$WORK/err0" --test-devices \
 		--serial "file:$WORK/con0" "$@"
 	expect PUT /boot-source "{\"kernel_image_path\":\"$TESTGUEST_ELF\",\"boot_args\":\"expect_mem=${MEM}M expect_cpus=$cpus mem_passes=$PASSES $cmdline\"}" 204
-	expect PUT /machine-config "{\"vcpu_count\":$cpus,\"mem_size_mib\":$MEM}" 204
+	expect PUT /machine-config "{\"vcpu_count\":$cpus,\"mem_size_mib\":$MEM$extra}" 204
 	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+}
+
+# wait_pass N: until the memory check's pass N has begun.
+wait_pass() {
 	for _ in $(seq 600); do
-		console "$WORK/con0" | grep -q "^memory: pass 3 of" && break
+		console "$WORK/con0" | grep -q "^memory: pass $1 of" && return 0
 		kill -0 "$PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	console "$WORK/con0" | grep -q "^memory: pass 3 of" || {
-		show_file console "$WORK/con0"
-		show_file stderr "$WORK/err0"
-		fail "the guest never reached its memory check's third pass"
-	}
+	show_file console "$WORK/con0"
+	show_file stderr "$WORK/err0"
+	fail "the guest never reached its memory check's pass $1"
+}
+
+# snap TYPE NAME: pause, snapshot to $WORK/NAME.snap and $WORK/NAME.mem.
+snap() {
 	expect PATCH /vm '{"state":"Paused"}' 204
-	expect PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$WORK/vm.snap\",\"mem_file_path\":\"$WORK/vm.mem\"}" 204
+	expect PUT /snapshot/create "{\"snapshot_type\":\"$1\",\"snapshot_path\":\"$WORK/$2.snap\",\"mem_file_path\":\"$WORK/$2.mem\"}" 204
+	[[ -s "$WORK/$2.snap" ]] || fail "no state file"
+	[[ $(stat -c %s "$WORK/$2.mem") = $((MEM << 20)) ]] || fail "$2.mem is not $MEM MiB"
+}
+
+kill_husk() {
 	kill -KILL "$PID"
 	wait "$PID" 2>/dev/null || true
-	[[ -s "$WORK/vm.snap" ]] || fail "no state file"
-	[[ $(stat -c %s "$WORK/vm.mem") = $((MEM << 20)) ]] || fail "the memory file is not $MEM MiB"
 	if console "$WORK/con0" | grep -qx "ok memory"; then
 		fail "the memory check ended before the snapshot: nothing was tested"
 	fi
+}
+
+# boot_and_snapshot CMDLINE CPUS [HUSK ARGS...]: boot the test guest, wait
+# until its memory check is at its third pass, pause, snapshot to
+# $WORK/vm.snap + $WORK/vm.mem, kill -9.
+boot_and_snapshot() {
+	local cmdline=$1 cpus=$2
+	shift 2
+	boot_guest "$cmdline" "$cpus" "" "$@"
+	wait_pass 3
+	snap Full vm
+	kill_husk
 }
 
 # restored_passed CONSOLE ERR: the restored guest finished its checks.
@@ -247,6 +275,77 @@ case_refusals() {
 	refuse "No such file" --restore "$WORK/vm.snap" --restore-mem "$WORK/none.mem"
 }
 
+case_diff() {
+	local snap_tool=$BUILD_DIR/husk-snapshot last
+	need_file "$snap_tool" "husk-snapshot"
+	boot_guest "" 1 ',"track_dirty_pages":true'
+	expect PUT /snapshot/create "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"$WORK/x.snap\",\"mem_file_path\":\"$WORK/x.mem\"}" \
+		400 "must be paused first"
+	wait_pass 3
+	expect PATCH /vm '{"state":"Paused"}' 204
+	expect PUT /snapshot/create "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"$WORK/x.snap\",\"mem_file_path\":\"$WORK/x.mem\"}" \
+		400 "take a Full one first"
+	snap Full base
+	expect PATCH /vm '{"state":"Resumed"}' 204
+	wait_pass 6
+	snap Diff diff
+	kill_husk
+	# the Diff holds what changed, and only that
+	[[ $(du -k "$WORK/diff.mem" | cut -f1) -gt 0 ]] || fail "the Diff's memory file is empty"
+	cp "$WORK/base.mem" "$WORK/merged.mem"
+	"$snap_tool" merge "$WORK/merged.mem" "$WORK/diff.mem" >"$WORK/merge.out" 2>&1 ||
+		{ cat "$WORK/merge.out" >&2; fail "husk-snapshot merge failed"; }
+	log "$(cat "$WORK/merge.out")"
+	run_husk 120 "$WORK/out1" "$WORK/err1" --restore "$WORK/diff.snap" --restore-mem "$WORK/merged.mem" \
+		--resume --serial "file:$WORK/con1"
+	restored_passed "$WORK/con1" "$WORK/err1"
+	# it went on from where the Diff was taken, not from the Full one
+	last=$(console "$WORK/con0" | sed -n 's/^memory: pass \([0-9]*\) of.*/\1/p' | tail -n 1)
+	((last >= 6)) || fail "the Diff was taken at pass $last"
+	console "$WORK/con1" | grep -q "^memory: pass $((last + 1)) of" ||
+		{ show_file restored "$WORK/con1"; fail "the restored guest did not go on from pass $last"; }
+	# the Diff's state over the base's memory alone: the guest finds its RAM of pass 3
+	run_husk 120 "$WORK/out2" "$WORK/err2" --restore "$WORK/diff.snap" --restore-mem "$WORK/base.mem" \
+		--resume --serial "file:$WORK/con2"
+	if ((RC == 0)) && console "$WORK/con2" | grep -qE '^[0-9]+ passed, 0 failed$'; then
+		fail "the Diff's state passed on the base memory alone: the Diff carried nothing"
+	fi
+	# a Diff of a VM that does not track dirty pages is refused
+	boot_guest "" 1 ""
+	wait_pass 2
+	expect PATCH /vm '{"state":"Paused"}' 204
+	expect PUT /snapshot/create "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"$WORK/y.snap\",\"mem_file_path\":\"$WORK/y.mem\"}" \
+		400 "does not track dirty pages"
+	[[ ! -e "$WORK/y.snap" && ! -e "$WORK/y.mem" ]] || fail "a refused Diff left files"
+	kill_husk
+}
+
+# A Diff of an idle guest holds little: what its timer interrupts and
+# devices touched, not its RAM.
+case_diff_idle() {
+	local kib
+	start_husk "$WORK/api0.sock" "$WORK/out0" "$WORK/err0" --test-devices \
+		--serial "file:$WORK/con0"
+	expect PUT /boot-source "{\"kernel_image_path\":\"$TESTGUEST_ELF\",\"boot_args\":\"tests=irq,memory hold=6000\"}" 204
+	expect PUT /machine-config "{\"vcpu_count\":1,\"mem_size_mib\":$MEM,\"track_dirty_pages\":true}" 204
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	for _ in $(seq 300); do
+		console "$WORK/con0" | grep -qx "2 passed, 0 failed" && break
+		sleep 0.05
+	done
+	console "$WORK/con0" | grep -qx "2 passed, 0 failed" || fail "the guest did not pass its checks"
+	snap Full base
+	expect PATCH /vm '{"state":"Resumed"}' 204
+	sleep 1
+	snap Diff diff
+	kib=$(du -k "$WORK/diff.mem" | cut -f1)
+	log "Diff of an idle guest after 1 s: $kib KiB on disk (RAM $MEM MiB)"
+	((kib < 2048)) || fail "the Diff of an idle guest holds $kib KiB"
+	expect PATCH /vm '{"state":"Resumed"}' 204
+	wait_pid "$PID" 60
+	((RC == 0)) || fail "the guest exited $RC after the snapshots"
+}
+
 need_husk
 need_file "$TESTGUEST_ELF" "test guest"
 command -v curl >/dev/null || skip "curl is not installed"
@@ -255,6 +354,6 @@ make_workdir
 # shellcheck disable=SC2086 # the case names have no blanks
 (($#)) || set -- $CASES
 for c in "$@"; do
-	"case_$c"
+	"case_${c//-/_}"
 	log "ok $c"
 done

@@ -285,12 +285,12 @@ static void test_config_round_trip(void **state)
 		assert_int_equal(back.cpus, 77);
 	}
 	/* a bad enum and a huge string length */
-	w.buf[4 + 8 + 1] = 9;	/* transport */
+	w.buf[4 + 8 + 2] = 9;	/* transport, after hugepages and track_dirty */
 	sr_init(&r, w.buf, w.len);
 	assert_int_equal(snap_config_load(&r, &back, &arena), -EINVAL);
 	assert_non_null(strstr(r.why, "transport 9"));
-	w.buf[4 + 8 + 1] = 1;
-	memset(w.buf + 4 + 8 + 1 + 1 + 1 + 1 + 1 + 4, 0x7f, 4);	/* the serial spec's length */
+	w.buf[4 + 8 + 2] = 1;
+	memset(w.buf + 4 + 8 + 2 + 1 + 1 + 1 + 1 + 4, 0x7f, 4);	/* the serial spec's length */
 	sr_init(&r, w.buf, w.len);
 	assert_int_equal(snap_config_load(&r, &back, &arena), -EINVAL);
 	assert_non_null(strstr(r.why, "serial: a 2139062143-byte string"));
@@ -400,20 +400,20 @@ static void test_save_unsupported_device(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/vm.snap", dir);
 	snprintf(mem, sizeof(mem), "%s/vm.mem", dir);
-	assert_int_equal(vm_snapshot_save_table(&unsupported_table, vm, path, mem, err,
+	assert_int_equal(vm_snapshot_save_table(&unsupported_table, vm, path, mem, false, err,
 						sizeof(err)), -EOPNOTSUPP);
 	assert_string_equal(err, "not supported yet: a floppy drive (section \"floppy0\") has no "
 			    "snapshot");
 	assert_int_equal(count_entries(dir), 0);	/* neither file, no temp file */
 	/* the real table: the first section that cannot be read ends it, nothing is left */
-	assert_int_equal(vm_snapshot_save(vm, path, mem, err, sizeof(err)), -EBADF);
+	assert_int_equal(vm_snapshot_save(vm, path, mem, false, err, sizeof(err)), -EBADF);
 	assert_non_null(strstr(err, "section \"vm\": saving: "));
 	assert_int_equal(count_entries(dir), 0);
 	/* running, not paused: refused first */
 	vm->pause.paused = false;
-	assert_int_equal(vm_snapshot_save(vm, path, mem, err, sizeof(err)), -EBUSY);
+	assert_int_equal(vm_snapshot_save(vm, path, mem, false, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "must be paused"));
-	assert_int_equal(vm_snapshot_save(vm, path, path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(vm_snapshot_save(vm, path, path, false, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "must differ"));
 	assert_int_equal(count_entries(dir), 0);
 	rmdir(dir);
@@ -614,7 +614,7 @@ static void test_assembly_round_trip(void **state)
 	vm->serial = serial_create(bus, 0x3f8, &irq, &con, -1);
 	assert_non_null(vm->serial);
 	iobus_write(bus, 0x3fb, &lcr, 1);	/* LCR: something not at reset */
-	assert_int_equal(vm_snapshot_save_table(&serial_table, vm, path, mem, err, sizeof(err)), 0);
+	assert_int_equal(vm_snapshot_save_table(&serial_table, vm, path, mem, false, err, sizeof(err)), 0);
 	assert_int_equal(count_entries(dir), 2);
 	assert_int_equal(snap_read_file(path, &f, err, sizeof(err)), 0);
 	assert_int_equal(f.nsections, 3);
@@ -641,7 +641,7 @@ static void test_assembly_round_trip(void **state)
 		/* saved here: restored */
 		assert_int_equal(kvm_open(&k, err, sizeof(err)), 0);
 		vm->kvm.supported = k.supported;
-		assert_int_equal(vm_snapshot_save_table(&serial_table, vm, path, mem, err,
+		assert_int_equal(vm_snapshot_save_table(&serial_table, vm, path, mem, false, err,
 							sizeof(err)), 0);
 		vm->kvm.supported = cpuid;
 		kvm_close(&k);
