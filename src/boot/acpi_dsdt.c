@@ -19,6 +19,7 @@
  *     }
  *     Device (MBRD) { _HID PNP0C02, _UID 0, _CRS Memory32Fixed ECAM }
  *     Device (PEVT) { _HID "QEMU0001", _CRS IO 0x505/1, _STA 0x0f }	// pvpanic
+ *     Device (VGEN) { _HID "VMGENCTR", _CID "VM_GEN_COUNTER", ADDR Package { lo, hi } }
  *     Device (GED)  {					// Generic Event Device
  *       _HID "ACPI0013", _UID 0,
  *       _CRS ExtendedInterrupt (Consumer, Level, ActiveHigh, Exclusive) { 9 }
@@ -27,6 +28,7 @@
  *       Method (_EVT, 1, Serialized) {		// Arg0: the GSI that fired
  *         Local0 = GDAT				// reading clears the bits
  *         If (Local0 & 1) { Notify (\_SB.PWRB, 0x80) }
+ *         If (Local0 & 2) { Notify (\_SB.VGEN, 0x80) }	// a new VM generation
  *       }
  *     }
  *   }
@@ -142,21 +144,50 @@ static void dsdt_pvpanic(struct aml *a)
 	aml_end(a);
 }
 
-/* Method (_EVT, 1) { Local0 = GDAT; If (Local0 & 1) { Notify (PWRB, 0x80) } } */
+/* If (Local0 & @bit) { Notify (@device, 0x80) } */
+static void dsdt_ged_notify_if(struct aml *a, unsigned bit, const char *device)
+{
+	aml_if_begin(a);
+	aml_byte(a, AML_AND);
+	aml_local(a, 0);
+	aml_integer(a, bit);
+	aml_namestring(a, "");			/* no target */
+	aml_byte(a, AML_NOTIFY);
+	aml_namestring(a, device);
+	aml_integer(a, NOTIFY_STATUS);
+	aml_end(a);
+}
+
+/*
+ * Method (_EVT, 1) { Local0 = GDAT; If (Local0 & 1) { Notify (PWRB, 0x80) }
+ *                    If (Local0 & 2) { Notify (VGEN, 0x80) } }
+ */
 static void dsdt_ged_evt(struct aml *a)
 {
 	aml_method_begin(a, "_EVT", 1, 1);
 	aml_byte(a, AML_STORE);
 	aml_namestring(a, "GDAT");
 	aml_local(a, 0);
-	aml_if_begin(a);
-	aml_byte(a, AML_AND);
-	aml_local(a, 0);
-	aml_integer(a, ACPI_GED_EVT_PWRBTN);
-	aml_namestring(a, "");			/* no target */
-	aml_byte(a, AML_NOTIFY);
-	aml_namestring(a, "\\_SB.PWRB");
-	aml_integer(a, NOTIFY_STATUS);
+	dsdt_ged_notify_if(a, ACPI_GED_EVT_PWRBTN, "\\_SB.PWRB");
+	dsdt_ged_notify_if(a, ACPI_GED_EVT_VMGENID, "\\_SB.VGEN");
+	aml_end(a);
+}
+
+/*
+ * The VM Generation ID (devices/vmgenid.c), as Linux's vmgenid driver
+ * finds it: _HID "VMGENCTR", and ADDR, a package of the ID's address,
+ * low 32 bits then high.
+ */
+static void dsdt_vmgenid(struct aml *a)
+{
+	aml_device_begin(a, "VGEN");
+	aml_name_string(a, "_HID", "VMGENCTR");
+	aml_name_string(a, "_CID", "VM_GEN_COUNTER");
+	aml_name_string(a, "_DDN", "VM_Gen_Counter");
+	aml_name(a, "ADDR");
+	aml_package_begin(a, 2);
+	aml_integer(a, LAYOUT_VMGENID & 0xffffffffu);
+	aml_integer(a, LAYOUT_VMGENID >> 32);
 	aml_end(a);
 	aml_end(a);
 }
@@ -267,6 +298,7 @@ int acpi_dsdt_build(struct aml *a, unsigned ncpus, uint64_t ram_size, unsigned n
 	dsdt_pci_root(a, ram_size);
 	dsdt_motherboard(a);
 	dsdt_pvpanic(a);
+	dsdt_vmgenid(a);
 	dsdt_ged(a);
 	for (unsigned i = 0; i < nmmio && i < VIRTIO_MMIO_MAX_DEVICES; i++)
 		dsdt_virtio_mmio(a, i);

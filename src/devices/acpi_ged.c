@@ -12,6 +12,7 @@
  * each bit stands for. Writes are ignored.
  *
  *   bit 0  ACPI_GED_EVT_PWRBTN: Notify (\_SB.PWRB, 0x80), a power button press
+ *   bit 1  ACPI_GED_EVT_VMGENID: Notify (\_SB.VGEN, 0x80), a new VM generation
  *
  * The event loop (acpi_power_button) and vCPU threads (the read) meet
  * here, so the state and the line change under the device's lock.
@@ -97,6 +98,11 @@ int acpi_power_button(struct acpi_ged *g)
 	return ged_raise(g, ACPI_GED_EVT_PWRBTN);
 }
 
+int acpi_ged_raise(struct acpi_ged *g, uint8_t events)
+{
+	return ged_raise(g, events);
+}
+
 uint8_t acpi_ged_pending(struct acpi_ged *g)
 {
 	uint8_t v;
@@ -145,7 +151,7 @@ void acpi_ged_destroy(struct acpi_ged *g)
 	free(g);
 }
 
-#define ACPI_GED_EVT_KNOWN	ACPI_GED_EVT_PWRBTN
+#define ACPI_GED_EVT_KNOWN	(ACPI_GED_EVT_PWRBTN | ACPI_GED_EVT_VMGENID)
 
 /*
  * Saved state (core/statebuf.h): the pending bits. The line is high exactly

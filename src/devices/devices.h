@@ -100,10 +100,34 @@ void acpi_ged_destroy(struct acpi_ged *g);
  * KVM_IRQ_LINE.
  */
 int acpi_power_button(struct acpi_ged *g);
+/* Signal other events (ACPI_GED_EVT_* bits) the same way. */
+int acpi_ged_raise(struct acpi_ged *g, uint8_t events);
 /* The event bits the guest has not read yet (tests, state saving). */
 uint8_t acpi_ged_pending(struct acpi_ged *g);
 /* Saved state: the pending event bits; a load drives the line to match them. */
 #define ACPI_GED_STATE_VERSION 1
+
+/*
+ * The VM Generation ID (Microsoft's "Virtual Machine Generation ID", which
+ * Linux's vmgenid driver reads): 16 random bytes at LAYOUT_VMGENID, in
+ * reserved memory the DSDT's VGEN device (_HID "VMGENCTR") points at. A
+ * new ID, written there and signalled through the GED (Notify (VGEN,
+ * 0x80)), tells the guest it runs as a copy: Linux then reseeds its RNG
+ * (add_vmfork_randomness), so clones of one snapshot do not share random
+ * streams. husk gives the VM a new ID at every restore.
+ */
+struct guest_mem;
+struct vmgenid;
+/* Write a random ID into guest RAM (at boot). NULL with errno on failure. */
+struct vmgenid *vmgenid_create(struct guest_mem *mem, struct acpi_ged *ged);
+void vmgenid_destroy(struct vmgenid *v);
+/* A new generation: a new random ID in guest RAM, then the GED event. */
+int vmgenid_new(struct vmgenid *v);
+void vmgenid_get(struct vmgenid *v, uint8_t id[16]);
+/* Saved state: the ID (the memory file holds it too; a load checks they agree). */
+#define VMGENID_STATE_VERSION 1
+int vmgenid_save(struct vmgenid *v, struct state_writer *w);
+int vmgenid_load(struct vmgenid *v, struct state_reader *r);
 int acpi_ged_save(struct acpi_ged *g, struct state_writer *w);
 int acpi_ged_load(struct acpi_ged *g, struct state_reader *r);
 

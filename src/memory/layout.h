@@ -12,7 +12,8 @@
  *   0x0009fc00 - 0x0009ffff  reserved (EBDA)
  *   0x000a0000 - 0x000effff  not described (legacy VGA / ROM hole)
  *   0x000f0000 - 0x000fffff  reserved (BIOS area: MP table at 0xf0000,
- *                            ACPI tables at 0xf8000, reset stub at 0xffff0)
+ *                            VM generation ID at 0xf7000, ACPI tables at
+ *                            0xf8000, reset stub at 0xffff0)
  *   0x00100000 - low_end     RAM (usable), low_end = min(memory, 3 GiB)
  *   0xc0000000 - 0xffffffff  MMIO hole (no RAM)
  *   4 GiB      - 4 GiB + (memory - 3 GiB)   RAM (usable), if memory > 3 GiB
@@ -75,6 +76,14 @@
 #define ACPI_RESET_VALUE	0x01	/* FADT RESET_VALUE */
 #define ACPI_GED_GSI		9	/* GED interrupt: ISA IRQ 9, level, active high */
 #define ACPI_GED_EVT_PWRBTN	0x01	/* GED event bit: power button pressed */
+#define ACPI_GED_EVT_VMGENID	0x02	/* GED event bit: a new VM generation ID */
+
+/*
+ * The VM Generation ID (devices/vmgenid.c): 16 bytes in the reserved BIOS
+ * area, below the ACPI tables; the DSDT's VGEN device's ADDR names it.
+ */
+#define LAYOUT_VMGENID		0xf7000ULL
+#define LAYOUT_VMGENID_SIZE	16
 
 /*
  * HA devices (devices/pvpanic.c, devices/watchdog.c), described by the

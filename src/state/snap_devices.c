@@ -38,6 +38,7 @@ SNAP_ONE(rtc, rtc)
 SNAP_ONE(acpi_pm, acpi_pm)
 SNAP_ONE(acpi_ged, acpi_ged)
 SNAP_ONE(pvpanic, pvpanic)
+SNAP_ONE(vmgenid, vmgenid)
 SNAP_ONE(watchdog, watchdog)
 SNAP_ONE(debug_ports, debug)
 SNAP_ONE(pci_bus, pci)
@@ -191,6 +192,8 @@ const struct snap_device snap_devices[] = {
 	{ "acpi_ged", ACPI_GED_STATE_VERSION, "the ACPI GED", one, acpi_ged_snap_save,
 	  acpi_ged_snap_load },
 	{ "pvpanic", PVPANIC_STATE_VERSION, "pvpanic", one, pvpanic_snap_save, pvpanic_snap_load },
+	{ "vmgenid", VMGENID_STATE_VERSION, "the VM generation ID", one, vmgenid_snap_save,
+	  vmgenid_snap_load },
 	{ "watchdog", WATCHDOG_STATE_VERSION, "the WDAT watchdog", one, watchdog_snap_save,
 	  watchdog_snap_load },
 	{ "debug_ports", DEBUG_PORTS_STATE_VERSION, "the debug ports", one, debug_ports_snap_save,

@@ -440,6 +440,10 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 	}
 	if (!ret)
 		ret = snap_load_devices(t, vm, &f, path, err, errlen);
+	/* the restored VM is a copy: a new generation ID tells the guest so */
+	if (!ret && (ret = vmgenid_new(vm->vmgenid)))
+		snprintf(err, errlen, "snapshot %s: a new VM generation ID: %s", path,
+			 strerror(-ret));
 	snap_file_free(&f);
 	if (ret) {
 		husk_vm_destroy(vm);

@@ -427,6 +427,11 @@ static int vm_create_devices(struct husk_vm *vm, char *err, size_t errlen)
 	vm->acpi_ged = acpi_ged_create(vm->pio, &vm->ged_irq);
 	if (!vm->serial || !vm->i8042 || !vm->rtc || !vm->debug || !vm->acpi_pm || !vm->acpi_ged)
 		goto nomem;
+	vm->vmgenid = vmgenid_create(&vm->mem, vm->acpi_ged);
+	if (!vm->vmgenid) {
+		snprintf(err, errlen, "VM generation ID: %s", strerror(errno));
+		return -errno;
+	}
 	ret = vm_create_ha_devices(vm, err, errlen);
 	if (!ret)
 		ret = vm_create_pci(vm, err, errlen);
@@ -661,6 +666,7 @@ void husk_vm_destroy(struct husk_vm *vm)
 	pci_bus_destroy(vm->pci);
 	irq_routing_destroy(vm->routing);
 	pvpanic_destroy(vm->pvpanic);
+	vmgenid_destroy(vm->vmgenid);
 	if (vm->acpi_ged)
 		acpi_ged_destroy(vm->acpi_ged);
 	if (vm->acpi_pm)

@@ -66,6 +66,7 @@ struct husk_vm {
 	struct acpi_pm *acpi_pm;
 	struct irq_line ged_irq;
 	struct acpi_ged *acpi_ged;	/* acpi_power_button() presses the power button */
+	struct vmgenid *vmgenid;	/* the VM generation ID, new at every restore */
 	struct irq_routing *routing;	/* the GSI routing table: legacy routes, MSI-X */
 	struct pci_bus *pci;		/* the host bridge and bus 0 (devices/pci.h) */
 	struct virtio_mmio_bus vmmio;	/* --virtio-transport mmio slots */

@@ -25,8 +25,9 @@
 #   snapshot is a 400 that names it and husk keeps serving. The restored
 #   guest writes to the snapshot's console file (emptied first).
 # paused: --restore with --api-sock and no --resume: GET / says Paused and
-#   the guest's console does not move for a second; PATCH Resumed lets it
-#   finish.
+#   the guest's console does not move for a second; a snapshot of the
+#   restored VM shows a new VM generation ID (16 bytes at 0xf7000) in its
+#   memory file; PATCH Resumed lets it finish.
 # diff: with machine-config track_dirty_pages, a Diff is a 400 while the
 #   VM runs and before any Full snapshot; a Full one at pass 3, resumed, a
 #   Diff at pass 6; husk-snapshot merge puts the Diff onto a copy of the
@@ -237,7 +238,7 @@ case_api() {
 }
 
 case_paused() {
-	local before
+	local before a b
 	boot_and_snapshot "" 1
 	start_husk "$WORK/api1.sock" "$WORK/out1" "$WORK/err1" --restore "$WORK/vm.snap" \
 		--restore-mem "$WORK/vm.mem" --serial "file:$WORK/con1"
@@ -245,6 +246,13 @@ case_paused() {
 	before=$(stat -c %s "$WORK/con1")
 	sleep 1
 	[[ $(stat -c %s "$WORK/con1") = "$before" ]] || fail "the paused guest printed"
+	# the restored VM is a new generation: its ID (16 bytes at 0xf7000) changed
+	expect PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$WORK/again.snap\",\"mem_file_path\":\"$WORK/again.mem\"}" 204
+	a=$(od -An -tx1 -j $((0xf7000)) -N 16 "$WORK/vm.mem" | tr -d ' \n')
+	b=$(od -An -tx1 -j $((0xf7000)) -N 16 "$WORK/again.mem" | tr -d ' \n')
+	[[ ${#a} = 32 && "$a" != 00000000000000000000000000000000 ]] || fail "no generation ID: '$a'"
+	[[ "$a" != "$b" ]] || fail "the restored VM kept generation ID $a"
+	log "VM generation ID $a, restored as $b"
 	expect PATCH /vm '{"state":"Resumed"}' 204
 	wait_pid "$PID" 120
 	restored_passed "$WORK/con1" "$WORK/err1"

@@ -277,6 +277,15 @@ static void test_dsdt(void **state)
 	assert_non_null(AML_HAS(aml, n, '_', 'E', 'V', 'T', 0x09));
 	assert_non_null(AML_HAS(aml, n, 0x86, '\\', 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B',
 				0x0a, 0x80));
+	/* the VM generation ID: _HID "VMGENCTR", ADDR Package (2) { 0xf7000, Zero } */
+	assert_non_null(AML_HAS(aml, n, 'V', 'G', 'E', 'N', 0x08, '_', 'H', 'I', 'D', 0x0d,
+				'V', 'M', 'G', 'E', 'N', 'C', 'T', 'R', 0x00));
+	assert_non_null(AML_HAS(aml, n, 0x08, 'A', 'D', 'D', 'R', 0x12, 0x08, 0x02,
+				0x0c, 0x00, 0x70, 0x0f, 0x00, 0x00));
+	assert_int_equal(LAYOUT_VMGENID, 0xf7000);
+	/* ... and the GED's notification of a new one: Notify (\_SB.VGEN, 0x80) */
+	assert_non_null(AML_HAS(aml, n, 0x86, '\\', 0x2e, '_', 'S', 'B', '_', 'V', 'G', 'E', 'N',
+				0x0a, 0x80));
 	tb_free(t);
 }
 

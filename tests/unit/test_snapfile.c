@@ -22,6 +22,7 @@
 
 #include "state/snapconfig.h"
 #include "state/snapfile.h"
+#include "memory/layout.h"
 #include "state/snapshot.h"
 #include "vmm/vm.h"
 
@@ -652,7 +653,14 @@ static void test_assembly_round_trip(void **state)
 			fail_msg("restore: %s", err);
 		assert_true(cfg.restore);
 		assert_true(back->mem.size == vm->mem.size);
-		assert_memory_equal(back->mem.hva, vm->mem.hva, vm->mem.size);
+		/* RAM comes back as saved, but for a new VM generation ID */
+		assert_memory_equal(back->mem.hva, vm->mem.hva, LAYOUT_VMGENID);
+		assert_memory_not_equal(back->mem.hva + LAYOUT_VMGENID, vm->mem.hva + LAYOUT_VMGENID,
+					LAYOUT_VMGENID_SIZE);
+		assert_memory_equal(back->mem.hva + LAYOUT_VMGENID + LAYOUT_VMGENID_SIZE,
+				    vm->mem.hva + LAYOUT_VMGENID + LAYOUT_VMGENID_SIZE,
+				    vm->mem.size - LAYOUT_VMGENID - LAYOUT_VMGENID_SIZE);
+		assert_int_equal(acpi_ged_pending(back->acpi_ged), ACPI_GED_EVT_VMGENID);
 		sw_init(&w2);
 		serial_save(back->serial, &w2);
 		assert_int_equal(w2.len, w1.len);
