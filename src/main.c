@@ -164,6 +164,37 @@ static int build_vm(struct cli_options *o, struct api_server **api, struct husk_
 	return 0;
 }
 
+/* Run the VM; with --on-reboot restart, build it again after each guest reboot. */
+static int run_vm(struct cli_options *o, struct api_server *api, struct husk_vm **vm)
+{
+	struct vm_restarts restarts = { 0 };
+	char err[512];
+	int status;
+
+	for (;;) {
+		fatal_signal_vm = *vm;
+		status = husk_vm_run(*vm);
+		fatal_signal_vm = NULL;
+		if (!o->reboot_restart || !vm_stop_is_reboot(*vm))
+			return status;
+		if (!vm_restart_allowed(&restarts, err, sizeof(err))) {
+			pr_err("%s", err);
+			events_emit(o->cfg.events, "error", err);
+			return HUSK_EXIT_VMM_ERROR;
+		}
+		api_detach_vm(api);
+		pr_info("restarting the VM (--on-reboot restart, restart %u)", restarts.count);
+		events_emit(o->cfg.events, "restarted", NULL);
+		if (husk_vm_restart(vm, err, sizeof(err)) < 0) {
+			pr_err("reboot: %s", err);
+			events_emit(o->cfg.events, "error", err);
+			return HUSK_EXIT_VMM_ERROR;
+		}
+		if (api)
+			api_attach_vm(api, *vm);
+	}
+}
+
 static int run(struct cli_options *o)
 {
 	struct api_server *api = NULL;
@@ -176,9 +207,7 @@ static int run(struct cli_options *o)
 		api_stop(api);
 		return ret > 0 ? HUSK_EXIT_OK : HUSK_EXIT_CONFIG;
 	}
-	fatal_signal_vm = vm;
-	status = husk_vm_run(vm);
-	fatal_signal_vm = NULL;
+	status = run_vm(o, api, &vm);
 	api_detach_vm(api);
 	husk_vm_destroy(vm);
 	api_stop(api);

@@ -78,11 +78,18 @@ static void hold(void)
  */
 static void __attribute__((noreturn)) finish(void)
 {
+	char val[16];
+
 	if (skipped)
 		printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	else
 		printf("%d passed, %d failed\n", passed, failed);
 	hold();
+	/* finish=reset: reboot (i8042 pulse) instead (husk --on-reboot restart tests) */
+	if (!cmdline_get("finish", val, sizeof(val)) && !strncmp(val, "reset", sizeof(val))) {
+		printf("rebooting\n");
+		outb(0x64, 0xfe);
+	}
 	outl(PORT_DEBUG_EXIT, failed ? 1 : 0);
 	printf("no debug-exit port (husk --test-devices gives the verdict as the exit "
 	       "status): powering off\n");

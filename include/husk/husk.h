@@ -105,6 +105,13 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 /* Run until the guest or a signal stops it; returns the process exit status. */
 int husk_vm_run(struct husk_vm *vm);
 void husk_vm_destroy(struct husk_vm *vm);
+/*
+ * After husk_vm_run() returned for a guest reboot: destroy *@vm and build it
+ * again from its configuration on the same console (the kernel reloaded,
+ * everything else at power-on); *@vm is the new VM, or NULL on failure
+ * (-errno, one line in @err).
+ */
+int husk_vm_restart(struct husk_vm **vm, char *err, size_t errlen);
 /* Restore the terminal (safe from a fatal-signal handler). */
 void husk_vm_restore_terminal(struct husk_vm *vm);
 

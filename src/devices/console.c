@@ -222,6 +222,18 @@ int console_begin(struct console *c)
 	return 0;
 }
 
+int console_resume(struct console *c)
+{
+	int ret;
+
+	if (c->kind != CONSOLE_STDIO || c->raw || c->in_fd < 0 || !isatty(c->in_fd))
+		return 0;
+	ret = console_make_raw(c->in_fd, &c->saved);
+	if (!ret)
+		c->raw = true;
+	return ret;
+}
+
 void console_close(struct console *c)
 {
 	if (!c)

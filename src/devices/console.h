@@ -36,6 +36,11 @@ int console_parse(const char *spec, enum console_kind *kind, const char **path);
 int console_open(struct console *c, const char *spec, char *err, size_t errlen);
 /* The VM starts: a file: console is emptied now (not at open, see console.c). */
 int console_begin(struct console *c);
+/*
+ * A rebooted VM goes on on the same console (husk_vm_restart): a file: is
+ * kept, a terminal is made raw again after console_restore().
+ */
+int console_resume(struct console *c);
 void console_restore(struct console *c);
 void console_close(struct console *c);
 

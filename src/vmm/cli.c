@@ -43,6 +43,7 @@ enum {
 	OPT_RESTORE_NET,
 	OPT_RESTORE_DISK,
 	OPT_CLOCK_REALTIME,
+	OPT_ON_REBOOT,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +75,7 @@ static const struct option long_options[] = {
 	{ "restore-net", required_argument, NULL, OPT_RESTORE_NET },
 	{ "restore-disk", required_argument, NULL, OPT_RESTORE_DISK },
 	{ "clock-realtime", no_argument,  NULL, OPT_CLOCK_REALTIME },
+	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -97,6 +99,9 @@ void cli_print_help(FILE *out)
 		"  --hugepages          back guest RAM with reserved 2 MiB huge pages\n"
 		"  --serial KIND        console: stdio (default), none, file:PATH or pty\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --on-reboot exit|restart  a guest reboot ends husk (exit, the default) or\n"
+		"                       builds the VM again in this process (restart: kernel\n"
+		"                       reloaded, devices reset, same console)\n"
 		"  --shutdown-timeout S on SIGTERM, press the guest's ACPI power button and wait up\n"
 		"                       to S seconds for it to power off before stopping it (default %u;\n"
 		"                       0 stops at once; SIGINT, SIGHUP or a second SIGTERM never wait)\n"
@@ -358,6 +363,13 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_RESTORE_MEM: o->restore_mem = arg; return 0;
 	case OPT_RESUME:    o->resume = true; return 0;
 	case OPT_CLOCK_REALTIME: o->clock_realtime = true; return 0;
+	case OPT_ON_REBOOT:
+		if (!strcmp(arg, "exit") || !strcmp(arg, "restart")) {
+			o->reboot_restart = arg[0] == 'r';
+			return 0;
+		}
+		snprintf(err, errlen, "--on-reboot %s: expected exit or restart", arg);
+		return -EINVAL;
 	case OPT_RESTORE_NET:
 	case OPT_RESTORE_DISK:
 		return parse_restore_dev(opt, arg, o, err, errlen);

@@ -26,6 +26,7 @@ struct cli_options {
 	bool resume;			/* --resume: run the restored VM at once */
 	bool serial_set;		/* --serial given (a restore then uses it) */
 	bool clock_realtime;		/* --clock-realtime */
+	bool reboot_restart;		/* --on-reboot restart */
 	/* --restore-net ID=TAP, --restore-disk ID=PATH[,ro=on|off] */
 	struct cli_override {
 		const char *id;

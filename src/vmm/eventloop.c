@@ -151,6 +151,7 @@ static bool request_graceful_shutdown(struct event_loop *l, const char *who)
 	}
 	pr_info("%s: pressed the guest's power button, waiting up to %u s for it to power off",
 		who, vm->cfg.shutdown_timeout);
+	vm->shutdown_asked = true;	/* a reboot now ends husk, --on-reboot or not */
 	return true;
 }
 

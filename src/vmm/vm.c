@@ -500,18 +500,31 @@ static void vm_fail_cleanup(struct husk_vm *vm, bool serial_new)
 
 int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen)
 {
+	return vm_create_adopting(cfg, NULL, out, err, errlen);
+}
+
+int vm_create_adopting(const struct husk_config *cfg, struct console *adopt,
+		       struct husk_vm **out, char *err, size_t errlen)
+{
 	bool serial_new = false;
 	struct husk_vm *vm;
 	int ret;
 
 	*out = NULL;
 	ret = validate_config(cfg, err, errlen);
-	if (ret)
-		return ret;
-	vm = vm_alloc(cfg);
-	if (!vm) {
+	if (!ret && !(vm = vm_alloc(cfg))) {
 		snprintf(err, errlen, "creating the VM: %s", strerror(ENOMEM));
-		return -ENOMEM;
+		ret = -ENOMEM;
+	}
+	if (ret) {
+		if (adopt)
+			console_close(adopt);
+		return ret;
+	}
+	if (adopt) {	/* ours now, whatever happens */
+		vm->console = *adopt;
+		vm->console_kept = true;
+		console_init(adopt);
 	}
 	/*
 	 * Everything that reads the user's files comes first, so that a bad
@@ -528,7 +541,7 @@ int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *er
 		ret = vm_open_disks(vm, err, errlen);
 	if (!ret)
 		ret = vm_open_nets(vm, err, errlen);
-	if (!ret) {
+	if (!ret && !adopt) {
 		serial_new = vm_serial_file_is_new(cfg->serial);
 		ret = vm_open_console(vm, err, errlen);
 	}
@@ -607,10 +620,11 @@ static void vm_log_stop(struct husk_vm *vm)
 
 int husk_vm_run(struct husk_vm *vm)
 {
-	int ret = console_begin(&vm->console);
+	int ret = vm->console_kept ? console_resume(&vm->console) : console_begin(&vm->console);
 
 	if (ret)
-		pr_warn("--serial %s: cannot empty it: %s", vm->cfg.serial, strerror(-ret));
+		pr_warn("--serial %s: cannot %s it: %s", vm->cfg.serial,
+			vm->console_kept ? "take" : "empty", strerror(-ret));
 	atomic_store(&vm->running, true);
 	vm_event(vm, "started", NULL);
 	for (unsigned i = 0; i < vm->ncpus; i++) {

@@ -89,6 +89,8 @@ struct husk_vm {
 	struct vcpu *vcpus;
 	bool restore_clock_realtime;	/* a restore advances kvm-clock by the time saved */
 	bool dirty_base;		/* a snapshot was taken or restored: Diffs may follow */
+	bool console_kept;		/* the console of the VM before a reboot restart */
+	bool shutdown_asked;		/* SIGTERM or Shutdown pressed the power button */
 
 	struct stop_hook stop_hook;
 	atomic_int stop_reason;		/* enum stop_reason; first request wins */
@@ -104,6 +106,29 @@ struct husk_vm {
 	struct event_hook event_hook;	/* --events; for pvpanic, watchdog, ... */
 	struct metrics_registry metrics;	/* device counters for GET /metrics */
 };
+
+/*
+ * husk_vm_create() on @adopt's console (a reboot restart goes on where the
+ * last boot wrote): @adopt is the new VM's, or closed on failure, and reset.
+ */
+int vm_create_adopting(const struct husk_config *cfg, struct console *adopt,
+		       struct husk_vm **out, char *err, size_t errlen);
+
+/* vmm/restart.c: --on-reboot restart */
+#define VM_RESTART_BURST	10	/* reboots ... */
+#define VM_RESTART_WINDOW_S	60	/* ... within this many seconds: a boot loop */
+struct vm_restarts {
+	unsigned count;			/* restarts so far */
+	unsigned in_window;
+	double window_start;
+};
+/*
+ * Did the guest reboot (ACPI or i8042 reset, triple fault, watchdog reset)
+ * while nobody had asked it to shut down?
+ */
+bool vm_stop_is_reboot(const struct husk_vm *vm);
+/* May it restart once more? false (with @why) in a boot loop. */
+bool vm_restart_allowed(struct vm_restarts *r, char *why, size_t whylen);
 
 void vm_request_stop(struct husk_vm *vm, enum stop_reason why, int exit_status);
 bool vm_stopping(const struct husk_vm *vm);

@@ -272,6 +272,23 @@ static void test_strict_numbers(void **state)
 	assert_int_equal(o.cfg.memory, 1ull << 40);
 }
 
+static void test_on_reboot(void **state)
+{
+	struct cli_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--kernel", "k"), 0);
+	assert_false(o.reboot_restart);			/* a reboot ends husk */
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--on-reboot", "restart"), 0);
+	assert_true(o.reboot_restart);
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--on-reboot", "restart", "--on-reboot",
+			       "exit"), 0);
+	assert_false(o.reboot_restart);
+	expect_error(PARSE(&o, err, "--on-reboot", "pause"), err,
+		     "--on-reboot pause: expected exit or restart");
+}
+
 static void test_reparse_resets_state(void **state)
 {
 	struct cli_options o;
@@ -296,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_restore_flags),
 		cmocka_unit_test(test_strict_numbers),
+		cmocka_unit_test(test_on_reboot),
 		cmocka_unit_test(test_reparse_resets_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
