@@ -97,6 +97,7 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm)
 		return -1;
 	}
 	opts->serial = o->serial_set ? o->cfg.serial : NULL;
+	opts->uffd_sock = o->restore_uffd;
 	opts->clock_realtime = o->clock_realtime;
 	for (unsigned i = 0; i < o->nrestore_nets; i++)
 		opts->nets[opts->nnets++] = (struct snap_net_override){

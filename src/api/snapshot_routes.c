@@ -107,12 +107,14 @@ static bool fresh(const struct husk_config *cfg)
 }
 
 /* mem_backend (or the deprecated mem_file_path): the File backend's path. */
-static bool load_mem_path(struct json_object *o, const char **mem, struct api_reply *r)
+static bool load_mem_path(struct json_object *o, const char **mem, bool *uffd,
+			  struct api_reply *r)
 {
 	static const char *const keys[] = { "backend_type", "backend_path", NULL };
 	struct json_object *b;
 	const char *type, *old;
 
+	*uffd = false;
 	if (!get_string(o, "mem_file_path", &old, r))
 		return false;
 	if (!json_object_object_get_ex(o, "mem_backend", &b)) {
@@ -136,11 +138,8 @@ static bool load_mem_path(struct json_object *o, const char **mem, struct api_re
 		api_fault(r, 400, "mem_backend.%s: required", !type ? "backend_type" : "backend_path");
 		return false;
 	}
-	if (!strcmp(type, "Uffd")) {
-		api_fault(r, 400, "mem_backend.backend_type Uffd: not supported yet (File only)");
-		return false;
-	}
-	if (strcmp(type, "File")) {
+	*uffd = !strcmp(type, "Uffd");
+	if (!*uffd && strcmp(type, "File")) {
 		api_fault(r, 400, "mem_backend.backend_type: expected \"File\" or \"Uffd\"");
 		return false;
 	}
@@ -288,7 +287,7 @@ void api_snapshot_load(struct api_server *s, const char *body, size_t len, struc
 	struct json_object *o;
 	char err[768];
 	uint64_t one = 1;
-	bool resume;
+	bool resume, uffd;
 
 	o = api_parse_body(body, len, r);
 	if (!o)
@@ -300,7 +299,7 @@ void api_snapshot_load(struct api_server *s, const char *body, size_t len, struc
 		api_fault(r, 400, "snapshot_path: required");
 		goto out;
 	}
-	if (!load_mem_path(o, &mem, r))
+	if (!load_mem_path(o, &mem, &uffd, r))
 		goto out;
 	opts = malloc(sizeof(*opts));
 	if (!opts) {
@@ -311,6 +310,7 @@ void api_snapshot_load(struct api_server *s, const char *body, size_t len, struc
 		config_sweep(&s->t);
 		goto out;
 	}
+	opts->uffd_sock = uffd ? mem : NULL;
 	if (s->started || !fresh(s->t.cfg)) {
 		api_fault(r, 400, "LoadSnapshot: only on a fresh husk (nothing configured but the "
 			  "logger and metrics, not started)");

@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/memfd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 
 #define HUGEPAGE_SIZE MIB(2)
 
@@ -21,6 +23,7 @@ int guest_mem_plan(struct guest_mem *m, uint64_t size)
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
+	m->uffd = -1;
 	m->size = size;
 	m->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = low, .offset = 0 };
 	m->nregions = 1;
@@ -118,6 +121,9 @@ void guest_mem_destroy(struct guest_mem *m)
 	m->dirty = NULL;
 	if (m->hva)
 		munmap(m->hva, m->size);
+	if (m->uffd >= 0)
+		close(m->uffd);		/* after the unmap: no fault can wait on it */
+	m->uffd = -1;
 	if (m->fd >= 0)
 		close(m->fd);
 	m->hva = NULL;
@@ -172,6 +178,14 @@ int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len)
 		memset(p + head, 0, body);
 	memset(p + head + body, 0, len - head - body);
 	return 0;
+}
+
+void guest_mem_uffd_release(struct guest_mem *m)
+{
+	struct uffdio_range r = { .start = (uintptr_t)m->hva, .len = m->size };
+
+	if (m->uffd >= 0 && m->hva)
+		ioctl(m->uffd, UFFDIO_UNREGISTER, &r);
 }
 
 size_t guest_mem_dirty_words(const struct guest_mem *m)

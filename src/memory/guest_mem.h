@@ -27,6 +27,7 @@ struct guest_mem {
 	bool hugepages;
 	bool file_private;	/* hva is a private mapping of another file (a restore) */
 	uint64_t *dirty;	/* pages the VMM wrote, one bit per 4 KiB (NULL: not tracked) */
+	int uffd;		/* a restore's userfaultfd (Uffd backend), -1: none */
 	unsigned nregions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 };
@@ -62,6 +63,13 @@ int guest_mem_dirty_start(struct guest_mem *m);
 size_t guest_mem_dirty_words(const struct guest_mem *m);
 void guest_mem_mark_dirty(const struct guest_mem *m, const void *hva, uint64_t len);
 void guest_mem_dirty_take(const struct guest_mem *m, uint64_t *out);
+
+/*
+ * A restore's userfaultfd lets go of guest RAM (UFFDIO_UNREGISTER): faults
+ * waiting for a page-fault handler that is gone complete with zero pages,
+ * so the vCPUs stuck on them can stop. For a VM that is being stopped.
+ */
+void guest_mem_uffd_release(struct guest_mem *m);
 
 /* End (exclusive) of the RAM region below 4 GiB. */
 uint64_t guest_mem_low_end(const struct guest_mem *m);

@@ -3,6 +3,7 @@
 #include "state/snapshot.h"
 #include "state/snapconfig.h"
 #include "state/snapfile.h"
+#include "state/snapuffd.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -414,6 +415,7 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 			      struct husk_config *cfg, struct husk_vm **out, char *err,
 			      size_t errlen)
 {
+	const char *uffd = opts ? opts->uffd_sock : NULL;
 	struct husk_config c;
 	struct snap_file f;
 	struct husk_vm *vm = NULL;
@@ -425,9 +427,9 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 		ret = apply_overrides(opts, &c, err, errlen);
 	if (!ret && opts && opts->track_dirty)
 		c.track_dirty = true;
-	if (!ret)
+	if (!ret && !uffd)
 		ret = snap_mem_check(mem_path, c.memory, &fd, err, errlen);
-	if (!ret)
+	if (!ret && !uffd)
 		close(fd);
 	if (!ret) {
 		c.restore = true;
@@ -436,7 +438,8 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 	if (!ret) {
 		vm->restore_clock_realtime = opts && opts->clock_realtime;
 		vm->dirty_base = true;	/* a Diff of it is relative to this snapshot */
-		ret = snap_mem_load(&vm->mem, mem_path, err, errlen);
+		ret = uffd ? snap_mem_uffd(&vm->mem, uffd, &vm->mem.uffd, err, errlen) :
+			     snap_mem_load(&vm->mem, mem_path, err, errlen);
 	}
 	if (!ret)
 		ret = snap_load_devices(t, vm, &f, path, err, errlen);

@@ -79,6 +79,7 @@ struct snap_drive_override {
 
 struct snap_restore_opts {
 	const char *serial;		/* --serial spec; NULL: the snapshot's */
+	const char *uffd_sock;		/* mem_backend Uffd: the handler's socket (mem_path unused) */
 	bool clock_realtime;		/* advance kvm-clock by the time since the save */
 	bool track_dirty;		/* track dirty pages from here on (Diff snapshots) */
 	unsigned nnets, ndrives;

@@ -44,6 +44,7 @@ enum {
 	OPT_RESTORE_DISK,
 	OPT_CLOCK_REALTIME,
 	OPT_ON_REBOOT,
+	OPT_RESTORE_UFFD,
 };
 
 static const struct option long_options[] = {
@@ -76,6 +77,7 @@ static const struct option long_options[] = {
 	{ "restore-disk", required_argument, NULL, OPT_RESTORE_DISK },
 	{ "clock-realtime", no_argument,  NULL, OPT_CLOCK_REALTIME },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
+	{ "restore-uffd", required_argument, NULL, OPT_RESTORE_UFFD },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -135,6 +137,9 @@ void cli_print_help(FILE *out)
 		"  --restore SNAPSHOT   build the VM from a snapshot's state file (PUT /snapshot/create)\n"
 		"                       instead of a kernel; its configuration comes from the file\n"
 		"  --restore-mem MEM    the snapshot's memory file (required with --restore)\n"
+		"  --restore-uffd SOCK  instead: pages come from the page-fault handler serving\n"
+		"                       on the unix socket SOCK (Firecracker's Uffd backend;\n"
+		"                       husk-uffd is one)\n"
 		"  --resume             run the restored VM at once (else it stays Paused until\n"
 		"                       PATCH /vm {\"state\":\"Resumed\"} on --api-sock)\n"
 		"  --restore-net ID=TAP the restored NIC ID (net0, ...) on another tap (clones)\n"
@@ -361,6 +366,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_TEST_DEVICES: o->cfg.test_devices = true; return 0;
 	case OPT_RESTORE:   o->restore_path = arg; return 0;
 	case OPT_RESTORE_MEM: o->restore_mem = arg; return 0;
+	case OPT_RESTORE_UFFD: o->restore_uffd = arg; return 0;
 	case OPT_RESUME:    o->resume = true; return 0;
 	case OPT_CLOCK_REALTIME: o->clock_realtime = true; return 0;
 	case OPT_ON_REBOOT:
@@ -467,6 +473,7 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 
 	if (!o->restore_path) {
 		const char *only = o->restore_mem ? "--restore-mem" : o->resume ? "--resume" :
+				   o->restore_uffd ? "--restore-uffd" :
 				   o->nrestore_nets ? "--restore-net" :
 				   o->nrestore_disks ? "--restore-disk" :
 				   o->clock_realtime ? "--clock-realtime" : NULL;
@@ -477,9 +484,10 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (!o->restore_mem) {
-		snprintf(err, errlen, "--restore %s: --restore-mem MEM (its memory file) is required",
-			 o->restore_path);
+	if (!o->restore_mem == !o->restore_uffd) {
+		snprintf(err, errlen, "--restore %s: %s", o->restore_path, o->restore_mem ?
+			 "give --restore-mem or --restore-uffd, not both" :
+			 "--restore-mem MEM (its memory file) is required");
 		return -EINVAL;
 	}
 	if (clash) {

@@ -119,6 +119,7 @@ static void vm_init_fds(struct husk_vm *vm)
 {
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
 	vm->mem.fd = -1;
+	vm->mem.uffd = -1;
 	console_init(&vm->console);
 	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
 		vm->disk_img[i].fd = -1;
@@ -638,6 +639,8 @@ int husk_vm_run(struct husk_vm *vm)
 	}
 	vm_event_loop(vm);
 	atomic_store(&vm->running, false);
+	/* a vCPU waiting on a page-fault handler that died would never come back */
+	guest_mem_uffd_release(&vm->mem);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++)

@@ -46,6 +46,7 @@ case_restart() {
 		--events "$WORK/ev" --kernel "$TESTGUEST_ELF" \
 		--cmdline "tests=serial,irq finish=reset hold=400" </dev/null >"$WORK/out" 2>"$WORK/err" &
 	pid=$!
+	on_exit "kill -KILL $pid 2>/dev/null || true"
 	for _ in $(seq 200); do
 		n=$(console "$WORK/con" | grep -c '^2 passed, 0 failed$' || true)
 		((n >= 3)) && break
@@ -79,6 +80,7 @@ case_restored() {
 		--kernel "$TESTGUEST_ELF" --memory 128M \
 		--cmdline "tests=memory mem_passes=40 finish=reset" </dev/null >"$WORK/out0" 2>"$WORK/err0" &
 	pid=$!
+	on_exit "kill -KILL $pid 2>/dev/null || true"
 	for _ in $(seq 200); do
 		console "$WORK/con0" 2>/dev/null | grep -q '^memory: pass 3 of' && break
 		sleep 0.05
@@ -93,6 +95,7 @@ case_restored() {
 	"$HUSK" --restore "$WORK/vm.snap" --restore-mem "$WORK/vm.mem" --resume --on-reboot restart \
 		--serial "file:$WORK/con1" </dev/null >"$WORK/out1" 2>"$WORK/err1" &
 	pid=$!
+	on_exit "kill -KILL $pid 2>/dev/null || true"
 	for _ in $(seq 400); do
 		(($(boots "$WORK/con1") >= 1)) && break
 		sleep 0.05

@@ -35,6 +35,9 @@
 #   check (from pass 7); over the Full memory file alone it does not.
 # diff-idle: a Diff of a guest idling for a second after a Full snapshot
 #   holds less than 2 MiB of its 512 MiB.
+# uffd: the snapshot restored with its pages served by husk-uffd (the Uffd
+#   memory backend), from the command line (--restore-uffd) and the API
+#   (mem_backend Uffd); a socket nobody serves is a 400.
 # refusals: a truncated state file, one byte changed, a memory file of
 #   another size, a missing memory file: each exit 1 with one line naming
 #   the file, and no console file is left behind.
@@ -42,7 +45,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="full clones net api paused refusals diff diff-idle"
+CASES="full clones net api paused refusals diff diff-idle uffd"
 if [[ "${1:-}" = --list ]]; then
 	tr ' ' '\n' <<<"$CASES"
 	exit 0
@@ -77,6 +80,7 @@ start_husk() {
 	shift 3
 	"${HUSK_PREFIX[@]}" "$HUSK" --api-sock "$SOCK" "$@" </dev/null >"$out" 2>"$err" &
 	PID=$!
+	on_exit "kill -KILL $PID 2>/dev/null || true"	# a failed case leaves no husk
 	for _ in $(seq 100); do
 		[[ -S "$SOCK" ]] && return 0
 		kill -0 "$PID" 2>/dev/null || break
@@ -190,10 +194,12 @@ case_clones() {
 	"$HUSK" --restore "$WORK/vm.snap" --restore-mem "$WORK/vm.mem" --resume \
 		--serial "file:$WORK/con1" </dev/null >"$WORK/out1" 2>"$WORK/err1" &
 	local a=$!
+	on_exit "kill -KILL $a 2>/dev/null || true"
 	"$HUSK" --restore "$WORK/vm.snap" --restore-mem "$WORK/vm.mem" --resume \
 		--serial "file:$WORK/con2" --restore-disk "disk0=$WORK/copy.img" \
 		</dev/null >"$WORK/out2" 2>"$WORK/err2" &
 	local b=$!
+	on_exit "kill -KILL $b 2>/dev/null || true"
 	wait_pid "$a" 120
 	restored_passed "$WORK/con1" "$WORK/err1"
 	wait_pid "$b" 120
@@ -353,6 +359,42 @@ case_diff_idle() {
 	expect PATCH /vm '{"state":"Resumed"}' 204
 	wait_pid "$PID" 60
 	((RC == 0)) || fail "the guest exited $RC after the snapshots"
+}
+
+# uffd_handler SOCK MEM: husk-uffd in the background (HPID); waits for its socket.
+uffd_handler() {
+	"$BUILD_DIR/husk-uffd" "$1" "$2" >"$WORK/uffd.out" 2>&1 &
+	HPID=$!
+	on_exit "kill $HPID 2>/dev/null || true"
+	for _ in $(seq 100); do
+		[[ -S "$1" ]] && return 0
+		sleep 0.05
+	done
+	fail "husk-uffd did not listen on $1"
+}
+
+case_uffd() {
+	local load
+	need_file "$BUILD_DIR/husk-uffd" "husk-uffd"
+	boot_and_snapshot "" 2
+	# the command line: pages come from the handler, not from a file husk opens
+	uffd_handler "$WORK/uffd.sock" "$WORK/vm.mem"
+	run_husk 120 "$WORK/out1" "$WORK/err1" --restore "$WORK/vm.snap" \
+		--restore-uffd "$WORK/uffd.sock" --resume --serial "file:$WORK/con1"
+	restored_passed "$WORK/con1" "$WORK/err1"
+	wait_pid "$HPID" 10
+	((RC == 0)) || { cat "$WORK/uffd.out" >&2; fail "husk-uffd exited $RC"; }
+	grep -q "served [1-9][0-9]* faults" "$WORK/uffd.out" || fail "husk-uffd served nothing"
+	log "$(tail -n 1 "$WORK/uffd.out")"
+	# the API: mem_backend Uffd; a socket nobody serves is a 400
+	start_husk "$WORK/api1.sock" "$WORK/out2" "$WORK/err2"
+	load="\"snapshot_path\":\"$WORK/vm.snap\",\"resume_vm\":true,\"mem_backend\":{\"backend_type\":\"Uffd\""
+	expect PUT /snapshot/load "{$load,\"backend_path\":\"$WORK/none.sock\"}}" 400 \
+		"mem_backend Uffd: $WORK/none.sock: No such file or directory"
+	uffd_handler "$WORK/uffd2.sock" "$WORK/vm.mem"
+	expect PUT /snapshot/load "{$load,\"backend_path\":\"$WORK/uffd2.sock\"}}" 204
+	wait_pid "$PID" 120
+	restored_passed "$WORK/con0" "$WORK/err2"
 }
 
 need_husk

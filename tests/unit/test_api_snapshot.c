@@ -141,7 +141,7 @@ static void test_load_bad_input(void **state)
 		{ "{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":\"File\"}}",
 		  "mem_backend.backend_path: required" },
 		{ "{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":\"Uffd\","
-		  "\"backend_path\":\"/u\"}}", "backend_type Uffd: not supported yet" },
+		  "\"backend_path\":\"/u\"}}", "LoadSnapshot: snapshot /s: No such file" },
 		{ "{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":\"Disk\","
 		  "\"backend_path\":\"/u\"}}", "expected \\\"File\\\" or \\\"Uffd\\\"" },
 		{ "{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":\"File\","
