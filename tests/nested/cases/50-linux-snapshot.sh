@@ -1,0 +1,129 @@
+# shellcheck shell=bash disable=SC2034
+# Snapshot and restore of a running Linux guest, killed in between. The
+# inner guest (virtio-blk, virtio-net, tmpfs) writes 256 KiB of random bytes
+# to a tmpfs file and to /dev/vda, opens a TCP connection to a busybox nc
+# listener in the outer VM (10.77.0.1:7778) and sends "line N" every 0.1 s
+# over it, and prints a tick every second. A wrapper around husk
+# (snapwrap, in the outer VM) pauses the VM after tick 6, takes a Full
+# snapshot through the API, SIGKILLs husk, waits 2 s, and restores the
+# snapshot in a new husk (--restore --resume), giving the tap its address
+# again (husk made tg0, which died with it). Checks: the restored guest
+# goes on ticking to 16, the tmpfs file and the disk still hold the same
+# bytes, the TCP connection survived (the listener got lines 1..200, in
+# order, none missing), and the guest powers off cleanly.
+NET_PRE_MORE="sleep 100000 | nc -l -p 7778 >tcp.out 2>nc.log &
+echo \$! >>pids"
+# shellcheck source-path=SCRIPTDIR source=net.inc
+source "$(dirname "${BASH_SOURCE[0]}")/net.inc"
+CASE_DESC="Linux: snapshot, SIGKILL, restore: ticks, tmpfs, disk and a TCP stream carry on"
+CASE_TIMEOUT=400
+CASE_INITRD=initrd
+CASE_REQUIRES="--restore"
+CASE_CMDLINE+=" quiet"
+# shellcheck disable=SC2054 # the commas belong to --disk
+CASE_ARGS=(--api-sock /tmp/snap-api.sock --disk path=@CASEDIR@/snap.img --net tap=tg0)
+CASE_HUSK_WRAPPER=(sh @CASEDIR@/snapwrap @CASEDIR@)
+CASE_PRE="truncate -s 8M snap.img; $CASE_PRE"
+CASE_POST="$CASE_POST
+echo \"TCP-LINES \$(wc -l <tcp.out)\"
+awk '\$1 != \"line\" || \$2 != NR { print \"TCP-GAP at \" NR \": \" \$0; exit }' tcp.out
+tail -n 1 tcp.out
+rm -f snap.img /tmp/snap.snap /tmp/snap.mem"
+
+case_prepare() {
+	local dir=$1 mods f
+	net_stage_peer "$dir"
+	cp "$BUILD_DIR/tests/api-client" "$dir/api-client"
+	# shellcheck disable=SC2016 # runs in the outer VM
+	cat >"$dir/snapwrap" <<'WRAP'
+# snapwrap CASEDIR husk ARGS...: husk; after tick 6 snapshot it, SIGKILL it, restore it.
+dir=$1
+shift
+husk=$1
+log=$(ls /tmp/*.log | grep linux-snapshot | head -n 1)
+C="$dir/api-client /tmp/snap-api.sock"
+"$@" &
+pid=$!
+i=0
+until grep -q '^GUEST-TICK 6 ' "$log" 2>/dev/null; do
+	usleep 200000
+	i=$((i + 1))
+	[ $i -lt 1500 ] || break
+done
+echo "SNAP pause: $($C PATCH /vm '{"state":"Paused"}')"
+echo "SNAP create: $($C PUT /snapshot/create '{"snapshot_type":"Full","snapshot_path":"/tmp/snap.snap","mem_file_path":"/tmp/snap.mem"}')"
+kill -KILL $pid
+wait $pid
+echo "SNAP-KILLED"
+sleep 2
+"$husk" --restore /tmp/snap.snap --restore-mem /tmp/snap.mem --resume &
+pid=$!
+i=0
+while [ ! -e /sys/class/net/tg0 ] && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+ip addr add 10.77.0.1/24 dev tg0
+ip link set tg0 up
+echo "SNAP-RESTORED (tg0 after $i polls)"
+wait $pid
+WRAP
+	mods=$(mktemp -d)
+	: >"$dir/body"
+	while read -r f; do
+		f=$(basename "${f%%.ko*}")
+		nested_ko_cat "$(nested_module_file "$f")" >"$mods/$f.ko"
+		echo "insmod /$f.ko" >>"$dir/body"
+	done < <(nested_resolve_modules virtio_pci virtio_blk virtio_net)
+	cat >>"$dir/body" <<'INIT'
+i=0
+while { [ ! -e /sys/class/net/eth0 ] || [ ! -e /dev/vda ]; } && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ip link set lo up
+ip addr add 10.77.0.2/24 dev eth0
+ip link set eth0 up
+mkdir -p /mnt
+mount -t tmpfs none /mnt
+dd if=/dev/urandom of=/mnt/f bs=1024 count=256 2>/dev/null
+echo "SNAP-TMPFS-MD5=$(md5sum </mnt/f | cut -d' ' -f1)"
+dd if=/mnt/f of=/dev/vda bs=1024 count=256 conv=fsync 2>/dev/null && echo "SNAP-DISK-WRITTEN"
+ping -c 2 -w 60 10.77.0.1 >/dev/null && echo "SNAP-PING-OK"
+(i=0; while [ $i -lt 200 ]; do i=$((i + 1)); echo "line $i"; sleep 0.1; done) |
+	nc 10.77.0.1 7778 &
+nc=$!
+i=0
+while [ $i -lt 16 ]; do
+	i=$((i + 1))
+	echo "GUEST-TICK $i $(cut -d' ' -f1 /proc/uptime)"
+	sleep 1
+done
+wait $nc && echo "SNAP-NC-DONE"
+echo "SNAP-TMPFS-AFTER=$(md5sum </mnt/f | cut -d' ' -f1)"
+echo "SNAP-DISK-AFTER=$(dd if=/dev/vda bs=1024 count=256 2>/dev/null | md5sum | cut -d' ' -f1)"
+poweroff -f
+INIT
+	nested_inner_initrd "$dir/initrd" "$dir/body"
+	nested_cpio "$mods" "$mods.cpio"
+	cat "$mods.cpio" >>"$dir/initrd"
+	rm -rf "$mods" "$mods.cpio" "$dir/body"
+}
+
+case_check() {
+	local md5
+	md5=$(guest_value SNAP-TMPFS-MD5)
+	expect_rc 0
+	expect_output '^SNAP-DISK-WRITTEN' "the disk written before the snapshot"
+	expect_output '^SNAP-PING-OK' "the outer VM answering pings"
+	expect_output '^SNAP pause: 204' "204 for PATCH /vm Paused"
+	expect_output '^SNAP create: 204' "204 for PUT /snapshot/create"
+	expect_output '^SNAP-KILLED' "the first husk killed"
+	expect_output '^SNAP-RESTORED' "the restored husk's tap"
+	expect_output '^GUEST-TICK 16 ' "the restored guest's last tick"
+	[[ -n "$md5" ]] || check_fail "no SNAP-TMPFS-MD5 line"
+	expect_value SNAP-TMPFS-AFTER "$md5"
+	expect_value SNAP-DISK-AFTER "$md5"
+	expect_output '^SNAP-NC-DONE' "the TCP sender done"
+	expect_post '^TCP-LINES 200$' "all 200 lines over the TCP connection"
+	expect_no_output '^TCP-GAP' "a line missing or out of order in the TCP stream" post.log
+	expect_no_output 'soft lockup|rcu_sched self-detected stall|BUG:|Oops' \
+		"a kernel complaint after the restore"
+}
