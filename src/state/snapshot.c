@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Snapshot and restore of a whole VM: the assembly (snapshot.h); the table is snap_devices.c. */
 #include "state/snapshot.h"
+#include "core/log.h"
 #include "state/snapconfig.h"
 #include "state/snapfile.h"
 #include "state/snapuffd.h"
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,12 +418,14 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 			      size_t errlen)
 {
 	const char *uffd = opts ? opts->uffd_sock : NULL;
+	struct timespec t0, t1;
 	struct husk_config c;
 	struct snap_file f;
 	struct husk_vm *vm = NULL;
 	int fd, ret;
 
 	*out = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = snap_open(t, path, &f, arena, &c, err, errlen);
 	if (!ret && opts)
 		ret = apply_overrides(opts, &c, err, errlen);
@@ -452,6 +456,10 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 		husk_vm_destroy(vm);
 		return ret;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_info("snapshot %s restored in %.1f ms (memory %s%s)", path,
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		uffd ? "from the handler on " : "mapped from ", uffd ? uffd : mem_path);
 	*cfg = c;
 	*out = vm;
 	return 0;

@@ -38,6 +38,8 @@
 # uffd: the snapshot restored with its pages served by husk-uffd (the Uffd
 #   memory backend), from the command line (--restore-uffd) and the API
 #   (mem_backend Uffd); a socket nobody serves is a 400.
+# start-script: scripts/snapshot-start.sh boots a template to its ready
+#   line, snapshots it and runs three clones from it, each to exit 0.
 # refusals: a truncated state file, one byte changed, a memory file of
 #   another size, a missing memory file: each exit 1 with one line naming
 #   the file, and no console file is left behind.
@@ -45,7 +47,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="full clones net api paused refusals diff diff-idle uffd"
+CASES="full clones net api paused refusals diff diff-idle uffd start-script"
 if [[ "${1:-}" = --list ]]; then
 	tr ' ' '\n' <<<"$CASES"
 	exit 0
@@ -395,6 +397,17 @@ case_uffd() {
 	expect PUT /snapshot/load "{$load,\"backend_path\":\"$WORK/uffd2.sock\"}}" 204
 	wait_pid "$PID" 120
 	restored_passed "$WORK/con0" "$WORK/err2"
+}
+
+# scripts/snapshot-start.sh: a template booted to its ready line, three
+# clones from its snapshot, each restored and run to a pass.
+case_start_script() {
+	"$REPO_DIR/scripts/snapshot-start.sh" --kernel "$TESTGUEST_ELF" --clones 3 \
+		--cmdline "tests=memory mem_passes=12" --memory 128M --dir "$WORK/ss" \
+		-- --test-devices >"$WORK/ss.out" 2>&1 || { cat "$WORK/ss.out" >&2; fail "snapshot-start.sh failed"; }
+	[[ $(grep -c '^clone [0-9]: restored in [0-9.]* ms, exit 0' "$WORK/ss.out") = 3 ]] ||
+		{ cat "$WORK/ss.out" >&2; fail "not three clones restored and passing"; }
+	log "$(tr '\n' ';' <"$WORK/ss.out")"
 }
 
 need_husk
