@@ -45,6 +45,7 @@ enum {
 	OPT_CLOCK_REALTIME,
 	OPT_ON_REBOOT,
 	OPT_RESTORE_UFFD,
+	OPT_TRACK_DIRTY,
 };
 
 static const struct option long_options[] = {
@@ -78,6 +79,7 @@ static const struct option long_options[] = {
 	{ "clock-realtime", no_argument,  NULL, OPT_CLOCK_REALTIME },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "restore-uffd", required_argument, NULL, OPT_RESTORE_UFFD },
+	{ "track-dirty-pages", no_argument, NULL, OPT_TRACK_DIRTY },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -101,6 +103,8 @@ void cli_print_help(FILE *out)
 		"  --hugepages          back guest RAM with reserved 2 MiB huge pages\n"
 		"  --serial KIND        console: stdio (default), none, file:PATH or pty\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --track-dirty-pages  track the pages the guest and husk write, for Diff\n"
+		"                       snapshots (machine-config track_dirty_pages)\n"
 		"  --on-reboot exit|restart  a guest reboot ends husk (exit, the default) or\n"
 		"                       builds the VM again in this process (restart: kernel\n"
 		"                       reloaded, devices reset, same console)\n"
@@ -361,6 +365,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_CMDLINE:   o->cfg.cmdline = arg; return 0;
 	case OPT_SERIAL:    o->cfg.serial = arg; o->serial_set = true; return 0;
 	case OPT_HUGEPAGES: o->cfg.hugepages = true; return 0;
+	case OPT_TRACK_DIRTY: o->cfg.track_dirty = true; return 0;
 	case OPT_RNG:       o->cfg.rng = true; return 0;
 	case OPT_NO_RNG:    o->cfg.rng = false; return 0;
 	case OPT_TEST_DEVICES: o->cfg.test_devices = true; return 0;
