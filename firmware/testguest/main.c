@@ -37,6 +37,7 @@ static const struct check checks[] = {
 	{ "msi", check_msi },
 	{ "memory", check_memory },
 	{ "exception", check_exception },	/* not in the default list */
+	{ "ticker", check_ticker },		/* nor is the ticker (benchmarks) */
 	{ "virtio-rng", check_virtio_rng },	/* nor are the virtio checks */
 	{ "virtio-blk", check_virtio_blk },
 	{ "virtio-blk-ro", check_virtio_blk_ro },

@@ -97,6 +97,23 @@ static int one_pass(uint64_t pattern, char *why)
 	return 0;
 }
 
+uint64_t mem_scratch(uint64_t bytes)
+{
+	struct span sp[2];
+
+	for (int i = 0; i < boot.nr_map; i++) {
+		int n = usable_spans(i, sp);
+
+		for (int j = 0; j < n; j++) {
+			uint64_t start = (sp[j].start + 4095) & ~4095ULL;
+
+			if (start < sp[j].end && sp[j].end - start >= bytes)
+				return start;
+		}
+	}
+	return 0;
+}
+
 int check_memory(char *why)
 {
 	char val[24];

@@ -152,6 +152,9 @@ int check_smp(char *why);
 int check_irq(char *why);
 int check_msi(char *why);
 int check_memory(char *why);
+int check_ticker(char *why);
+/* The start of @bytes of usable RAM outside the guest's image, or 0 (memtest.c). */
+uint64_t mem_scratch(uint64_t bytes);
 
 /* ---- head.S / intr.S */
 extern char _image_start[], _image_end[], _bss_start[], _bss_end[];
