@@ -215,6 +215,10 @@ case_net() {
 	# shellcheck source-path=SCRIPTDIR source=net-lib.sh
 	source "$INT_SRC_DIR/net-lib.sh"
 	net_setup || fail "could not set up the namespace and tap"
+	# net_setup chained itself into the EXIT trap, which on_exit (start_husk)
+	# replaces: register the teardown as a hook too, or tg-netpeer outlives
+	# the script and holds ctest's pipes open
+	on_exit net_teardown
 	net_peer "$WORK/peer.log" || fail "tg-netpeer did not start"
 	HUSK_PREFIX=(ip netns exec "$NET_NS")
 	boot_and_snapshot "tests=virtio-net,memory,virtio-net net_count=200" 1 --net tap=tg0
