@@ -5,6 +5,7 @@
 #include "state/snapconfig.h"
 #include "state/snapfile.h"
 #include "state/snapuffd.h"
+#include "virtio/virtio_net.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -49,14 +50,27 @@ static int snap_build(const struct snap_table *t, struct husk_vm *vm, struct sna
 {
 	struct state_writer w;
 	struct snap_host host;
+	struct husk_config cfg;
 	char tag[SNAP_TAG_MAX + 1];
 	int ret;
 
 	ret = snap_host_get(vm->kvm.supported, &host, err, errlen);
 	if (ret)
 		return ret;
+	/*
+	 * The MACs the guest was shown, not how they were derived: a default
+	 * MAC comes from the tap's name, and a clone restored on another tap
+	 * (network overrides) must keep the one its guest knows.
+	 */
+	cfg = vm->cfg;
+	for (unsigned i = 0; i < cfg.nnets; i++) {
+		if (!vm->nets[i])
+			continue;
+		virtio_net_mac(vm->nets[i], cfg.nets[i].mac);
+		cfg.nets[i].mac_set = true;
+	}
 	sw_init(&w);
-	ret = snap_config_save(&vm->cfg, &w, err, errlen);
+	ret = snap_config_save(&cfg, &w, err, errlen);
 	if (!ret)
 		snap_builder_add(b, "config", SNAP_CONFIG_VERSION, w.buf, w.len);
 	sw_release(&w);

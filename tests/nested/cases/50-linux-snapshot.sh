@@ -52,6 +52,8 @@ shift
 husk=$1
 log=$(ls /tmp/*.log | grep linux-snapshot | head -n 1)
 C="$dir/api-client /tmp/snap-api.sock"
+# progress on the outer console too: a long silence there reads as a TCG stall
+say() { echo "$*"; echo "snapwrap: $*" >/dev/console; }
 "$@" &
 pid=$!
 i=0
@@ -60,22 +62,23 @@ until grep -q '^GUEST-TICK 6 ' "$log" 2>/dev/null; do
 	i=$((i + 1))
 	[ $i -lt 1500 ] || break
 done
-echo "SNAP pause: $($C PATCH /vm '{"state":"Paused"}')"
-echo "SNAP create: $($C PUT /snapshot/create '{"snapshot_type":"Full","snapshot_path":"/tmp/snap.snap","mem_file_path":"/tmp/snap.mem"}')"
+say "SNAP pause: $($C PATCH /vm '{"state":"Paused"}')"
+say "SNAP create: $($C PUT /snapshot/create '{"snapshot_type":"Full","snapshot_path":"/tmp/snap.snap","mem_file_path":"/tmp/snap.mem"}')"
 kill -KILL $pid
 wait $pid
-echo "SNAP-KILLED"
+say "SNAP-KILLED"
 cp "$dir/snap.img" "$dir/snap0.img"	# the disk as the snapshot knows it
 sleep 2
 "$husk" --restore /tmp/snap.snap --restore-mem /tmp/snap.mem --resume &
 pid=$!
 i=0
-while [ ! -e /sys/class/net/tg0 ] && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+while [ ! -e /sys/class/net/tg0 ] && [ $i -lt 200 ]; do usleep 100000; i=$((i + 1)); done
 ip addr add 10.77.0.1/24 dev tg0
 ip link set tg0 up
-echo "SNAP-RESTORED (tg0 after $i polls)"
+say "SNAP-RESTORED (tg0 after $i polls)"
 wait $pid
 rc=$?
+say "SNAP-RESTORED-EXIT $rc"
 # three clones at once, each on its own tap and disk copy; ping each
 pids=
 for n in 1 2 3; do
@@ -87,15 +90,16 @@ for n in 1 2 3; do
 done
 for n in 1 2 3; do
 	i=0
-	while [ ! -e /sys/class/net/tg$n ] && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+	while [ ! -e /sys/class/net/tg$n ] && [ $i -lt 200 ]; do usleep 100000; i=$((i + 1)); done
+	[ -e /sys/class/net/tg$n ] || say "CLONE $n: no tg$n: $(cat /tmp/clone$n.err)"
 	ip addr add 10.77.0.1/24 dev tg$n
 	ip link set tg$n up
 done
 for n in 1 2 3; do
-	if ping -c 2 -w 30 -I tg$n 10.77.0.2 >/tmp/ping$n 2>&1; then
-		echo "CLONE-PING tg$n ok"
+	if ping -c 2 -w 20 -I tg$n 10.77.0.2 >/tmp/ping$n 2>&1; then
+		say "CLONE-PING tg$n ok"
 	else
-		echo "CLONE-PING tg$n failed: $(tail -n 2 /tmp/ping$n | tr '\n' ' ')"
+		say "CLONE-PING tg$n failed: $(tail -n 2 /tmp/ping$n | tr '\n' ' ')"
 	fi
 done
 for n in 1 2 3; do
