@@ -128,7 +128,7 @@ class Bench:
         sock, con = self.p(f"{tag}.sock"), self.p(f"{tag}.console")
         p = spawn([self.a.husk, "--api-sock", sock, "--serial", f"file:{con}", "--kernel",
                    self.guest, "--memory", f"{mem_mib}M", "--cmdline", cmdline, *extra])
-        if not wait_for(lambda: file_has(con, "tick 300\n"), 60):
+        if not wait_for(lambda: file_has(con, "tick 300\r\n"), 60):
             raise RuntimeError(f"husk template {tag}: no tick 300 ({con})")
         return p, sock
 
@@ -184,10 +184,11 @@ class Bench:
     def qemu_template(self, tag, mem_mib, cmdline):
         con, qmp = self.p(f"q{tag}.console"), self.p(f"q{tag}.qmp")
         p = spawn(self.qemu_cmd(mem_mib, cmdline, con, qmp))
-        if not wait_for(lambda: file_has(con, "tick 300\n"), 60):
+        if not wait_for(lambda: file_has(con, "tick 300\r\n"), 60):
             raise RuntimeError(f"QEMU template {tag}: no tick 300")
         q = Qmp(qmp)
-        q.cmd("stop")
+        # migrated while running: the copy stops the VM at the end and the
+        # -incoming side then runs it at once (a stopped source would stay stopped)
         t0 = time.perf_counter()
         q.cmd("migrate", uri=f"exec:cat > {self.p('q' + tag + '.state')}")
         while q.cmd("query-migrate").get("status") not in ("completed", "failed"):
@@ -324,13 +325,14 @@ class Bench:
              ""),
             ("restores per second", "husk_restores_per_s", "qemu_restores_per_s", ""),
         ]
-        print("\n| measure | husk | QEMU | QEMU / husk | target |\n|---|---|---|---|---|")
+        print("\n| measure | husk | QEMU | husk better by | target |\n|---|---|---|---|---|")
         missed = []
         for label, h, q, target in rows:
             if h not in r:
                 continue
             hv, qv = r[h], r.get(q) if q else None
-            ratio = f"{qv / hv:.1f}x" if qv and hv else ""
+            higher_better = h.endswith("_per_s")
+            ratio = (f"{(hv / qv if higher_better else qv / hv):.1f}x" if qv and hv else "")
             print(f"| {label} | {hv:.1f} | {'' if qv is None else f'{qv:.1f}'} | {ratio} | {target} |")
         if "husk_diff_1pct_ms" in r and "husk_full_1g_dirty_ms" in r:
             pct = 100 * r["husk_diff_1pct_ms"] / r["husk_full_1g_dirty_ms"]
