@@ -150,6 +150,7 @@ static void test_vcpu_hostile(void **state)
 	assert_int_equal(vcpu_state_read(&r, st), -EINVAL);
 	assert_non_null(strstr(r.why, "XSAVE area of"));
 	sw_release(&w);
+	free(st);
 	st = sample_vcpu();
 	sw_init(&w);
 	vcpu_state_write(st, &w);
