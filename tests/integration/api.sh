@@ -47,24 +47,6 @@ if [[ "${1:-}" = --list ]]; then
 	exit 0
 fi
 
-# api METHOD PATH [BODY]: sets CODE and BODY.
-api() {
-	local out
-	out=$(curl -s -m 10 --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' \
-		${3:+--data "$3"} -w '\n%{http_code}' "http://localhost$2") || true
-	CODE=${out##*$'\n'}
-	BODY=${out%$'\n'*}
-}
-
-# expect METHOD PATH BODY STATUS [SUBSTRING]
-expect() {
-	api "$1" "$2" "$3"
-	[[ "$CODE" = "$4" ]] || fail "$1 $2 $3: HTTP $CODE ($BODY), want $4"
-	if [[ -n "${5:-}" && "$BODY" != *"$5"* ]]; then
-		fail "$1 $2 $3: body '$BODY' lacks '$5'"
-	fi
-}
-
 # start_husk ARGS...: husk in the background with the API socket. Sets PID.
 start_husk() {
 	SOCK=$WORK/api.sock

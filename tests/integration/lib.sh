@@ -121,3 +121,23 @@ size_bytes() {
 	[Tt]) echo $((n << 40)) ;;
 	esac
 }
+
+# The API socket, as a script drives it with curl (SOCK: its path).
+# api METHOD PATH [BODY]: sets CODE and BODY (API_TIMEOUT seconds, default 30).
+api() {
+	local out
+	out=$(curl -s -m "${API_TIMEOUT:-30}" --unix-socket "$SOCK" -X "$1" \
+		-H 'Content-Type: application/json' ${3:+--data "$3"} -w '\n%{http_code}' \
+		"http://localhost$2") || true
+	CODE=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+}
+
+# expect METHOD PATH BODY STATUS [SUBSTRING]: one call, its status and body checked.
+expect() {
+	api "$1" "$2" "$3"
+	[[ "$CODE" = "$4" ]] || fail "$1 $2 $3: HTTP $CODE ($BODY), want $4"
+	if [[ -n "${5:-}" && "$BODY" != *"$5"* ]]; then
+		fail "$1 $2 $3: body '$BODY' lacks '$5'"
+	fi
+}

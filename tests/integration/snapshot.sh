@@ -57,24 +57,6 @@ MEM=512
 PASSES=60
 NET_PEER=${NET_PEER:-$BUILD_DIR/firmware/tg-netpeer}
 
-# api METHOD PATH [BODY]: sets CODE and BODY.
-api() {
-	local out
-	out=$(curl -s -m 30 --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' \
-		${3:+--data "$3"} -w '\n%{http_code}' "http://localhost$2") || true
-	CODE=${out##*$'\n'}
-	BODY=${out%$'\n'*}
-}
-
-# expect METHOD PATH BODY STATUS [SUBSTRING]
-expect() {
-	api "$1" "$2" "$3"
-	[[ "$CODE" = "$4" ]] || fail "$1 $2 $3: HTTP $CODE ($BODY), want $4"
-	if [[ -n "${5:-}" && "$BODY" != *"$5"* ]]; then
-		fail "$1 $2 $3: body '$BODY' lacks '$5'"
-	fi
-}
-
 # start_husk SOCK OUT ERR ARGS...: husk in the background. Sets PID, SOCK.
 start_husk() {
 	SOCK=$1
