@@ -195,33 +195,41 @@ size_t guest_mem_dirty_words(const struct guest_mem *m)
 
 int guest_mem_dirty_start(struct guest_mem *m)
 {
-	if (m->dirty)
+	uint64_t *bm;
+
+	if (guest_mem_tracking(m))
 		return 0;
-	m->dirty = calloc(guest_mem_dirty_words(m), sizeof(uint64_t));
-	return m->dirty ? 0 : -ENOMEM;
+	bm = calloc(guest_mem_dirty_words(m), sizeof(uint64_t));
+	if (!bm)
+		return -ENOMEM;
+	/* a live migration starts tracking while device threads write guest RAM */
+	__atomic_store_n(&m->dirty, bm, __ATOMIC_RELEASE);
+	return 0;
 }
 
 void guest_mem_mark_dirty(const struct guest_mem *m, const void *hva, uint64_t len)
 {
 	const uint8_t *p = hva;
-	uint64_t first, last;
+	uint64_t first, last, *dirty;
 
-	if (!m || !m->dirty || !len || p < m->hva || (uint64_t)(p - m->hva) >= m->size)
+	if (!m || !(dirty = guest_mem_tracking(m)) || !len || p < m->hva || (uint64_t)(p - m->hva) >= m->size)
 		return;
 	first = (uint64_t)(p - m->hva) / 4096;
 	last = ((uint64_t)(p - m->hva) + len - 1) / 4096;
 	if (last >= m->size / 4096)
 		last = m->size / 4096 - 1;
 	for (uint64_t pg = first; pg <= last; pg++)
-		__atomic_fetch_or(&m->dirty[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
+		__atomic_fetch_or(&dirty[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
 }
 
 void guest_mem_dirty_take(const struct guest_mem *m, uint64_t *out)
 {
-	if (!m->dirty)
+	uint64_t *dirty = guest_mem_tracking(m);
+
+	if (!dirty)
 		return;
 	for (size_t i = 0, n = guest_mem_dirty_words(m); i < n; i++)
-		out[i] |= __atomic_exchange_n(&m->dirty[i], 0, __ATOMIC_RELAXED);
+		out[i] |= __atomic_exchange_n(&dirty[i], 0, __ATOMIC_RELAXED);
 }
 
 uint64_t guest_mem_low_end(const struct guest_mem *m)

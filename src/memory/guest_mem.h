@@ -56,10 +56,16 @@ int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len);
  * guest_mem_dirty_start() allocates the bitmap (one bit per 4 KiB page of
  * the memfd, both regions); guest_mem_mark_dirty() marks the pages of a
  * host range inside guest RAM (any thread, lock-free; a no-op when not
- * tracking); guest_mem_dirty_take() ORs the marked pages into @out
+ * tracking; mark after writing: a page marked before it is written can be
+ * taken, sent and then changed unseen); guest_mem_dirty_take() ORs the marked pages into @out
  * (guest_mem_dirty_words() words) and clears them.
  */
 int guest_mem_dirty_start(struct guest_mem *m);
+/* The bitmap when the VMM's writes are tracked, else NULL (any thread). */
+static inline uint64_t *guest_mem_tracking(const struct guest_mem *m)
+{
+	return __atomic_load_n(&m->dirty, __ATOMIC_ACQUIRE);
+}
 size_t guest_mem_dirty_words(const struct guest_mem *m);
 void guest_mem_mark_dirty(const struct guest_mem *m, const void *hva, uint64_t len);
 void guest_mem_dirty_take(const struct guest_mem *m, uint64_t *out);

@@ -198,7 +198,7 @@ static void chain_start(struct vq_chain *chain, uint16_t head)
 /* State of one chain walk */
 struct walk {
 	struct virtqueue *vq;
-	struct vq_chain *chain;
+	struct vq_chain *chain;		/* NULL: only mark the writable buffers dirty */
 	bool seen_writable;
 };
 
@@ -216,6 +216,11 @@ static int add_segment(struct walk *w, const struct virtq_desc *d)
 	hva = gpa_to_hva(w->vq->mem, d->addr, d->len);
 	if (!hva)
 		return -EFAULT;
+	if (!c) {
+		if (writable)
+			guest_mem_mark_dirty(w->vq->mem, hva, d->len);
+		return 0;
+	}
 	if (c->nsegs >= c->max_segs)
 		return -ENOBUFS;
 	c->segs[c->nsegs++] = (struct vq_seg){ .hva = hva, .len = d->len, .writable = writable };
@@ -354,15 +359,31 @@ static void write_used_elem(struct virtqueue *vq, uint16_t slot_idx, uint32_t id
 	store32(vq->used, off + 4, len);
 }
 
+/*
+ * Tracking guest RAM (a live migration): the buffers of the chain at @head
+ * were marked when popped, but filled since; a pass of the migration may
+ * have taken the mark in between, so they are marked again now that they
+ * are written. The chain is walked as pop did (bounded; a guest that
+ * changed it meanwhile only loses its own data).
+ */
+static void chain_dirty(struct virtqueue *vq, uint16_t head)
+{
+	struct walk w = { .vq = vq };
+
+	if (guest_mem_tracking(vq->mem))
+		walk_table(&w, vq->desc, vq->st.size, head, false);
+}
+
 int virtqueue_push(struct virtqueue *vq, uint16_t head, uint32_t written_len)
 {
 	if (!vq->used || head >= vq->st.size)
 		return -EINVAL;
-	used_dirty(vq);
+	chain_dirty(vq, head);
 	write_used_elem(vq, vq->st.used_idx, head, written_len);
 	vq->st.used_idx++;
 	/* release: the element is visible before the index that covers it */
 	store16_release(vq->used, USED_IDX, vq->st.used_idx);
+	used_dirty(vq);
 	return 0;
 }
 
@@ -378,11 +399,13 @@ int virtqueue_push_batch(struct virtqueue *vq, const struct virtq_used_elem *ele
 			return -EINVAL;
 	if (!n)
 		return 0;
-	used_dirty(vq);
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
+		chain_dirty(vq, (uint16_t)elems[i].id);
 		write_used_elem(vq, idx++, elems[i].id, elems[i].len);
+	}
 	vq->st.used_idx = idx;
 	store16_release(vq->used, USED_IDX, idx);
+	used_dirty(vq);
 	return 0;
 }
 
@@ -406,13 +429,13 @@ void virtqueue_set_notify(struct virtqueue *vq, bool enable)
 	vq->st.notify_enabled = enable;
 	if (!vq->used)
 		return;
-	used_dirty(vq);
 	if (vq->st.event_idx) {
 		if (enable)
 			store16(vq->used, avail_event_off(vq), vq->st.last_avail_idx);
-		return;
+	} else {
+		store16(vq->used, USED_FLAGS, enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
 	}
-	store16(vq->used, USED_FLAGS, enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+	used_dirty(vq);
 }
 
 void virtqueue_suppress_notify(struct virtqueue *vq)
@@ -420,13 +443,12 @@ void virtqueue_suppress_notify(struct virtqueue *vq)
 	vq->st.notify_enabled = false;
 	if (!vq->used)
 		return;
-	used_dirty(vq);
-	if (vq->st.event_idx) {
+	if (vq->st.event_idx)
 		/* one behind: the driver's next additions never cross it */
 		store16(vq->used, avail_event_off(vq), (uint16_t)(vq->st.last_avail_idx - 1));
-		return;
-	}
-	store16(vq->used, USED_FLAGS, VIRTQ_USED_F_NO_NOTIFY);
+	else
+		store16(vq->used, USED_FLAGS, VIRTQ_USED_F_NO_NOTIFY);
+	used_dirty(vq);
 }
 
 bool virtqueue_enable_notify(struct virtqueue *vq)
