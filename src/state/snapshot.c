@@ -260,9 +260,14 @@ static int snap_check_sections(const struct snap_table *t, const struct snap_fil
 	return 0;
 }
 
-/* The file's "config" and "host", checked against this host: nothing built yet. */
-static int snap_open(const struct snap_table *t, const char *path, struct snap_file *f,
-		     struct str_arena *arena, struct husk_config *cfg, char *err, size_t errlen)
+/*
+ * A parsed state file's "config" and "host", checked against this host
+ * (and, with @devices, its sections against the device table): nothing
+ * built yet. @what names the file in @err.
+ */
+static int snap_open_parsed(const struct snap_table *t, const char *what, struct snap_file *f,
+			    bool devices, struct str_arena *arena, struct husk_config *cfg,
+			    char *err, size_t errlen)
 {
 	const struct snap_section *cs, *hs;
 	struct snap_host saved, here;
@@ -270,34 +275,44 @@ static int snap_open(const struct snap_table *t, const char *path, struct snap_f
 	char why[SNAP_WHY_LEN];
 	int ret;
 
-	ret = snap_read_file(path, f, err, errlen);
-	if (ret)
-		return ret;
 	cs = snap_find(f, "config");
 	hs = snap_find(f, "host");
 	if (!cs || !hs || cs->version != SNAP_CONFIG_VERSION || hs->version != SNAP_HOST_VERSION) {
-		snprintf(err, errlen, "snapshot %s: section \"%s\": %s", path,
+		snprintf(err, errlen, "%s: section \"%s\": %s", what,
 			 !cs || cs->version != SNAP_CONFIG_VERSION ? "config" : "host",
 			 !cs || !hs ? "missing" : "unknown version");
 		return -EINVAL;
 	}
 	r = snap_section_reader(f, cs);
 	if (snap_config_load(&r, cfg, arena)) {
-		snprintf(err, errlen, "snapshot %s: section \"config\": %s", path, r.why);
+		snprintf(err, errlen, "%s: section \"config\": %s", what, r.why);
 		return -EINVAL;
 	}
 	r = snap_section_reader(f, hs);
 	if (snap_host_load(&r, &saved)) {
-		snprintf(err, errlen, "snapshot %s: section \"host\": %s", path, r.why);
+		snprintf(err, errlen, "%s: section \"host\": %s", what, r.why);
 		return -EINVAL;
 	}
-	ret = snap_check_sections(t, f, cfg, why, sizeof(why));
+	ret = devices ? snap_check_sections(t, f, cfg, why, sizeof(why)) : 0;
 	if (!ret && (ret = snap_check_supported(t, cfg, 1, why, sizeof(why))) == 0 &&
 	    (ret = snap_host_get(NULL, &here, why, sizeof(why))) == 0)
 		ret = snap_host_check(&saved, &here, why, sizeof(why));
 	if (ret)
-		snprintf(err, errlen, "snapshot %s: %s", path, why);
+		snprintf(err, errlen, "%s: %s", what, why);
 	return ret;
+}
+
+static int snap_open(const struct snap_table *t, const char *path, struct snap_file *f,
+		     struct str_arena *arena, struct husk_config *cfg, char *err, size_t errlen)
+{
+	char what[300];
+	int ret;
+
+	ret = snap_read_file(path, f, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "snapshot %s", path);
+	return snap_open_parsed(t, what, f, true, arena, cfg, err, errlen);
 }
 
 static int snap_mem_check(const char *mem_path, uint64_t size, int *fdp, char *err,
@@ -355,7 +370,7 @@ int snap_mem_load(struct guest_mem *m, const char *mem_path, char *err, size_t e
 }
 
 static int snap_load_devices(const struct snap_table *t, struct husk_vm *vm,
-			     const struct snap_file *f, const char *path, char *err, size_t errlen)
+			     const struct snap_file *f, const char *what, char *err, size_t errlen)
 {
 	char tag[SNAP_TAG_MAX + 1];
 
@@ -368,7 +383,7 @@ static int snap_load_devices(const struct snap_table *t, struct husk_vm *vm,
 			dev_tag(d, i, tag);
 			r = snap_section_reader(f, snap_find(f, tag));
 			if (d->load(vm, i, &r)) {
-				snprintf(err, errlen, "snapshot %s: section \"%s\": %s", path, tag,
+				snprintf(err, errlen, "%s: section \"%s\": %s", what, tag,
 					 r.why[0] ? r.why : "invalid");
 				return -EINVAL;
 			}
@@ -388,8 +403,8 @@ static bool id_is(const char *id, const char *prefix, unsigned i, const char *wa
 	return !strcmp(def, want);
 }
 
-static int apply_overrides(const struct snap_restore_opts *o, struct husk_config *c,
-			   char *err, size_t errlen)
+int snap_apply_overrides(const struct snap_restore_opts *o, struct husk_config *c, char *err,
+			 size_t errlen)
 {
 	if (o->serial)
 		c->serial = o->serial;
@@ -442,7 +457,7 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = snap_open(t, path, &f, arena, &c, err, errlen);
 	if (!ret && opts)
-		ret = apply_overrides(opts, &c, err, errlen);
+		ret = snap_apply_overrides(opts, &c, err, errlen);
 	if (!ret && opts && opts->track_dirty)
 		c.track_dirty = true;
 	if (!ret && !uffd)
@@ -459,8 +474,12 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 		ret = uffd ? snap_mem_uffd(&vm->mem, uffd, &vm->mem.uffd, err, errlen) :
 			     snap_mem_load(&vm->mem, mem_path, err, errlen);
 	}
-	if (!ret)
-		ret = snap_load_devices(t, vm, &f, path, err, errlen);
+	if (!ret) {
+		char what[300];
+
+		snprintf(what, sizeof(what), "snapshot %s", path);
+		ret = snap_load_devices(t, vm, &f, what, err, errlen);
+	}
 	/* the restored VM is a copy: a new generation ID tells the guest so */
 	if (!ret && (ret = vmgenid_new(vm->vmgenid)))
 		snprintf(err, errlen, "snapshot %s: a new VM generation ID: %s", path,
@@ -491,4 +510,46 @@ int vm_snapshot_restore(const char *path, const char *mem_path,
 {
 	return vm_snapshot_restore_table(&snap_default_table, path, mem_path, opts, arena, cfg,
 					 out, err, errlen);
+}
+
+/* ---- the same sections on a stream (migration/) ---------------------- */
+
+int snap_state_encode(struct husk_vm *vm, bool devices, uint8_t **buf, size_t *len, char *err,
+		      size_t errlen)
+{
+	const struct snap_table none = { .dev = snap_default_table.dev, .n = 0 };
+	const struct snap_table *t = devices ? &snap_default_table : &none;
+	struct snap_builder b;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	ret = devices ? snap_check_supported(t, &vm->cfg, 0, err, errlen) : 0;
+	if (ret)
+		return ret;
+	snap_builder_init(&b);
+	ret = snap_build(t, vm, &b, err, errlen);
+	if (!ret && (ret = snap_builder_finish(&b, buf, len)))
+		snprintf(err, errlen, "building the state: %s", strerror(-ret));
+	snap_builder_release(&b);
+	return ret;
+}
+
+int snap_state_decode(uint8_t *buf, size_t len, const char *what, bool devices,
+		      struct snap_file *f, struct str_arena *arena, struct husk_config *cfg,
+		      char *err, size_t errlen)
+{
+	char why[SNAP_WHY_LEN];
+
+	if (snap_parse(buf, len, f, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", what, why);
+		return -EINVAL;
+	}
+	return snap_open_parsed(&snap_default_table, what, f, devices, arena, cfg, err, errlen);
+}
+
+int snap_state_load(struct husk_vm *vm, const struct snap_file *f, const char *what, char *err,
+		    size_t errlen)
+{
+	return snap_load_devices(&snap_default_table, vm, f, what, err, errlen);
 }

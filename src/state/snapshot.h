@@ -115,4 +115,26 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
  */
 int snap_mem_load(struct guest_mem *m, const char *mem_path, char *err, size_t errlen);
 
+/* The restore options' overrides applied to a saved config (-EINVAL: one names nothing). */
+int snap_apply_overrides(const struct snap_restore_opts *o, struct husk_config *c, char *err,
+			 size_t errlen);
+
+/*
+ * The state format on a stream (migration/): snap_state_encode() builds a
+ * state file of @vm in memory (the caller frees *buf), with every device's
+ * section (@devices: the VM must be paused) or only "config" and "host".
+ * snap_state_decode() parses one (@buf taken over, freed by
+ * snap_file_free()), reads its config into *cfg and checks it against this
+ * host (and, with @devices, that its sections are this config's devices);
+ * snap_state_load() loads every device section into a VM built from it.
+ */
+struct snap_file;
+int snap_state_encode(struct husk_vm *vm, bool devices, uint8_t **buf, size_t *len, char *err,
+		      size_t errlen);
+int snap_state_decode(uint8_t *buf, size_t len, const char *what, bool devices,
+		      struct snap_file *f, struct str_arena *arena, struct husk_config *cfg,
+		      char *err, size_t errlen);
+int snap_state_load(struct husk_vm *vm, const struct snap_file *f, const char *what, char *err,
+		    size_t errlen);
+
 #endif
