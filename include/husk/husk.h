@@ -89,6 +89,8 @@ struct husk_config {
 	struct husk_events *events;	/* --events sink, not owned; NULL: none */
 	bool restore;		/* built by a snapshot restore: no kernel is loaded, guest
 				 * RAM and device state come from the snapshot */
+	bool defer_disk_locks;	/* a migration's destination: disk images are opened
+				 * unlocked, locked by vm_lock_disks() at the hand-over */
 };
 
 #define HUSK_DEFAULT_CPUS	1

@@ -50,6 +50,17 @@ struct blk_image {
 int blk_image_open(const struct husk_disk_config *cfg, struct blk_image *img,
 		   char *err, size_t errlen);
 void blk_image_close(struct blk_image *img);
+/*
+ * A live migration hands an image from one husk to another: the
+ * destination opens it without the lock (blk_image_open_unlocked), the
+ * source lets go (blk_image_unlock) once its last write is done, and the
+ * destination takes the lock (blk_image_lock: -EBUSY with @err when
+ * another process holds it) before it runs the guest.
+ */
+int blk_image_open_unlocked(const struct husk_disk_config *cfg, struct blk_image *img,
+			    char *err, size_t errlen);
+int blk_image_lock(struct blk_image *img, char *err, size_t errlen);
+void blk_image_unlock(struct blk_image *img);
 
 enum blk_op { BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH, BLK_OP_DISCARD, BLK_OP_WRITE_ZEROES };
 

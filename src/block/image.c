@@ -156,8 +156,19 @@ static int lock_image(struct blk_image *img, char *err, size_t errlen)
 	return image_error(img, -errno, err, errlen, "cannot lock it: %s", strerror(errno));
 }
 
-int blk_image_open(const struct husk_disk_config *cfg, struct blk_image *img,
-		   char *err, size_t errlen)
+int blk_image_lock(struct blk_image *img, char *err, size_t errlen)
+{
+	return lock_image(img, err, errlen);
+}
+
+void blk_image_unlock(struct blk_image *img)
+{
+	if (img->fd >= 0)
+		flock(img->fd, LOCK_UN);
+}
+
+static int image_open(const struct husk_disk_config *cfg, struct blk_image *img, bool lock,
+		      char *err, size_t errlen)
 {
 	int ret;
 
@@ -179,7 +190,7 @@ int blk_image_open(const struct husk_disk_config *cfg, struct blk_image *img,
 		return ret;
 	img->fd = ret;
 	ret = check_image(img, err, errlen);
-	if (ret == 0)
+	if (ret == 0 && lock)
 		ret = lock_image(img, err, errlen);
 	if (ret) {
 		blk_image_close(img);
@@ -187,6 +198,18 @@ int blk_image_open(const struct husk_disk_config *cfg, struct blk_image *img,
 	}
 	probe_fallocate(img);
 	return 0;
+}
+
+int blk_image_open(const struct husk_disk_config *cfg, struct blk_image *img,
+		   char *err, size_t errlen)
+{
+	return image_open(cfg, img, true, err, errlen);
+}
+
+int blk_image_open_unlocked(const struct husk_disk_config *cfg, struct blk_image *img,
+			    char *err, size_t errlen)
+{
+	return image_open(cfg, img, false, err, errlen);
 }
 
 void blk_image_close(struct blk_image *img)

@@ -273,3 +273,24 @@ int tap_open(const struct husk_net_config *cfg, unsigned queues, struct tap *t,
 	}
 	return ret;
 }
+
+int tap_announce(const struct tap *t, const uint8_t mac[6])
+{
+	uint8_t f[NET_VNET_HDR_LEN + 60] = { 0 };	/* the header (no offloads), a minimal frame */
+	uint8_t *e = f + NET_VNET_HDR_LEN, *a = e + 14;
+
+	if (t->nqueues < 1 || t->fds[0] < 0)
+		return -EBADF;
+	memset(e, 0xff, 6);			/* broadcast */
+	memcpy(e + 6, mac, 6);
+	e[12] = 0x80;				/* RARP */
+	e[13] = 0x35;
+	a[1] = 1;				/* Ethernet */
+	a[2] = 0x08;				/* IPv4 */
+	a[4] = 6;
+	a[5] = 4;
+	a[7] = 3;				/* reverse request */
+	memcpy(a + 8, mac, 6);
+	memcpy(a + 18, mac, 6);
+	return write(t->fds[0], f, sizeof(f)) == (ssize_t)sizeof(f) ? 0 : -errno;
+}

@@ -50,4 +50,11 @@ int tap_set_offload(struct tap *t, unsigned tun_flags);
 /* Close every queue fd (a tap husk created is not persistent: it goes too). */
 void tap_close(struct tap *t);
 
+/*
+ * Tell the network where @mac is now (after a migration): a RARP
+ * broadcast from it on the first queue, as QEMU's announce does, so
+ * switches learn the new port. 0 or -errno.
+ */
+int tap_announce(const struct tap *t, const uint8_t mac[6]);
+
 #endif

@@ -689,3 +689,12 @@ void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out
 		out->engine_completions += es.completed;
 	}
 }
+
+int virtio_blk_lock(struct virtio_blk *blk, bool lock, char *err, size_t errlen)
+{
+	if (!lock) {
+		blk_image_unlock(&blk->img);
+		return 0;
+	}
+	return blk_image_lock(&blk->img, err, errlen);
+}

@@ -43,6 +43,8 @@ const char *virtio_blk_engine_name(const struct virtio_blk *blk);
 void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out);
 /* VM pause: park the queue threads (in-flight I/O completes first) / release them. */
 void virtio_blk_pause(struct virtio_blk *blk);
+/* Take (or let go of) the image's lock: a live migration's hand-over (block.h). */
+int virtio_blk_lock(struct virtio_blk *blk, bool lock, char *err, size_t errlen);
 void virtio_blk_resume(struct virtio_blk *blk);
 
 /*

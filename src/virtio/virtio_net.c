@@ -526,3 +526,14 @@ void virtio_net_stats(const struct virtio_net *net, struct virtio_net_stats *out
 		out->engine_completions += es.completions;
 	}
 }
+
+void virtio_net_announce(struct virtio_net *net)
+{
+	uint8_t mac[6];
+	int ret;
+
+	virtio_net_mac(net, mac);
+	ret = tap_announce(&net->tap, mac);
+	if (ret)
+		pr_warn("virtio-net %s: announcing its MAC: %s", net->tap.ifname, strerror(-ret));
+}

@@ -44,6 +44,8 @@ unsigned virtio_net_pairs(const struct virtio_net *net);
 /* The pairs the driver asked for with VQ_PAIRS_SET (1 until it does). */
 unsigned virtio_net_active_pairs(const struct virtio_net *net);
 void virtio_net_mac(const struct virtio_net *net, uint8_t mac[6]);
+/* A RARP from the NIC's MAC on its tap (net/tap.h tap_announce): after a migration. */
+void virtio_net_announce(struct virtio_net *net);
 /* TUN_F_* flags last set on the tap (what the guest negotiated). */
 unsigned virtio_net_tap_offload(const struct virtio_net *net);
 const char *virtio_net_engine_name(const struct virtio_net *net);

@@ -345,7 +345,9 @@ static int vm_open_disks(struct husk_vm *vm, char *err, size_t errlen)
 			d->id = config_disk_id(&vm->cfg, i, vm->disk_ids[i]);
 		ret = vm_disk_given_twice(vm, i, err, errlen);
 		if (!ret)
-			ret = blk_image_open(d, &vm->disk_img[i], err, errlen);
+			ret = vm->cfg.defer_disk_locks ?
+				blk_image_open_unlocked(d, &vm->disk_img[i], err, errlen) :
+				blk_image_open(d, &vm->disk_img[i], err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -565,6 +567,26 @@ int vm_create_adopting(const struct husk_config *cfg, struct console *adopt,
 		return ret;
 	}
 	*out = vm;
+	return 0;
+}
+
+int vm_lock_disks(struct husk_vm *vm, bool lock, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		char why[256];
+		int ret;
+
+		if (!vm->disks[i])
+			continue;
+		ret = virtio_blk_lock(vm->disks[i], lock, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "%s", why);
+			while (i-- > 0)
+				if (vm->disks[i])
+					virtio_blk_lock(vm->disks[i], false, why, sizeof(why));
+			return ret;
+		}
+	}
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct vm_pause {
 	atomic_bool requested;		/* vCPUs park at their next exit */
 	bool paused;			/* all parked, hooks run */
 	unsigned parked;
+	atomic_uint throttle_pct;	/* a migration's auto-converge: sleep this share of 10 ms */
 	unsigned nhooks;
 	struct vm_pause_hook *hooks[VM_MAX_PAUSE_HOOKS];
 };
@@ -131,6 +132,12 @@ bool vm_stop_is_reboot(const struct husk_vm *vm);
 bool vm_restart_allowed(struct vm_restarts *r, char *why, size_t whylen);
 
 void vm_request_stop(struct husk_vm *vm, enum stop_reason why, int exit_status);
+/*
+ * Take (@lock) or let go of every disk image's lock: a live migration's
+ * hand-over. Taking fails (-EBUSY, @err names the image) when another
+ * process holds one; then none is held.
+ */
+int vm_lock_disks(struct husk_vm *vm, bool lock, char *err, size_t errlen);
 bool vm_stopping(const struct husk_vm *vm);
 /* A vCPU answered a halt probe; stops the VM when every vCPU is dead-halted. */
 void vm_halt_probe_answered(struct husk_vm *vm, unsigned gen);
@@ -150,7 +157,10 @@ int vm_add_metrics_callback(struct husk_vm *vm, const char *name,
 int vm_add_pause_hook(struct husk_vm *vm, struct vm_pause_hook *hook);
 /* vmm/vm_hooks.c: the virtio devices' pause hooks and metrics. */
 int vm_register_device_hooks(struct husk_vm *vm);
-/* A vCPU thread after KVM_RUN returned EINTR: park while a pause is asked. */
+/*
+ * A vCPU thread after KVM_RUN returned EINTR: park while a pause is asked;
+ * while a migration throttles the guest, sleep throttle_pct% of 10 ms.
+ */
 void vm_pause_point(struct husk_vm *vm, struct vcpu *v);
 /*
  * Before husk_vm_run(): the vCPUs park before their first instruction and
