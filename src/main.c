@@ -5,6 +5,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "migration/migrate.h"
 #include "state/snapshot.h"
 #include "vmm/cli.h"
 #include "vmm/vm.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,7 +86,43 @@ static int check_metrics(const struct husk_config *cfg, bool *created)
 	return ret;
 }
 
-/* --restore: the VM from a snapshot; the process-wide settings stay the flags'. */
+/*
+ * --incoming: wait for a migration stream and build its VM. 1 when a
+ * termination signal came first (exit 0, nothing was built).
+ */
+static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *opts,
+		       struct husk_config *cfg, struct husk_vm **vm, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "downtime_ms", "total_ms", "bytes", "rounds" };
+	struct mig_result res;
+	int64_t vals[4];
+	sigset_t set;
+	int sfd, ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	ret = mig_incoming(o->incoming, opts, sfd, &o->arena, cfg, vm, &res, err, errlen);
+	if (sfd >= 0)
+		close(sfd);
+	if (ret)
+		return ret;
+	vals[0] = (int64_t)res.downtime_ms;
+	vals[1] = (int64_t)res.total_ms;
+	vals[2] = (int64_t)res.bytes;
+	vals[3] = res.rounds;
+	events_emit_numbers(o->cfg.events, "migration-completed", keys, vals, 4);
+	if (!res.resume)
+		vm_start_paused(*vm);
+	return 0;
+}
+
+/*
+ * --restore or --incoming: the VM from a snapshot or a migration stream;
+ * the process-wide settings stay the flags'. 1: stopped by a signal first.
+ */
 static int restore_vm(struct cli_options *o, struct husk_vm **vm)
 {
 	struct snap_restore_opts *opts = calloc(1, sizeof(*opts));
@@ -93,7 +131,7 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm)
 	int ret;
 
 	if (!opts) {
-		pr_err("--restore %s: %s", o->restore_path, strerror(ENOMEM));
+		pr_err("%s: %s", o->incoming ? o->incoming : o->restore_path, strerror(ENOMEM));
 		return -1;
 	}
 	opts->serial = o->serial_set ? o->cfg.serial : NULL;
@@ -108,9 +146,14 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm)
 			.drive_id = o->restore_disks[i].id, .path = o->restore_disks[i].value,
 			.readonly = o->restore_disks[i].readonly,
 		};
-	ret = vm_snapshot_restore(o->restore_path, o->restore_mem, opts, &o->arena, &cfg, vm, err,
-				  sizeof(err));
+	if (o->incoming)
+		ret = incoming_vm(o, opts, &cfg, vm, err, sizeof(err));
+	else
+		ret = vm_snapshot_restore(o->restore_path, o->restore_mem, opts, &o->arena, &cfg,
+					  vm, err, sizeof(err));
 	free(opts);
+	if (ret > 0)
+		return 1;
 	if (ret < 0) {
 		pr_err("%s", err);
 		events_emit(o->cfg.events, "error", err);
@@ -119,7 +162,7 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm)
 	cfg.events = (*vm)->cfg.events = o->cfg.events;
 	cfg.metrics_path = (*vm)->cfg.metrics_path = o->cfg.metrics_path;
 	o->cfg = cfg;
-	if (!o->resume)
+	if (!o->resume && !o->incoming)
 		vm_start_paused(*vm);
 	return 0;
 }
@@ -137,20 +180,22 @@ static int build_vm(struct cli_options *o, struct api_server **api, struct husk_
 		.target = { .cfg = &o->cfg, .orch = &o->orch, .log_level = &o->log_level,
 			    .arena = &o->arena },
 	};
+	bool restored = o->restore_path || o->incoming;
 	char err[512];
+	int ret;
 
 	/* a restored VM exists before its socket does: no client sees it half-built */
-	if (o->restore_path && restore_vm(o, vm) < 0)
-		return -1;
+	if (restored && (ret = restore_vm(o, vm)) != 0)
+		return ret < 0 ? -1 : 1;
 	if (o->orch.api_sock && api_start(&p, api, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
 		husk_vm_destroy(*vm);
 		*vm = NULL;
 		return -1;
 	}
-	if (*api && !o->cfg.kernel && !o->restore_path)
+	if (*api && !o->cfg.kernel && !restored)
 		return api_wait_instance_start(*api, vm) < 0 ? 1 : 0;
-	if (o->restore_path) {
+	if (restored) {
 		if (*api)
 			api_attach_vm(*api, *vm);
 		return 0;

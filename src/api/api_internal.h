@@ -17,6 +17,7 @@ struct api_server {
 	int start_fd;			/* eventfd: InstanceStart built the VM */
 	pthread_mutex_t lock;		/* held while a request is handled */
 	struct husk_vm *vm;		/* NULL before InstanceStart and after detach */
+	struct mig_source *mig;		/* the last PUT /migration (migration/migrate.h) */
 	bool started;			/* InstanceStart succeeded (or booted from flags) */
 	bool handed_over;		/* api_wait_instance_start() took the VM */
 	struct config_target t;
@@ -45,6 +46,13 @@ struct json_object *api_parse_body(const char *body, size_t len, struct api_repl
 void api_snapshot_create(struct api_server *s, const char *body, size_t len,
 			 struct api_reply *r);
 void api_snapshot_load(struct api_server *s, const char *body, size_t len, struct api_reply *r);
+
+/* migration_routes.c: PUT/GET /migration, PUT /migration/cancel. */
+void api_migration_put(struct api_server *s, const char *body, size_t len, struct api_reply *r);
+void api_migration_get(struct api_server *s, struct api_reply *r);
+void api_migration_cancel(struct api_server *s, struct api_reply *r);
+/* A migration is active: true with a 400 in @r (for what would change the VM). */
+bool api_migration_busy(struct api_server *s, struct api_reply *r);
 
 /* views.c */
 struct json_object *api_vm_config_json(const struct config_target *t);

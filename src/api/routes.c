@@ -354,10 +354,18 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 		get_metrics(s, r);
 	else if (is(method, url, "PUT", "/actions"))
 		put_actions(s, body, len, r);
-	else if (is(method, url, "PATCH", "/vm"))
-		patch_vm(s, body, len, r);
-	else if (is(method, url, "PUT", "/snapshot/create"))
-		api_snapshot_create(s, body, len, r);
+	else if (is(method, url, "PATCH", "/vm")) {
+		if (!api_migration_busy(s, r))
+			patch_vm(s, body, len, r);
+	} else if (is(method, url, "PUT", "/snapshot/create")) {
+		if (!api_migration_busy(s, r))
+			api_snapshot_create(s, body, len, r);
+	} else if (is(method, url, "PUT", "/migration"))
+		api_migration_put(s, body, len, r);
+	else if (is(method, url, "GET", "/migration"))
+		api_migration_get(s, r);
+	else if (is(method, url, "PUT", "/migration/cancel"))
+		api_migration_cancel(s, r);
 	else if (is(method, url, "PUT", "/snapshot/load"))
 		api_snapshot_load(s, body, len, r);
 	else if (is(method, url, "GET", "/vm/config"))

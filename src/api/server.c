@@ -7,6 +7,7 @@
  * capped here at API_MAX_BODY.
  */
 #include "api/api_internal.h"
+#include "migration/migrate.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -294,6 +295,9 @@ void api_detach_vm(struct api_server *s)
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
+	/* a migration thread uses the VM: it ends (cancelled if need be) first */
+	mig_source_destroy(s->mig);
+	s->mig = NULL;
 	s->vm = NULL;
 	pthread_mutex_unlock(&s->lock);
 }

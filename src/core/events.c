@@ -122,6 +122,20 @@ void events_emit_shutdown(struct husk_events *ev, const char *reason, int exit_s
 	events_write(ev, o);
 }
 
+void events_emit_numbers(struct husk_events *ev, const char *event, const char *const *keys,
+			 const int64_t *vals, unsigned n)
+{
+	struct json_object *o;
+
+	if (!ev)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string(event));
+	for (unsigned i = 0; i < n; i++)
+		json_object_object_add(o, keys[i], json_object_new_int64(vals[i]));
+	events_write(ev, o);
+}
+
 static void hook_emit(void *ctx, const char *event, const char *detail)
 {
 	events_emit(ctx, event, detail);

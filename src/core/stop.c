@@ -16,6 +16,7 @@ const char *stop_reason_str(enum stop_reason why)
 	case STOP_ERROR:           return "VMM error";
 	case STOP_WATCHDOG_RESET:  return "guest reset (watchdog)";
 	case STOP_WATCHDOG_POWEROFF: return "guest powered off (watchdog)";
+	case STOP_MIGRATED:        return "migrated to its destination";
 	}
 	return "unknown";
 }

@@ -20,6 +20,7 @@ enum stop_reason {
 	STOP_ERROR,		/* KVM or VMM error: status 2 */
 	STOP_WATCHDOG_RESET,	/* the guest watchdog fired, --watchdog-action reset */
 	STOP_WATCHDOG_POWEROFF,	/* the guest watchdog fired, --watchdog-action poweroff */
+	STOP_MIGRATED,		/* a live migration handed the VM to its destination */
 };
 
 struct stop_hook {

@@ -46,6 +46,7 @@ enum {
 	OPT_ON_REBOOT,
 	OPT_RESTORE_UFFD,
 	OPT_TRACK_DIRTY,
+	OPT_INCOMING,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +81,7 @@ static const struct option long_options[] = {
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "restore-uffd", required_argument, NULL, OPT_RESTORE_UFFD },
 	{ "track-dirty-pages", no_argument, NULL, OPT_TRACK_DIRTY },
+	{ "incoming",  required_argument, NULL, OPT_INCOMING },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -92,6 +94,7 @@ void cli_print_help(FILE *out)
 		"       husk --config vm.json [options]\n"
 		"       husk --api-sock PATH [options]   (configure and start through the API)\n"
 		"       husk --restore SNAPSHOT --restore-mem MEM [--resume] [options]\n"
+		"       husk --incoming unix:PATH|tcp:HOST:PORT [options]   (a live migration's destination)\n"
 		"\n"
 		"Boot a KVM virtual machine from a Linux bzImage or an ELF kernel (PVH or 64-bit).\n"
 		"\n"
@@ -153,6 +156,9 @@ void cli_print_help(FILE *out)
 		"  --clock-realtime     advance the restored guest's kvm-clock by the time since\n"
 		"                       the snapshot (default: no time passed for the guest)\n"
 		"  --serial, with --restore: where the restored guest's console goes\n"
+		"  --incoming URL       wait for one live migration (PUT /migration on the source)\n"
+		"                       on unix:PATH or tcp:HOST:PORT, then run the VM it brings;\n"
+		"                       --restore-net, --restore-disk and --serial apply to it\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -370,6 +376,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_NO_RNG:    o->cfg.rng = false; return 0;
 	case OPT_TEST_DEVICES: o->cfg.test_devices = true; return 0;
 	case OPT_RESTORE:   o->restore_path = arg; return 0;
+	case OPT_INCOMING:  o->incoming = arg; return 0;
 	case OPT_RESTORE_MEM: o->restore_mem = arg; return 0;
 	case OPT_RESTORE_UFFD: o->restore_uffd = arg; return 0;
 	case OPT_RESUME:    o->resume = true; return 0;
@@ -476,6 +483,18 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 			    o->cfg.ndisks ? "--disk" : o->cfg.nnets ? "--net" :
 			    o->config_path ? "--config" : NULL;
 
+	if (o->incoming) {
+		const char *no = o->restore_path ? "--restore" : o->restore_mem ? "--restore-mem" :
+				 o->restore_uffd ? "--restore-uffd" : o->resume ? "--resume" :
+				 o->clock_realtime ? "--clock-realtime" : clash;
+
+		if (no) {
+			snprintf(err, errlen, "--incoming %s: the stream brings the VM and its "
+				 "configuration; %s cannot be given with it", o->incoming, no);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (!o->restore_path) {
 		const char *only = o->restore_mem ? "--restore-mem" : o->resume ? "--resume" :
 				   o->restore_uffd ? "--restore-uffd" :
@@ -484,7 +503,8 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 				   o->clock_realtime ? "--clock-realtime" : NULL;
 
 		if (only) {
-			snprintf(err, errlen, "%s: only with --restore SNAPSHOT", only);
+			snprintf(err, errlen, "%s: only with --restore SNAPSHOT%s", only,
+				 o->nrestore_nets || o->nrestore_disks ? " or --incoming URL" : "");
 			return -EINVAL;
 		}
 		return 0;

@@ -24,6 +24,7 @@ struct cli_options {
 	const char *restore_path;	/* --restore: a snapshot's state file */
 	const char *restore_mem;	/* --restore-mem: its memory file */
 	const char *restore_uffd;	/* --restore-uffd: a page-fault handler's socket */
+	const char *incoming;		/* --incoming URL: a live migration's destination */
 	bool resume;			/* --resume: run the restored VM at once */
 	bool serial_set;		/* --serial given (a restore then uses it) */
 	bool clock_realtime;		/* --clock-realtime */

@@ -33,7 +33,13 @@ int vm_add_pause_hook(struct husk_vm *vm, struct vm_pause_hook *hook)
 void vm_pause_point(struct husk_vm *vm, struct vcpu *v)
 {
 	struct vm_pause *p = &vm->pause;
+	unsigned pct = atomic_load(&p->throttle_pct);
 
+	if (pct && !atomic_load(&p->requested)) {
+		struct timespec t = { .tv_nsec = (long)pct * 100000L };	/* pct% of 10 ms */
+
+		nanosleep(&t, NULL);
+	}
 	if (!atomic_load(&p->requested))
 		return;
 	/* EINVAL: the guest has not enabled kvm-clock; nothing to tell it */

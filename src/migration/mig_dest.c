@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/* The destination side of a live migration: husk --incoming URL (migrate.h). */
+#include "migration/migrate.h"
+#include "core/log.h"
+#include "migration/mig_stream.h"
+#include "migration/mig_url.h"
+#include "state/snapfile.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MIG_DEST_TIMEOUT_S	30	/* the source sent nothing this long: it is gone */
+
+struct mig_dest {
+	int fd;
+	const char *url;
+	struct husk_vm *vm;
+	struct snap_file pre;		/* STATE_PRE: the config the VM was built from */
+	bool have_pre, have_state;
+	bool locked;			/* the disk images are ours */
+	struct mig_order order;
+	struct snap_file state;
+	uint64_t bytes;
+};
+
+/* Wait for one connection on @lfd, or for @stop_fd: the connection, 1 (stopped), -errno. */
+static int accept_one(int lfd, int stop_fd, char *err, size_t errlen)
+{
+	struct pollfd pfd[2] = { { .fd = lfd, .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
+
+	for (;;) {
+		int n = poll(pfd, stop_fd >= 0 ? 2 : 1, -1), fd;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "--incoming: poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (stop_fd >= 0 && pfd[1].revents)
+			return 1;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EINTR && errno != ECONNABORTED) {
+			snprintf(err, errlen, "--incoming: accept: %s", strerror(errno));
+			return -errno;
+		}
+	}
+}
+
+/* A payload of @r into a new buffer (at most SNAP_MAX_FILE: checked by the decoder). */
+static int read_payload(struct mig_dest *d, const struct mig_rec *r, uint8_t **out, char *err,
+			size_t errlen)
+{
+	uint8_t *buf = malloc(r->len ? r->len : 1);
+	int ret;
+
+	*out = NULL;
+	if (!buf) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	ret = mig_read_all(d->fd, buf, r->len);
+	if (ret) {
+		free(buf);
+		snprintf(err, errlen, "record %s: %s", mig_rec_name(r->type), mig_io_error(ret));
+		return ret;
+	}
+	if ((uint32_t)crc32(0, buf, (uInt)r->len) != r->crc) {
+		free(buf);
+		snprintf(err, errlen, "record %s: checksum mismatch (a corrupt stream)",
+			 mig_rec_name(r->type));
+		return -EINVAL;
+	}
+	d->bytes += r->len;
+	*out = buf;
+	return 0;
+}
+
+static int build_vm(struct mig_dest *d, const struct mig_rec *r,
+		    const struct snap_restore_opts *opts, struct str_arena *arena,
+		    struct husk_config *cfg, char *err, size_t errlen)
+{
+	char what[200];
+	uint8_t *buf;
+	int ret = read_payload(d, r, &buf, err, errlen);
+
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "migration stream from %s", d->url);
+	ret = snap_state_decode(buf, r->len, what, false, &d->pre, arena, cfg, err, errlen);
+	d->have_pre = true;	/* d->pre is ours to free either way */
+	if (ret)
+		return ret;
+	if (opts && (ret = snap_apply_overrides(opts, cfg, err, errlen)))
+		return ret;
+	cfg->restore = true;
+	cfg->defer_disk_locks = true;	/* the source writes its disks until it pauses */
+	ret = husk_vm_create(cfg, &d->vm, err, errlen);
+	cfg->defer_disk_locks = false;
+	if (!ret)
+		d->vm->restore_clock_realtime = true;	/* the guest's clock runs through the switch */
+	return ret;
+}
+
+static int recv_pages(struct mig_dest *d, const struct mig_rec *r, char *err, size_t errlen)
+{
+	struct guest_mem *mem = &d->vm->mem;
+	uint8_t ph[MIG_PAGES_HDR];
+	uint64_t off, n;
+	uint32_t crc;
+	int ret = mig_read_all(d->fd, ph, sizeof(ph));
+
+	if (ret) {
+		snprintf(err, errlen, "record %s: %s", mig_rec_name(r->type), mig_io_error(ret));
+		return ret;
+	}
+	ret = mig_pages_decode(r->type, ph, r->len, mem->size, &off, &n, err, errlen);
+	if (ret)
+		return ret;
+	crc = (uint32_t)crc32(0, ph, sizeof(ph));
+	if (r->type == MIG_REC_ZERO) {
+		memset(mem->hva + off, 0, n * MIG_PAGE);
+	} else {
+		ret = mig_read_all(d->fd, mem->hva + off, n * MIG_PAGE);
+		if (ret) {
+			snprintf(err, errlen, "record PAGES: %s", mig_io_error(ret));
+			return ret;
+		}
+		crc = (uint32_t)crc32(crc, mem->hva + off, (uInt)(n * MIG_PAGE));
+	}
+	if (crc != r->crc) {
+		snprintf(err, errlen, "record %s at offset 0x%llx: checksum mismatch (a corrupt "
+			 "stream)", mig_rec_name(r->type), (unsigned long long)off);
+		return -EINVAL;
+	}
+	d->bytes += r->len;
+	return 0;
+}
+
+/* STATE: same config as STATE_PRE, every device's section; loaded at END. */
+static int recv_state(struct mig_dest *d, const struct mig_rec *r, struct str_arena *arena,
+		      char *err, size_t errlen)
+{
+	const struct snap_section *a, *b;
+	struct husk_config c;
+	char what[200];
+	uint8_t *buf;
+	int ret;
+
+	ret = read_payload(d, r, &buf, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "migration stream from %s: the VM's state", d->url);
+	ret = snap_state_decode(buf, r->len, what, true, &d->state, arena, &c, err, errlen);
+	d->have_state = true;	/* d->state is ours to free either way */
+	if (ret)
+		return ret;
+	a = snap_find(&d->pre, "config");
+	b = snap_find(&d->state, "config");
+	if (a->len != b->len || memcmp(d->pre.buf + a->off, d->state.buf + b->off, a->len)) {
+		snprintf(err, errlen, "%s: another configuration than the stream began with", what);
+		return -EINVAL;
+	}
+	return snap_state_load(d->vm, &d->state, what, err, errlen);
+}
+
+static int recv_go(struct mig_dest *d, struct mig_result *res, char *err, size_t errlen)
+{
+	char why[256];
+	struct mig_rec r;
+	struct mig_go g;
+	uint8_t *buf;
+	int ret = mig_recv_rec(d->fd, 0, &r, why, sizeof(why));
+
+	if (!ret && r.type != MIG_REC_GO) {
+		snprintf(why, sizeof(why), "record %s instead of GO", mig_rec_name(r.type));
+		ret = -EPROTO;
+	}
+	if (ret) {
+		snprintf(err, errlen, "migration stream from %s: the source did not hand the VM "
+			 "over: %s", d->url, why);
+		return ret;
+	}
+	ret = read_payload(d, &r, &buf, err, errlen);
+	if (ret)
+		return ret;
+	ret = mig_go_decode(buf, r.len, &g, err, errlen);
+	free(buf);
+	if (ret)
+		return ret;
+	res->resume = g.flags & MIG_GO_RESUME;
+	res->rounds = g.rounds;
+	res->downtime_ms = g.downtime_ms;
+	res->total_ms = g.total_ms;
+	res->bytes = g.bytes;
+	return 0;
+}
+
+/* Everything from the hello to END, then READY. */
+static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
+		   struct str_arena *arena, struct husk_config *cfg, char *err, size_t errlen)
+{
+	uint8_t hello[MIG_HELLO_LEN];
+	char why[256];
+	struct mig_rec r;
+	int ret = mig_read_all(d->fd, hello, sizeof(hello));
+
+	if (ret) {
+		snprintf(err, errlen, "migration stream from %s: %s", d->url, mig_io_error(ret));
+		return ret;
+	}
+	if (mig_hello_check(hello, why, sizeof(why))) {
+		snprintf(err, errlen, "migration stream from %s: %s", d->url, why);
+		return -EINVAL;
+	}
+	for (;;) {
+		char msg[512] = "";
+
+		ret = mig_recv_rec(d->fd, d->vm ? d->vm->mem.size : 0, &r, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "migration stream from %s: %s", d->url, why);
+			return ret;
+		}
+		if (mig_order_check(&d->order, r.type, msg, sizeof(msg))) {
+			snprintf(err, errlen, "migration stream from %s: %s", d->url, msg);
+			return -EPROTO;
+		}
+		switch (r.type) {
+		case MIG_REC_STATE_PRE:
+			ret = build_vm(d, &r, opts, arena, cfg, msg, sizeof(msg));
+			break;
+		case MIG_REC_PAGES:
+		case MIG_REC_ZERO:
+			ret = recv_pages(d, &r, msg, sizeof(msg));
+			break;
+		case MIG_REC_STATE:
+			ret = recv_state(d, &r, arena, msg, sizeof(msg));
+			break;
+		default:	/* END: the source has let go of the disks */
+			ret = vm_lock_disks(d->vm, true, msg, sizeof(msg));
+			if (!ret) {
+				d->vm->cfg.defer_disk_locks = false;
+				d->locked = true;
+				ret = mig_send(d->fd, MIG_REC_READY, NULL, 0, 0);
+				if (ret)
+					snprintf(msg, sizeof(msg), "answering READY: %s",
+						 mig_io_error(ret));
+			}
+			break;
+		}
+		if (ret) {
+			if (!strncmp(msg, "migration stream", 16))
+				snprintf(err, errlen, "%s", msg);
+			else
+				snprintf(err, errlen, "migration stream from %s: %s", d->url, msg);
+			return ret;
+		}
+		if (r.type == MIG_REC_END)
+			return 0;
+	}
+}
+
+int mig_incoming(const char *url, const struct snap_restore_opts *opts, int stop_fd,
+		 struct str_arena *arena, struct husk_config *cfg, struct husk_vm **out,
+		 struct mig_result *res, char *err, size_t errlen)
+{
+	struct timeval tv = { .tv_sec = MIG_DEST_TIMEOUT_S };
+	struct mig_dest d = { .fd = -1, .url = url };
+	struct husk_config c;
+	struct mig_url u;
+	int lfd, ret;
+
+	*out = NULL;
+	memset(res, 0, sizeof(*res));
+	ret = mig_url_parse(url, &u, err, errlen);
+	if (ret)
+		return ret;
+	lfd = mig_url_listen(&u, err, errlen);
+	if (lfd < 0)
+		return lfd;
+	pr_info("waiting for a migration on %s", url);
+	ret = accept_one(lfd, stop_fd, err, errlen);
+	close(lfd);
+	if (!u.tcp)
+		unlink(u.path);
+	if (ret == 1)
+		return 1;
+	if (ret < 0)
+		return ret;
+	d.fd = ret;
+	setsockopt(d.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(d.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ret = receive(&d, opts, arena, &c, err, errlen);
+	if (ret) {
+		/* tell the source why (it resumes its VM); it may be gone already */
+		size_t n = strlen(err) < MIG_MAX_MSG ? strlen(err) : MIG_MAX_MSG;
+
+		mig_send(d.fd, MIG_REC_ERROR, err, n, 0);
+	}
+	if (!ret)
+		ret = recv_go(&d, res, err, errlen);
+	close(d.fd);
+	if (d.have_pre)
+		snap_file_free(&d.pre);
+	if (d.have_state)
+		snap_file_free(&d.state);
+	if (ret) {
+		/* the source takes its disks back: let go of them before exiting */
+		char none[8];
+
+		if (d.locked)
+			vm_lock_disks(d.vm, false, none, sizeof(none));
+		husk_vm_destroy(d.vm);
+		return ret < 0 ? ret : -EINVAL;
+	}
+	pr_info("migration from %s received: %llu MiB, %u passes, downtime %llu ms", url,
+		(unsigned long long)(d.bytes >> 20), res->rounds,
+		(unsigned long long)res->downtime_ms);
+	/* the switches learn the NICs' new port */
+	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
+		if (d.vm->nets[i])
+			virtio_net_announce(d.vm->nets[i]);
+	*cfg = c;
+	*out = d.vm;
+	return 0;
+}

@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: MIT
+/* The source side of a live migration: pre-copy on its own thread (migrate.h). */
+#include "migration/migrate.h"
+#include "core/log.h"
+#include "migration/mig_stream.h"
+#include "migration/mig_url.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MIG_IO_TIMEOUT_S	30	/* the destination took or sent nothing this long */
+#define THROTTLE_SLICE_MS	10
+#define THROTTLE_STEP		20	/* auto-converge: first step, then +10 a pass */
+#define THROTTLE_MAX		99
+
+struct mig_source {
+	struct husk_vm *vm;
+	struct mig_params p;
+	char url[128];
+	int fd;
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool cancel;
+
+	pthread_mutex_t lock;		/* st */
+	struct mig_status st;
+
+	/* the pass in progress (migration thread only) */
+	uint64_t *dirty;		/* one bit per page, guest_mem_dirty_words() */
+	uint8_t *bounce;		/* MIG_MAX_RUN pages: a stable copy to checksum and send */
+	uint64_t start_ms;
+	uint64_t deadline_ms;		/* start + timeout_s */
+	bool paused_vm;			/* this migration paused the VM */
+	bool unlocked_disks;		/* it let go of the disk images' locks */
+	bool started_log;		/* it turned KVM's dirty log on */
+
+	pthread_t throttler;
+	bool throttler_started;
+	atomic_bool throttler_stop;
+};
+
+const char *mig_state_name(enum mig_state s)
+{
+	switch (s) {
+	case MIG_ACTIVE:	return "active";
+	case MIG_COMPLETED:	return "completed";
+	case MIG_FAILED:	return "failed";
+	case MIG_CANCELLED:	return "cancelled";
+	default:		return "none";
+	}
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *q = (const uint64_t *)p;
+
+	for (unsigned i = 0; i < MIG_PAGE / 8; i += 8)
+		if (q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] |
+		    q[i + 7])
+			return false;
+	return true;
+}
+
+/* ---- auto-converge ----------------------------------------------------- */
+
+static void *throttler_thread(void *arg)
+{
+	struct mig_source *m = arg;
+	struct timespec slice = { .tv_nsec = THROTTLE_SLICE_MS * 1000000L };
+
+	pthread_setname_np(pthread_self(), "mig-throttle");
+	while (!atomic_load(&m->throttler_stop)) {
+		nanosleep(&slice, NULL);
+		/* each kick makes the vCPU sleep its share of the slice (vm_pause_point) */
+		for (unsigned i = 0; i < m->vm->ncpus; i++)
+			vcpu_kick(&m->vm->vcpus[i]);
+	}
+	return NULL;
+}
+
+static void throttle_set(struct mig_source *m, unsigned pct)
+{
+	atomic_store(&m->vm->pause.throttle_pct, pct);
+	pthread_mutex_lock(&m->lock);
+	m->st.throttle_pct = pct;
+	pthread_mutex_unlock(&m->lock);
+	if (pct && !m->throttler_started) {
+		atomic_store(&m->throttler_stop, false);
+		m->throttler_started = !pthread_create(&m->throttler, NULL, throttler_thread, m);
+	}
+	if (!pct && m->throttler_started) {
+		atomic_store(&m->throttler_stop, true);
+		pthread_join(m->throttler, NULL);
+		m->throttler_started = false;
+	}
+}
+
+/* ---- sending pages ----------------------------------------------------- */
+
+static int fail(struct mig_source *m, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct mig_source *m, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->st.error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(m->st.error, sizeof(m->st.error), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int io_fail(struct mig_source *m, int ret, const char *doing)
+{
+	if (atomic_load(&m->cancel))
+		return fail(m, -ECANCELED, "cancelled");
+	if (ret == -ETIMEDOUT)
+		return fail(m, ret, "not done after timeout_s %u s (%s)", m->p.timeout_s, doing);
+	return fail(m, ret, "%s: %s", doing, mig_io_error(ret));
+}
+
+static void add_bytes(struct mig_source *m, uint64_t n)
+{
+	pthread_mutex_lock(&m->lock);
+	m->st.bytes += n;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static int send_run(struct mig_source *m, uint64_t first, uint64_t n, bool zero)
+{
+	uint8_t h[MIG_REC_LEN], ph[MIG_PAGES_HDR];
+	struct iovec iov[3] = {
+		{ .iov_base = h, .iov_len = sizeof(h) },
+		{ .iov_base = ph, .iov_len = sizeof(ph) },
+		{ .iov_base = m->bounce, .iov_len = n * MIG_PAGE },
+	};
+	uint32_t type = zero ? MIG_REC_ZERO : MIG_REC_PAGES;
+	uint64_t len = MIG_PAGES_HDR + (zero ? 0 : n * MIG_PAGE);
+	uint32_t crc;
+	int ret;
+
+	mig_pages_encode(ph, type, first * MIG_PAGE, n);
+	crc = (uint32_t)crc32(0, ph, sizeof(ph));
+	if (!zero)
+		crc = (uint32_t)crc32(crc, m->bounce, (uInt)(n * MIG_PAGE));
+	mig_rec_encode(h, type, crc, len);
+	ret = mig_write_all(m->fd, iov, zero ? 2 : 3, m->deadline_ms);
+	if (ret)
+		return io_fail(m, ret, "sending guest RAM");
+	add_bytes(m, MIG_REC_LEN + len);
+	return 0;
+}
+
+/* Cancelled, or past timeout_s (checked during a pass too: a slow link). */
+static int check_stop(struct mig_source *m)
+{
+	if (atomic_load(&m->cancel))
+		return fail(m, -ECANCELED, "cancelled");
+	if (now_ms() >= m->deadline_ms)
+		return fail(m, -ETIMEDOUT, "not done after timeout_s %u s", m->p.timeout_s);
+	return 0;
+}
+
+/*
+ * Send the pages whose bit is set in @bm (all of them when NULL, the first
+ * pass: then zero pages are skipped, the destination's RAM starts zeroed).
+ * Each page is copied before it is checked and sent: the guest may be
+ * writing it meanwhile, and what is sent must match its checksum (a
+ * page written after the copy is dirty again and goes in the next pass).
+ */
+static int send_pages(struct mig_source *m, const uint64_t *bm)
+{
+	struct guest_mem *mem = &m->vm->mem;
+	uint64_t pages = mem->size / MIG_PAGE, run = 0, run_first = 0, zrun = 0, zfirst = 0;
+	int ret = 0;
+
+	for (uint64_t pg = 0; pg < pages && !ret; pg++) {
+		uint8_t *slot = m->bounce + run * MIG_PAGE;	/* run < MIG_MAX_RUN here */
+
+		if (bm && !(bm[pg / 64] >> (pg % 64) & 1)) {
+			if (run)
+				ret = send_run(m, run_first, run, false);
+			if (!ret && zrun)
+				ret = send_run(m, zfirst, zrun, true);
+			run = zrun = 0;
+			if (!bm[pg / 64])
+				pg |= 63;	/* a clean word: on to the next */
+			continue;
+		}
+		memcpy(slot, mem->hva + pg * MIG_PAGE, MIG_PAGE);
+		if (page_is_zero(slot)) {
+			if (run)
+				ret = send_run(m, run_first, run, false);
+			run = 0;
+			if (!zrun++)
+				zfirst = pg;
+			continue;
+		}
+		/* the first pass skips zero pages: the destination's RAM starts zeroed */
+		if (zrun && bm)
+			ret = send_run(m, zfirst, zrun, true);
+		zrun = 0;
+		if (!run++)
+			run_first = pg;
+		if (!ret && run == MIG_MAX_RUN) {
+			ret = send_run(m, run_first, run, false);
+			run = 0;
+		}
+		if (!ret && pg % 256 == 0)
+			ret = check_stop(m);
+	}
+	if (!ret && run)
+		ret = send_run(m, run_first, run, false);
+	if (!ret && zrun && bm)
+		ret = send_run(m, zfirst, zrun, true);
+	return ret;
+}
+
+/* ---- passes ------------------------------------------------------------ */
+
+/*
+ * The pages written since the last take (the guest's and husk's) into
+ * m->dirty (@add: on top of what it holds); *count: how many it holds.
+ */
+static int take_dirty(struct mig_source *m, bool add, uint64_t *count)
+{
+	size_t words = guest_mem_dirty_words(&m->vm->mem);
+	int ret;
+
+	if (!add)
+		memset(m->dirty, 0, words * sizeof(uint64_t));
+	ret = kvm_dirty_log_take(&m->vm->kvm, &m->vm->mem, m->dirty);
+	if (ret)
+		return fail(m, ret, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
+	guest_mem_dirty_take(&m->vm->mem, m->dirty);
+	*count = 0;
+	for (size_t i = 0; i < words; i++)
+		*count += (uint64_t)__builtin_popcountll(m->dirty[i]);
+	return 0;
+}
+
+static int start_tracking(struct mig_source *m)
+{
+	struct husk_vm *vm = m->vm;
+	char err[256];
+	uint64_t n;
+
+	if (guest_mem_dirty_start(&vm->mem))
+		return fail(m, -ENOMEM, "dirty page bitmap: %s", strerror(ENOMEM));
+	if (!vm->cfg.track_dirty) {
+		if (kvm_map_memory(&vm->kvm, &vm->mem, true, err, sizeof(err)))
+			return fail(m, -EIO, "turning on KVM's dirty log: %s", err);
+		m->started_log = true;
+	}
+	/*
+	 * What was dirty before counts for nothing: the first pass sends all.
+	 * A Diff snapshot after this (a failed migration) must not be
+	 * relative to the last snapshot: its pages were taken here.
+	 */
+	vm->dirty_base = false;
+	return take_dirty(m, false, &n);
+}
+
+static void stop_tracking(struct mig_source *m)
+{
+	char err[256];
+
+	if (m->started_log && kvm_map_memory(&m->vm->kvm, &m->vm->mem, false, err, sizeof(err)))
+		pr_warn("migration: turning KVM's dirty log off: %s", err);
+	m->started_log = false;
+}
+
+static void set_pass(struct mig_source *m, unsigned rounds, uint64_t dirty, uint64_t pass_ms,
+		     uint64_t rate_bpms)
+{
+	pthread_mutex_lock(&m->lock);
+	m->st.rounds = rounds;
+	m->st.remaining_bytes = dirty * MIG_PAGE;
+	m->st.dirty_pages_rate = pass_ms ? dirty * 1000 / pass_ms : dirty * 1000;
+	m->st.expected_downtime_ms = rate_bpms ? dirty * MIG_PAGE / rate_bpms : 0;
+	m->st.total_ms = now_ms() - m->start_ms;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static int send_state(struct mig_source *m, bool devices)
+{
+	char err[512];
+	uint8_t *buf;
+	size_t len;
+	int ret = snap_state_encode(m->vm, devices, &buf, &len, err, sizeof(err));
+
+	if (ret)
+		return fail(m, ret, "the VM's state: %s", err);
+	ret = mig_send(m->fd, devices ? MIG_REC_STATE : MIG_REC_STATE_PRE, buf, len,
+		       m->deadline_ms);
+	free(buf);
+	if (ret)
+		return io_fail(m, ret, "sending the VM's state");
+	add_bytes(m, MIG_REC_LEN + len);
+	return 0;
+}
+
+/* The destination's answer to END: READY, or ERROR with its reason. */
+static int wait_ready(struct mig_source *m)
+{
+	char why[256], msg[MIG_MAX_MSG + 1];
+	struct mig_rec r;
+	int ret = mig_recv_rec(m->fd, 0, &r, why, sizeof(why));
+
+	if (ret == -EINVAL)
+		return fail(m, ret, "the destination's answer: %s", why);
+	if (ret)
+		return io_fail(m, ret, "waiting for the destination to load the VM");
+	if (r.type == MIG_REC_READY)
+		return 0;
+	if (r.type != MIG_REC_ERROR)
+		return fail(m, -EPROTO, "the destination answered %s", mig_rec_name(r.type));
+	ret = mig_read_all(m->fd, msg, r.len);
+	msg[ret ? 0 : r.len] = 0;
+	for (char *c = msg; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	return fail(m, -EPROTO, "the destination refused the VM: %s", msg[0] ? msg : "(cut)");
+}
+
+static int precopy(struct mig_source *m, bool *handed_over)
+{
+	struct husk_vm *vm = m->vm;
+	uint64_t dirty = 0, t0, pass_ms, rate = 0, bytes0;
+	uint8_t hello[MIG_HELLO_LEN], go[MIG_GO_LEN];
+	struct iovec iov = { .iov_base = hello, .iov_len = sizeof(hello) };
+	unsigned rounds = 0, throttle = 0;
+	uint64_t prev_sent = 0, paused_at;
+	struct mig_go g = { 0 };
+	bool was_paused = husk_vm_is_paused(vm);
+	int ret;
+
+	*handed_over = false;
+	mig_hello_encode(hello);
+	ret = mig_write_all(m->fd, &iov, 1, m->deadline_ms);
+	if (ret)
+		return io_fail(m, ret, "sending the stream header");
+	add_bytes(m, sizeof(hello));
+	if ((ret = start_tracking(m)) || (ret = send_state(m, false)))
+		return ret;
+	for (;;) {
+		t0 = now_ms();
+		bytes0 = m->st.bytes;
+		ret = send_pages(m, rounds ? m->dirty : NULL);
+		if (ret)
+			return ret;
+		rounds++;
+		pass_ms = now_ms() - t0;
+		/* bytes per ms over the pass just sent (at least 1) */
+		rate = (m->st.bytes - bytes0) / (pass_ms ? pass_ms : 1) + 1;
+		ret = take_dirty(m, false, &dirty);
+		if (ret)
+			return ret;
+		set_pass(m, rounds, dirty, pass_ms, rate);
+		if (dirty * MIG_PAGE / rate <= m->p.downtime_ms)
+			break;
+		if (now_ms() >= m->deadline_ms)
+			return fail(m, -ETIMEDOUT, "not done after timeout_s %u s (%u passes, "
+				    "%llu MiB still dirty)", m->p.timeout_s, rounds,
+				    (unsigned long long)(dirty * MIG_PAGE >> 20));
+		if ((ret = check_stop(m)))
+			return ret;
+		/* the guest wrote more than half of what the pass carried: slow it down */
+		if (rounds >= 2 && dirty * MIG_PAGE * 2 > prev_sent && throttle < THROTTLE_MAX) {
+			throttle = throttle ? throttle + 10 : THROTTLE_STEP;
+			if (throttle > THROTTLE_MAX)
+				throttle = THROTTLE_MAX;
+			pr_info("migration: pass %u left %llu MiB dirty: throttling the vCPUs by %u%%",
+				rounds, (unsigned long long)(dirty * MIG_PAGE >> 20), throttle);
+			throttle_set(m, throttle);
+		}
+		prev_sent = m->st.bytes - bytes0;
+	}
+	/* the last pass: the VM stopped, devices quiesced */
+	paused_at = now_ms();
+	if (!was_paused) {
+		ret = husk_vm_pause(vm);
+		if (ret)
+			return fail(m, ret, "pausing the VM: %s", strerror(-ret));
+		m->paused_vm = true;
+	}
+	throttle_set(m, 0);
+	/* the disks' last writes are done (pause quiesced them): the destination may lock them */
+	vm_lock_disks(vm, false, NULL, 0);
+	m->unlocked_disks = true;
+	/* what the last pass left plus what was written before the vCPUs parked */
+	ret = take_dirty(m, true, &dirty);
+	if (!ret)
+		ret = send_pages(m, m->dirty);
+	if (!ret)
+		ret = send_state(m, true);
+	if (!ret && (ret = mig_send(m->fd, MIG_REC_END, NULL, 0, m->deadline_ms)))
+		ret = io_fail(m, ret, "ending the stream");
+	if (!ret)
+		ret = wait_ready(m);
+	if (ret)
+		return ret;
+	rounds++;
+	g.flags = was_paused ? 0 : MIG_GO_RESUME;
+	g.rounds = rounds;
+	g.downtime_ms = now_ms() - paused_at;
+	g.total_ms = now_ms() - m->start_ms;
+	g.bytes = m->st.bytes + MIG_REC_LEN + MIG_GO_LEN;
+	mig_go_encode(go, &g);
+	ret = mig_send(m->fd, MIG_REC_GO, go, sizeof(go), m->deadline_ms);
+	if (ret)
+		return io_fail(m, ret, "handing the VM over");
+	*handed_over = true;
+	pthread_mutex_lock(&m->lock);
+	m->st.rounds = rounds;
+	m->st.bytes = g.bytes;
+	m->st.downtime_ms = g.downtime_ms;
+	m->st.total_ms = g.total_ms;
+	m->st.remaining_bytes = 0;
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* A failed hand-over: the disks are this VM's again (the destination may still be exiting). */
+static void relock_disks(struct mig_source *m)
+{
+	struct timespec t = { .tv_nsec = 50 * 1000000L };
+	char err[256];
+	int ret = 0;
+
+	if (!m->unlocked_disks)
+		return;
+	for (unsigned i = 0; i < 40; i++) {
+		ret = vm_lock_disks(m->vm, true, err, sizeof(err));
+		if (ret != -EBUSY)
+			break;
+		nanosleep(&t, NULL);
+	}
+	if (ret)
+		pr_warn("migration: the disks' locks: %s; the VM runs on without them", err);
+	m->unlocked_disks = false;
+}
+
+static void *mig_thread(void *arg)
+{
+	struct mig_source *m = arg;
+	static const char *const keys[] = { "downtime_ms", "total_ms", "bytes", "rounds" };
+	struct mig_status st;
+	bool handed_over = false;
+	int ret;
+
+	pthread_setname_np(pthread_self(), "migration");
+	ret = precopy(m, &handed_over);
+	throttle_set(m, 0);
+	if (handed_over) {
+		int64_t vals[4];
+
+		mig_source_status(m, &st);
+		vals[0] = (int64_t)st.downtime_ms;
+		vals[1] = (int64_t)st.total_ms;
+		vals[2] = (int64_t)st.bytes;
+		vals[3] = (int64_t)st.rounds;
+		pr_info("migrated to %s in %llu ms (downtime %llu ms, %u passes, %llu MiB)", m->url,
+			(unsigned long long)st.total_ms, (unsigned long long)st.downtime_ms,
+			st.rounds, (unsigned long long)(st.bytes >> 20));
+		events_emit_numbers(m->vm->cfg.events, "migration-completed", keys, vals, 4);
+		pthread_mutex_lock(&m->lock);
+		m->st.state = MIG_COMPLETED;
+		pthread_mutex_unlock(&m->lock);
+		shutdown(m->fd, SHUT_RDWR);
+		/* the destination runs the VM now: this one must never run it again */
+		vm_request_stop(m->vm, STOP_MIGRATED, HUSK_EXIT_OK);
+		return NULL;
+	}
+	/* not handed over: the VM goes on here as before */
+	stop_tracking(m);
+	relock_disks(m);
+	if (m->paused_vm && husk_vm_resume(m->vm) == 0)
+		m->paused_vm = false;
+	shutdown(m->fd, SHUT_RDWR);
+	pthread_mutex_lock(&m->lock);
+	m->st.state = ret == -ECANCELED ? MIG_CANCELLED : MIG_FAILED;
+	m->st.total_ms = now_ms() - m->start_ms;
+	pthread_mutex_unlock(&m->lock);
+	mig_source_status(m, &st);
+	pr_warn("migration to %s %s: %s; the VM runs on here", m->url,
+		st.state == MIG_CANCELLED ? "cancelled" : "failed", st.error);
+	vm_event(m->vm, "migration-failed", "%s", st.error);
+	return NULL;
+}
+
+/* ---- control ----------------------------------------------------------- */
+
+int mig_source_start(struct husk_vm *vm, const struct mig_params *p, struct mig_source **out,
+		     char *err, size_t errlen)
+{
+	struct timeval tv = { .tv_sec = MIG_IO_TIMEOUT_S };
+	struct mig_source *m;
+	struct mig_url u;
+	size_t words;
+	int ret;
+
+	*out = NULL;
+	ret = mig_url_parse(p->url, &u, err, errlen);
+	if (ret)
+		return ret;
+	if (strlen(p->url) >= sizeof(m->url)) {
+		snprintf(err, errlen, "destination_url: at most %zu bytes", sizeof(m->url) - 1);
+		return -EINVAL;
+	}
+	m = calloc(1, sizeof(*m));
+	words = guest_mem_dirty_words(&vm->mem);
+	if (!m || !(m->dirty = calloc(words, sizeof(uint64_t))) ||
+	    !(m->bounce = malloc((size_t)MIG_MAX_RUN * MIG_PAGE))) {
+		if (m)
+			free(m->dirty);
+		free(m);
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	m->vm = vm;
+	m->p = *p;
+	m->p.url = m->url;
+	strcpy(m->url, p->url);
+	pthread_mutex_init(&m->lock, NULL);
+	m->start_ms = now_ms();
+	m->deadline_ms = m->start_ms + (uint64_t)p->timeout_s * 1000;
+	m->st.state = MIG_ACTIVE;
+	snprintf(m->st.url, sizeof(m->st.url), "%s", m->url);
+	m->fd = mig_url_connect(&u, 5, err, errlen);
+	if (m->fd < 0) {
+		ret = m->fd;
+		m->fd = -1;
+		mig_source_destroy(m);
+		return ret;
+	}
+	setsockopt(m->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(m->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ret = pthread_create(&m->thread, NULL, mig_thread, m);
+	if (ret) {
+		snprintf(err, errlen, "migration thread: %s", strerror(ret));
+		mig_source_destroy(m);
+		return -ret;
+	}
+	m->thread_started = true;
+	pr_info("migration to %s started (downtime limit %u ms, timeout %u s)", m->url,
+		p->downtime_ms, p->timeout_s);
+	*out = m;
+	return 0;
+}
+
+void mig_source_cancel(struct mig_source *m)
+{
+	if (!m || atomic_exchange(&m->cancel, true))
+		return;
+	/* a pass blocked on the socket gives up at once */
+	pthread_mutex_lock(&m->lock);
+	if (m->st.state == MIG_ACTIVE && m->fd >= 0)
+		shutdown(m->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void mig_source_status(struct mig_source *m, struct mig_status *st)
+{
+	pthread_mutex_lock(&m->lock);
+	*st = m->st;
+	if (st->state == MIG_ACTIVE)
+		st->total_ms = now_ms() - m->start_ms;
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool mig_source_active(struct mig_source *m)
+{
+	bool active;
+
+	if (!m)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	active = m->st.state == MIG_ACTIVE;
+	pthread_mutex_unlock(&m->lock);
+	return active;
+}
+
+void mig_source_destroy(struct mig_source *m)
+{
+	if (!m)
+		return;
+	if (m->thread_started) {
+		mig_source_cancel(m);
+		pthread_join(m->thread, NULL);
+	}
+	if (m->fd >= 0)
+		close(m->fd);
+	pthread_mutex_destroy(&m->lock);
+	free(m->dirty);
+	free(m->bounce);
+	free(m);
+}
