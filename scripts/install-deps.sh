@@ -34,7 +34,7 @@ PACKAGES=(
 	liburing-dev libseccomp-dev libfdt-dev
 	libmicrohttpd-dev libjson-c-dev
 	zlib1g-dev
-	iproute2 e2fsprogs curl openssl strace
+	iproute2 e2fsprogs curl openssl strace python3
 )
 
 check_only=0
