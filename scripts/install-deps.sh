@@ -35,6 +35,7 @@ PACKAGES=(
 	libmicrohttpd-dev libjson-c-dev
 	zlib1g-dev
 	iproute2 e2fsprogs curl openssl strace python3
+	resource-agents
 )
 
 check_only=0

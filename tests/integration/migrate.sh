@@ -193,8 +193,10 @@ case_disk() {
 		sleep 0.05
 	done
 	run_husk 10 "$WORK/o3" "$WORK/e3" --kernel "$TESTGUEST_ELF" --disk "path=$WORK/disk.img"
-	((RC == 1)) && grep -q "in use by another process" "$WORK/e3" ||
-		{ cat "$WORK/e3" >&2; fail "a third husk opened the destination's disk (exit $RC)"; }
+	if ((RC != 1)) || ! grep -q "in use by another process" "$WORK/e3"; then
+		cat "$WORK/e3" >&2
+		fail "a third husk opened the destination's disk (exit $RC)"
+	fi
 	wait_pid "$DPID" 60
 	passed "$WORK/dst.con" "$WORK/dst.err"
 	console "$WORK/src.con" | grep -qx "ok virtio-blk" || fail "the source's disk check did not pass"
@@ -332,6 +334,12 @@ case_bad_streams() {
 	sent "answer 7" "not a husk migration stream"
 }
 
+# exit1_with TEXT: the last run_husk exited 1 with TEXT in $WORK/e.
+exit1_with() {
+	((RC == 1)) || { cat "$WORK/e" >&2; fail "exit $RC, want 1 ($1)"; }
+	grep -q -- "$1" "$WORK/e" || { cat "$WORK/e" >&2; fail "no '$1'"; }
+}
+
 case_refusals() {
 	start_husk "$WORK/api0.sock" "$WORK/src.out" "$WORK/src.err"
 	expect PUT /migration '{"destination_url":"unix:/nonexistent/x"}' 400 \
@@ -356,12 +364,12 @@ case_refusals() {
 	kill -KILL "$PID"
 	wait "$PID" 2>/dev/null || true
 	run_husk 10 "$WORK/o" "$WORK/e" --incoming "unix:$WORK/x.sock" --kernel "$TESTGUEST_ELF"
-	((RC == 1)) && grep -q -- "--kernel cannot be given with it" "$WORK/e" || fail "--incoming --kernel: $RC"
+	exit1_with "--kernel cannot be given with it"
 	run_husk 10 "$WORK/o" "$WORK/e" --incoming "unix:$WORK/x.sock" --restore "$WORK/s"
-	((RC == 1)) && grep -q -- "--restore cannot be given with it" "$WORK/e" || fail "--incoming --restore: $RC"
+	exit1_with "--restore cannot be given with it"
 	touch "$WORK/file"
 	run_husk 10 "$WORK/o" "$WORK/e" --incoming "unix:$WORK/file"
-	((RC == 1)) && grep -q "exists and is not a socket" "$WORK/e" || fail "--incoming on a file: $RC"
+	exit1_with "exists and is not a socket"
 	[[ -f "$WORK/file" ]] || fail "--incoming removed a regular file"
 	run_husk 10 "$WORK/o" "$WORK/e" --incoming "tcp:nohost.invalid:1"
 	((RC == 1)) || fail "--incoming on an unknown host: $RC"
