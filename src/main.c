@@ -94,6 +94,9 @@ static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *op
 		       struct husk_config *cfg, struct husk_vm **vm, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "downtime_ms", "total_ms", "bytes", "rounds" };
+	static const char *const fkeys[] = { "epoch", "since_checkpoint_ms" };
+	struct mig_standby sb = { .on = o->standby,
+				  .failover_ms = o->failover_ms ? o->failover_ms : 1000 };
 	struct mig_result res;
 	int64_t vals[4];
 	sigset_t set;
@@ -104,11 +107,19 @@ static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *op
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	ret = mig_incoming(o->incoming, opts, sfd, &o->arena, cfg, vm, &res, err, errlen);
+	ret = mig_incoming(o->incoming, opts, &sb, sfd, &o->arena, cfg, vm, &res, err, errlen);
 	if (sfd >= 0)
 		close(sfd);
+	if (ret == 2)
+		pr_info("standby: the primary ended replication; nothing to take over");
 	if (ret)
-		return ret;
+		return ret > 0 ? 1 : ret;
+	if (res.failover) {
+		vals[0] = (int64_t)res.epoch;
+		vals[1] = (int64_t)res.since_ms;
+		events_emit_numbers(o->cfg.events, "failover", fkeys, vals, 2);
+		return 0;
+	}
 	vals[0] = (int64_t)res.downtime_ms;
 	vals[1] = (int64_t)res.total_ms;
 	vals[2] = (int64_t)res.bytes;

@@ -47,10 +47,11 @@ void api_snapshot_create(struct api_server *s, const char *body, size_t len,
 			 struct api_reply *r);
 void api_snapshot_load(struct api_server *s, const char *body, size_t len, struct api_reply *r);
 
-/* migration_routes.c: PUT/GET /migration, PUT /migration/cancel. */
-void api_migration_put(struct api_server *s, const char *body, size_t len, struct api_reply *r);
-void api_migration_get(struct api_server *s, struct api_reply *r);
-void api_migration_cancel(struct api_server *s, struct api_reply *r);
+/* migration_routes.c: PUT/GET /migration (or /replication: @replicate), PUT .../cancel. */
+void api_migration_put(struct api_server *s, const char *body, size_t len, bool replicate,
+		       struct api_reply *r);
+void api_migration_get(struct api_server *s, bool replicate, struct api_reply *r);
+void api_migration_cancel(struct api_server *s, bool replicate, struct api_reply *r);
 /* A migration is active: true with a 400 in @r (for what would change the VM). */
 bool api_migration_busy(struct api_server *s, struct api_reply *r);
 

@@ -360,12 +360,13 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 	} else if (is(method, url, "PUT", "/snapshot/create")) {
 		if (!api_migration_busy(s, r))
 			api_snapshot_create(s, body, len, r);
-	} else if (is(method, url, "PUT", "/migration"))
-		api_migration_put(s, body, len, r);
-	else if (is(method, url, "GET", "/migration"))
-		api_migration_get(s, r);
-	else if (is(method, url, "PUT", "/migration/cancel"))
-		api_migration_cancel(s, r);
+	} else if (is(method, url, "PUT", "/migration") || is(method, url, "PUT", "/replication"))
+		api_migration_put(s, body, len, url[1] == 'r', r);
+	else if (is(method, url, "GET", "/migration") || is(method, url, "GET", "/replication"))
+		api_migration_get(s, url[1] == 'r', r);
+	else if (is(method, url, "PUT", "/migration/cancel") ||
+		 is(method, url, "PUT", "/replication/cancel"))
+		api_migration_cancel(s, url[1] == 'r', r);
 	else if (is(method, url, "PUT", "/snapshot/load"))
 		api_snapshot_load(s, body, len, r);
 	else if (is(method, url, "GET", "/vm/config"))

@@ -2,6 +2,7 @@
 /* The destination side of a live migration: husk --incoming URL (migrate.h). */
 #include "migration/migrate.h"
 #include "core/log.h"
+#include "migration/mig_internal.h"
 #include "migration/mig_stream.h"
 #include "migration/mig_url.h"
 #include "state/snapfile.h"
@@ -19,17 +20,6 @@
 
 #define MIG_DEST_TIMEOUT_S	30	/* the source sent nothing this long: it is gone */
 
-struct mig_dest {
-	int fd;
-	const char *url;
-	struct husk_vm *vm;
-	struct snap_file pre;		/* STATE_PRE: the config the VM was built from */
-	bool have_pre, have_state;
-	bool locked;			/* the disk images are ours */
-	struct mig_order order;
-	struct snap_file state;
-	uint64_t bytes;
-};
 
 /* Wait for one connection on @lfd, or for @stop_fd: the connection, 1 (stopped), -errno. */
 static int accept_one(int lfd, int stop_fd, char *err, size_t errlen)
@@ -58,8 +48,8 @@ static int accept_one(int lfd, int stop_fd, char *err, size_t errlen)
 }
 
 /* A payload of @r into a new buffer (at most SNAP_MAX_FILE: checked by the decoder). */
-static int read_payload(struct mig_dest *d, const struct mig_rec *r, uint8_t **out, char *err,
-			size_t errlen)
+int mig_dest_payload(struct mig_dest *d, const struct mig_rec *r, uint8_t **out, char *err,
+		     size_t errlen)
 {
 	uint8_t *buf = malloc(r->len ? r->len : 1);
 	int ret;
@@ -92,7 +82,7 @@ static int build_vm(struct mig_dest *d, const struct mig_rec *r,
 {
 	char what[200];
 	uint8_t *buf;
-	int ret = read_payload(d, r, &buf, err, errlen);
+	int ret = mig_dest_payload(d, r, &buf, err, errlen);
 
 	if (ret)
 		return ret;
@@ -104,9 +94,11 @@ static int build_vm(struct mig_dest *d, const struct mig_rec *r,
 	if (opts && (ret = snap_apply_overrides(opts, cfg, err, errlen)))
 		return ret;
 	cfg->restore = true;
-	cfg->defer_disk_locks = true;	/* the source writes its disks until it pauses */
+	/* a migration's source writes its disks until it pauses; a standby has its own */
+	cfg->defer_disk_locks = !d->standby;
 	ret = husk_vm_create(cfg, &d->vm, err, errlen);
 	cfg->defer_disk_locks = false;
+	d->locked = !ret && d->standby;
 	if (!ret)
 		d->vm->restore_clock_realtime = true;	/* the guest's clock runs through the switch */
 	return ret;
@@ -147,31 +139,107 @@ static int recv_pages(struct mig_dest *d, const struct mig_rec *r, char *err, si
 	return 0;
 }
 
-/* STATE: same config as STATE_PRE, every device's section; loaded at END. */
-static int recv_state(struct mig_dest *d, const struct mig_rec *r, struct str_arena *arena,
-		      char *err, size_t errlen)
+int mig_dest_state(struct mig_dest *d, uint8_t *buf, uint64_t len, struct snap_file *f,
+		   char *err, size_t errlen)
 {
 	const struct snap_section *a, *b;
+	struct str_arena scratch = { 0 };	/* the config is only compared */
 	struct husk_config c;
+	char what[200];
+	int ret;
+
+	snprintf(what, sizeof(what), "migration stream from %s: the VM's state", d->url);
+	ret = snap_state_decode(buf, len, what, true, f, &scratch, &c, err, errlen);
+	arena_free(&scratch);
+	if (!ret) {
+		a = snap_find(&d->pre, "config");
+		b = snap_find(f, "config");
+		if (a->len != b->len || memcmp(d->pre.buf + a->off, f->buf + b->off, a->len)) {
+			snprintf(err, errlen, "%s: another configuration than the stream began with",
+				 what);
+			ret = -EINVAL;
+		}
+	}
+	if (ret)
+		snap_file_free(f);
+	return ret;
+}
+
+/* STATE: same config as STATE_PRE, every device's section; a standby keeps it for a failover. */
+static int recv_state(struct mig_dest *d, const struct mig_rec *r, char *err, size_t errlen)
+{
 	char what[200];
 	uint8_t *buf;
 	int ret;
 
-	ret = read_payload(d, r, &buf, err, errlen);
+	ret = mig_dest_payload(d, r, &buf, err, errlen);
 	if (ret)
 		return ret;
+	ret = mig_dest_state(d, buf, r->len, &d->state, err, errlen);
+	if (ret)
+		return ret;
+	d->have_state = true;
+	if (d->standby)
+		return 0;
 	snprintf(what, sizeof(what), "migration stream from %s: the VM's state", d->url);
-	ret = snap_state_decode(buf, r->len, what, true, &d->state, arena, &c, err, errlen);
-	d->have_state = true;	/* d->state is ours to free either way */
+	return snap_state_load(d->vm, &d->state, what, err, errlen);
+}
+
+int mig_dest_disk(struct mig_dest *d, const uint8_t *payload, uint64_t len, char *err,
+		  size_t errlen)
+{
+	const struct blk_image *img;
+	struct mig_disk k;
+	int ret = mig_disk_decode(payload, len, &k, err, errlen);
+
 	if (ret)
 		return ret;
-	a = snap_find(&d->pre, "config");
-	b = snap_find(&d->state, "config");
-	if (a->len != b->len || memcmp(d->pre.buf + a->off, d->state.buf + b->off, a->len)) {
-		snprintf(err, errlen, "%s: another configuration than the stream began with", what);
+	if (k.disk >= d->vm->cfg.ndisks || !d->vm->disks[k.disk]) {
+		snprintf(err, errlen, "record DISK: disk %u, the VM has %u", k.disk,
+			 d->vm->cfg.ndisks);
 		return -EINVAL;
 	}
-	return snap_state_load(d->vm, &d->state, what, err, errlen);
+	img = virtio_blk_image(d->vm->disks[k.disk]);
+	if (img->readonly || k.offset > img->size || k.len > img->size - k.offset) {
+		snprintf(err, errlen, "record DISK: %llu bytes at %llu: %s", (unsigned long long)k.len,
+			 (unsigned long long)k.offset, img->readonly ? "the standby's image is "
+			 "read-only" : "past the end of the standby's image (another size?)");
+		return -EINVAL;
+	}
+	for (uint64_t done = 0; done < k.len;) {
+		static const uint8_t zeros[65536];
+		uint64_t n = k.len - done;
+		ssize_t w;
+
+		if (k.flags & MIG_DISK_ZERO && n > sizeof(zeros))
+			n = sizeof(zeros);
+		w = pwrite(img->fd, k.flags & MIG_DISK_ZERO ? zeros : payload + MIG_DISK_HDR + done,
+			   n, (off_t)(k.offset + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			ret = w < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "disk %u: writing at %llu: %s", k.disk,
+				 (unsigned long long)(k.offset + done), strerror(-ret));
+			return ret;
+		}
+		done += (uint64_t)w;
+	}
+	return 0;
+}
+
+int mig_dest_sync_disks(struct mig_dest *d, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < d->vm->cfg.ndisks; i++) {
+		const struct blk_image *img = d->vm->disks[i] ? virtio_blk_image(d->vm->disks[i]) :
+							       NULL;
+
+		if (img && !img->readonly && fdatasync(img->fd) < 0) {
+			snprintf(err, errlen, "disk %u: fdatasync: %s", i, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
 }
 
 static int recv_go(struct mig_dest *d, struct mig_result *res, char *err, size_t errlen)
@@ -191,7 +259,7 @@ static int recv_go(struct mig_dest *d, struct mig_result *res, char *err, size_t
 			 "over: %s", d->url, why);
 		return ret;
 	}
-	ret = read_payload(d, &r, &buf, err, errlen);
+	ret = mig_dest_payload(d, &r, &buf, err, errlen);
 	if (ret)
 		return ret;
 	ret = mig_go_decode(buf, r.len, &g, err, errlen);
@@ -210,7 +278,8 @@ static int recv_go(struct mig_dest *d, struct mig_result *res, char *err, size_t
 static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 		   struct str_arena *arena, struct husk_config *cfg, char *err, size_t errlen)
 {
-	uint8_t hello[MIG_HELLO_LEN];
+	uint8_t hello[MIG_HELLO_LEN], *buf;
+	uint32_t flags;
 	char why[256];
 	struct mig_rec r;
 	int ret = mig_read_all(d->fd, hello, sizeof(hello));
@@ -219,10 +288,17 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 		snprintf(err, errlen, "migration stream from %s: %s", d->url, mig_io_error(ret));
 		return ret;
 	}
-	if (mig_hello_check(hello, why, sizeof(why))) {
+	if (mig_hello_check(hello, &flags, why, sizeof(why))) {
 		snprintf(err, errlen, "migration stream from %s: %s", d->url, why);
 		return -EINVAL;
 	}
+	if (!(flags & MIG_HELLO_REPLICATION) != !d->standby) {
+		snprintf(err, errlen, "migration stream from %s: %s", d->url, d->standby ?
+			 "a migration, not replication (this husk is a --standby)" :
+			 "replication (PUT /replication): give --standby to take it");
+		return -EINVAL;
+	}
+	d->order.replication = d->standby;
 	for (;;) {
 		char msg[512] = "";
 
@@ -244,9 +320,27 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 			ret = recv_pages(d, &r, msg, sizeof(msg));
 			break;
 		case MIG_REC_STATE:
-			ret = recv_state(d, &r, arena, msg, sizeof(msg));
+			ret = recv_state(d, &r, msg, sizeof(msg));
 			break;
-		default:	/* END: the source has let go of the disks */
+		case MIG_REC_DISK:
+			ret = mig_dest_payload(d, &r, &buf, msg, sizeof(msg));
+			if (!ret) {
+				ret = mig_dest_disk(d, buf, r.len, msg, sizeof(msg));
+				free(buf);
+			}
+			break;
+		default:	/* END */
+			if (d->standby) {
+				/* the first state is complete: on disk, then ACK 0 */
+				uint8_t e[8] = { 0 };
+
+				ret = mig_dest_sync_disks(d, msg, sizeof(msg));
+				if (!ret && (ret = mig_send(d->fd, MIG_REC_ACK, e, sizeof(e), 0)))
+					snprintf(msg, sizeof(msg), "answering ACK: %s",
+						 mig_io_error(ret));
+				break;
+			}
+			/* the source has let go of the disks */
 			ret = vm_lock_disks(d->vm, true, msg, sizeof(msg));
 			if (!ret) {
 				d->vm->cfg.defer_disk_locks = false;
@@ -270,12 +364,13 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 	}
 }
 
-int mig_incoming(const char *url, const struct snap_restore_opts *opts, int stop_fd,
-		 struct str_arena *arena, struct husk_config *cfg, struct husk_vm **out,
-		 struct mig_result *res, char *err, size_t errlen)
+int mig_incoming(const char *url, const struct snap_restore_opts *opts,
+		 const struct mig_standby *standby, int stop_fd, struct str_arena *arena,
+		 struct husk_config *cfg, struct husk_vm **out, struct mig_result *res, char *err,
+		 size_t errlen)
 {
 	struct timeval tv = { .tv_sec = MIG_DEST_TIMEOUT_S };
-	struct mig_dest d = { .fd = -1, .url = url };
+	struct mig_dest d = { .fd = -1, .url = url, .standby = standby && standby->on };
 	struct husk_config c;
 	struct mig_url u;
 	int lfd, ret;
@@ -288,7 +383,7 @@ int mig_incoming(const char *url, const struct snap_restore_opts *opts, int stop
 	lfd = mig_url_listen(&u, err, errlen);
 	if (lfd < 0)
 		return lfd;
-	pr_info("waiting for a migration on %s", url);
+	pr_info("waiting for %s on %s", d.standby ? "a replication stream" : "a migration", url);
 	ret = accept_one(lfd, stop_fd, err, errlen);
 	close(lfd);
 	if (!u.tcp)
@@ -307,8 +402,25 @@ int mig_incoming(const char *url, const struct snap_restore_opts *opts, int stop
 
 		mig_send(d.fd, MIG_REC_ERROR, err, n, 0);
 	}
-	if (!ret)
+	if (!ret && d.standby) {
+		ret = standby_run(&d, stop_fd, standby->failover_ms, &res->epoch, &res->since_ms,
+				  err, errlen);
+		if (ret < 0) {
+			size_t n = strlen(err) < MIG_MAX_MSG ? strlen(err) : MIG_MAX_MSG;
+
+			mig_send(d.fd, MIG_REC_ERROR, err, n, 0);
+		} else if (ret == 0) {
+			char what[200];
+
+			/* the primary is gone: the VM goes on from the last checkpoint */
+			snprintf(what, sizeof(what), "the failover state from %s", url);
+			ret = snap_state_load(d.vm, &d.state, what, err, errlen);
+			res->failover = true;
+			res->resume = true;
+		}
+	} else if (!ret) {
 		ret = recv_go(&d, res, err, errlen);
+	}
 	close(d.fd);
 	if (d.have_pre)
 		snap_file_free(&d.pre);
@@ -321,11 +433,15 @@ int mig_incoming(const char *url, const struct snap_restore_opts *opts, int stop
 		if (d.locked)
 			vm_lock_disks(d.vm, false, none, sizeof(none));
 		husk_vm_destroy(d.vm);
-		return ret < 0 ? ret : -EINVAL;
+		return ret;
 	}
-	pr_info("migration from %s received: %llu MiB, %u passes, downtime %llu ms", url,
-		(unsigned long long)(d.bytes >> 20), res->rounds,
-		(unsigned long long)res->downtime_ms);
+	if (res->failover)
+		pr_info("standby: took over from %s at checkpoint %llu (%llu ms after it)", url,
+			(unsigned long long)res->epoch, (unsigned long long)res->since_ms);
+	else
+		pr_info("migration from %s received: %llu MiB, %u passes, downtime %llu ms", url,
+			(unsigned long long)(d.bytes >> 20), res->rounds,
+			(unsigned long long)res->downtime_ms);
 	/* the switches learn the NICs' new port */
 	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
 		if (d.vm->nets[i])

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The source side of a live migration: pre-copy on its own thread (migrate.h). */
 #include "migration/migrate.h"
+#include "migration/mig_internal.h"
 #include "core/log.h"
 #include "migration/mig_stream.h"
 #include "migration/mig_url.h"
@@ -23,31 +24,6 @@
 #define THROTTLE_MAX		99
 #define MIG_MAX_SHRINK_PASSES	30	/* passes to shrink a pause that already fits */
 
-struct mig_source {
-	struct husk_vm *vm;
-	struct mig_params p;
-	char url[128];
-	int fd;
-	pthread_t thread;
-	bool thread_started;
-	atomic_bool cancel;
-
-	pthread_mutex_t lock;		/* st */
-	struct mig_status st;
-
-	/* the pass in progress (migration thread only) */
-	uint64_t *dirty;		/* one bit per page, guest_mem_dirty_words() */
-	uint8_t *bounce;		/* MIG_MAX_RUN pages: a stable copy to checksum and send */
-	uint64_t start_ms;
-	uint64_t deadline_ms;		/* start + timeout_s */
-	bool paused_vm;			/* this migration paused the VM */
-	bool unlocked_disks;		/* it let go of the disk images' locks */
-	bool started_log;		/* it turned KVM's dirty log on */
-
-	pthread_t throttler;
-	bool throttler_started;
-	atomic_bool throttler_stop;
-};
 
 const char *mig_state_name(enum mig_state s)
 {
@@ -60,7 +36,7 @@ const char *mig_state_name(enum mig_state s)
 	}
 }
 
-static uint64_t now_ms(void)
+uint64_t mig_now_ms(void)
 {
 	struct timespec ts;
 
@@ -96,7 +72,7 @@ static void *throttler_thread(void *arg)
 	return NULL;
 }
 
-static void throttle_set(struct mig_source *m, unsigned pct)
+void mig_throttle_set(struct mig_source *m, unsigned pct)
 {
 	atomic_store(&m->vm->pause.throttle_pct, pct);
 	pthread_mutex_lock(&m->lock);
@@ -115,10 +91,7 @@ static void throttle_set(struct mig_source *m, unsigned pct)
 
 /* ---- sending pages ----------------------------------------------------- */
 
-static int fail(struct mig_source *m, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct mig_source *m, int ret, const char *fmt, ...)
+int mig_fail(struct mig_source *m, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -132,29 +105,55 @@ static int fail(struct mig_source *m, int ret, const char *fmt, ...)
 	return ret;
 }
 
-static int io_fail(struct mig_source *m, int ret, const char *doing)
+/* The peer closed on us: did it say why first (an ERROR record waiting)? */
+static bool peer_error(struct mig_source *m, char *msg, size_t len)
 {
-	if (atomic_load(&m->cancel))
-		return fail(m, -ECANCELED, "cancelled");
-	if (ret == -ETIMEDOUT)
-		return fail(m, ret, "not done after timeout_s %u s (%s)", m->p.timeout_s, doing);
-	return fail(m, ret, "%s: %s", doing, mig_io_error(ret));
+	uint8_t h[MIG_REC_LEN];
+	struct mig_rec r;
+	char why[64];
+	ssize_t n = recv(m->fd, h, sizeof(h), MSG_DONTWAIT | MSG_PEEK);
+
+	if (n != (ssize_t)sizeof(h) || mig_rec_decode(h, 0, &r, why, sizeof(why)) ||
+	    r.type != MIG_REC_ERROR || r.len >= len)
+		return false;
+	if (recv(m->fd, h, sizeof(h), MSG_DONTWAIT) != (ssize_t)sizeof(h) ||
+	    recv(m->fd, msg, r.len, MSG_DONTWAIT) != (ssize_t)r.len)
+		return false;
+	msg[r.len] = 0;
+	for (char *c = msg; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	return true;
 }
 
-static void add_bytes(struct mig_source *m, uint64_t n)
+int mig_io_fail(struct mig_source *m, int ret, const char *doing)
+{
+	char msg[MIG_MAX_MSG + 1];
+
+	if (atomic_load(&m->cancel))
+		return mig_fail(m, -ECANCELED, "cancelled");
+	if (ret == -ETIMEDOUT)
+		return mig_fail(m, ret, "not done after timeout_s %u s (%s)", m->p.timeout_s, doing);
+	if ((ret == -EPIPE || ret == -ECONNRESET) && peer_error(m, msg, sizeof(msg)))
+		return mig_fail(m, -EPROTO, "the destination refused the VM: %s", msg);
+	return mig_fail(m, ret, "%s: %s", doing, mig_io_error(ret));
+}
+
+void mig_add_bytes(struct mig_source *m, uint64_t n)
 {
 	pthread_mutex_lock(&m->lock);
 	m->st.bytes += n;
 	pthread_mutex_unlock(&m->lock);
 }
 
-static int send_run(struct mig_source *m, uint64_t first, uint64_t n, bool zero)
+int mig_send_run(struct mig_source *m, uint64_t first, uint64_t n, bool zero,
+		 const uint8_t *data)
 {
 	uint8_t h[MIG_REC_LEN], ph[MIG_PAGES_HDR];
 	struct iovec iov[3] = {
 		{ .iov_base = h, .iov_len = sizeof(h) },
 		{ .iov_base = ph, .iov_len = sizeof(ph) },
-		{ .iov_base = m->bounce, .iov_len = n * MIG_PAGE },
+		{ .iov_base = (void *)(data ? data : m->bounce), .iov_len = n * MIG_PAGE },
 	};
 	uint32_t type = zero ? MIG_REC_ZERO : MIG_REC_PAGES;
 	uint64_t len = MIG_PAGES_HDR + (zero ? 0 : n * MIG_PAGE);
@@ -164,12 +163,12 @@ static int send_run(struct mig_source *m, uint64_t first, uint64_t n, bool zero)
 	mig_pages_encode(ph, type, first * MIG_PAGE, n);
 	crc = (uint32_t)crc32(0, ph, sizeof(ph));
 	if (!zero)
-		crc = (uint32_t)crc32(crc, m->bounce, (uInt)(n * MIG_PAGE));
+		crc = (uint32_t)crc32(crc, iov[2].iov_base, (uInt)(n * MIG_PAGE));
 	mig_rec_encode(h, type, crc, len);
 	ret = mig_write_all(m->fd, iov, zero ? 2 : 3, m->deadline_ms);
 	if (ret)
-		return io_fail(m, ret, "sending guest RAM");
-	add_bytes(m, MIG_REC_LEN + len);
+		return mig_io_fail(m, ret, "sending guest RAM");
+	mig_add_bytes(m, MIG_REC_LEN + len);
 	return 0;
 }
 
@@ -177,9 +176,9 @@ static int send_run(struct mig_source *m, uint64_t first, uint64_t n, bool zero)
 static int check_stop(struct mig_source *m)
 {
 	if (atomic_load(&m->cancel))
-		return fail(m, -ECANCELED, "cancelled");
-	if (now_ms() >= m->deadline_ms)
-		return fail(m, -ETIMEDOUT, "not done after timeout_s %u s", m->p.timeout_s);
+		return mig_fail(m, -ECANCELED, "cancelled");
+	if (mig_now_ms() >= m->deadline_ms)
+		return mig_fail(m, -ETIMEDOUT, "not done after timeout_s %u s", m->p.timeout_s);
 	return 0;
 }
 
@@ -201,9 +200,9 @@ static int send_pages(struct mig_source *m, const uint64_t *bm)
 
 		if (bm && !(bm[pg / 64] >> (pg % 64) & 1)) {
 			if (run)
-				ret = send_run(m, run_first, run, false);
+				ret = mig_send_run(m, run_first, run, false, NULL);
 			if (!ret && zrun)
-				ret = send_run(m, zfirst, zrun, true);
+				ret = mig_send_run(m, zfirst, zrun, true, NULL);
 			run = zrun = 0;
 			if (!bm[pg / 64])
 				pg |= 63;	/* a clean word: on to the next */
@@ -212,7 +211,7 @@ static int send_pages(struct mig_source *m, const uint64_t *bm)
 		memcpy(slot, mem->hva + pg * MIG_PAGE, MIG_PAGE);
 		if (page_is_zero(slot)) {
 			if (run)
-				ret = send_run(m, run_first, run, false);
+				ret = mig_send_run(m, run_first, run, false, NULL);
 			run = 0;
 			if (!zrun++)
 				zfirst = pg;
@@ -220,21 +219,21 @@ static int send_pages(struct mig_source *m, const uint64_t *bm)
 		}
 		/* the first pass skips zero pages: the destination's RAM starts zeroed */
 		if (zrun && bm)
-			ret = send_run(m, zfirst, zrun, true);
+			ret = mig_send_run(m, zfirst, zrun, true, NULL);
 		zrun = 0;
 		if (!run++)
 			run_first = pg;
 		if (!ret && run == MIG_MAX_RUN) {
-			ret = send_run(m, run_first, run, false);
+			ret = mig_send_run(m, run_first, run, false, NULL);
 			run = 0;
 		}
 		if (!ret && pg % 256 == 0)
 			ret = check_stop(m);
 	}
 	if (!ret && run)
-		ret = send_run(m, run_first, run, false);
+		ret = mig_send_run(m, run_first, run, false, NULL);
 	if (!ret && zrun && bm)
-		ret = send_run(m, zfirst, zrun, true);
+		ret = mig_send_run(m, zfirst, zrun, true, NULL);
 	return ret;
 }
 
@@ -244,7 +243,7 @@ static int send_pages(struct mig_source *m, const uint64_t *bm)
  * The pages written since the last take (the guest's and husk's) into
  * m->dirty (@add: on top of what it holds); *count: how many it holds.
  */
-static int take_dirty(struct mig_source *m, bool add, uint64_t *count)
+int mig_take_dirty(struct mig_source *m, bool add, uint64_t *count)
 {
 	size_t words = guest_mem_dirty_words(&m->vm->mem);
 	int ret;
@@ -253,7 +252,7 @@ static int take_dirty(struct mig_source *m, bool add, uint64_t *count)
 		memset(m->dirty, 0, words * sizeof(uint64_t));
 	ret = kvm_dirty_log_take(&m->vm->kvm, &m->vm->mem, m->dirty);
 	if (ret)
-		return fail(m, ret, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
+		return mig_fail(m, ret, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
 	guest_mem_dirty_take(&m->vm->mem, m->dirty);
 	*count = 0;
 	for (size_t i = 0; i < words; i++)
@@ -268,10 +267,10 @@ static int start_tracking(struct mig_source *m)
 	uint64_t n;
 
 	if (guest_mem_dirty_start(&vm->mem))
-		return fail(m, -ENOMEM, "dirty page bitmap: %s", strerror(ENOMEM));
+		return mig_fail(m, -ENOMEM, "dirty page bitmap: %s", strerror(ENOMEM));
 	if (!vm->cfg.track_dirty) {
 		if (kvm_map_memory(&vm->kvm, &vm->mem, true, err, sizeof(err)))
-			return fail(m, -EIO, "turning on KVM's dirty log: %s", err);
+			return mig_fail(m, -EIO, "turning on KVM's dirty log: %s", err);
 		m->started_log = true;
 	}
 	/*
@@ -280,7 +279,7 @@ static int start_tracking(struct mig_source *m)
 	 * relative to the last snapshot: its pages were taken here.
 	 */
 	vm->dirty_base = false;
-	return take_dirty(m, false, &n);
+	return mig_take_dirty(m, false, &n);
 }
 
 static void stop_tracking(struct mig_source *m)
@@ -300,11 +299,11 @@ static void set_pass(struct mig_source *m, unsigned rounds, uint64_t dirty, uint
 	m->st.remaining_bytes = dirty * MIG_PAGE;
 	m->st.dirty_pages_rate = pass_ms ? dirty * 1000 / pass_ms : dirty * 1000;
 	m->st.expected_downtime_ms = rate_bpms ? dirty * MIG_PAGE / rate_bpms : 0;
-	m->st.total_ms = now_ms() - m->start_ms;
+	m->st.total_ms = mig_now_ms() - m->start_ms;
 	pthread_mutex_unlock(&m->lock);
 }
 
-static int send_state(struct mig_source *m, bool devices)
+int mig_send_state(struct mig_source *m, bool devices)
 {
 	char err[512];
 	uint8_t *buf;
@@ -312,13 +311,13 @@ static int send_state(struct mig_source *m, bool devices)
 	int ret = snap_state_encode(m->vm, devices, &buf, &len, err, sizeof(err));
 
 	if (ret)
-		return fail(m, ret, "the VM's state: %s", err);
+		return mig_fail(m, ret, "the VM's state: %s", err);
 	ret = mig_send(m->fd, devices ? MIG_REC_STATE : MIG_REC_STATE_PRE, buf, len,
 		       m->deadline_ms);
 	free(buf);
 	if (ret)
-		return io_fail(m, ret, "sending the VM's state");
-	add_bytes(m, MIG_REC_LEN + len);
+		return mig_io_fail(m, ret, "sending the VM's state");
+	mig_add_bytes(m, MIG_REC_LEN + len);
 	return 0;
 }
 
@@ -330,19 +329,19 @@ static int wait_ready(struct mig_source *m)
 	int ret = mig_recv_rec(m->fd, 0, &r, why, sizeof(why));
 
 	if (ret == -EINVAL)
-		return fail(m, ret, "the destination's answer: %s", why);
+		return mig_fail(m, ret, "the destination's answer: %s", why);
 	if (ret)
-		return io_fail(m, ret, "waiting for the destination to load the VM");
+		return mig_io_fail(m, ret, "waiting for the destination to load the VM");
 	if (r.type == MIG_REC_READY)
 		return 0;
 	if (r.type != MIG_REC_ERROR)
-		return fail(m, -EPROTO, "the destination answered %s", mig_rec_name(r.type));
+		return mig_fail(m, -EPROTO, "the destination answered %s", mig_rec_name(r.type));
 	ret = mig_read_all(m->fd, msg, r.len);
 	msg[ret ? 0 : r.len] = 0;
 	for (char *c = msg; *c; c++)
 		if (*c < 0x20 || *c > 0x7e)
 			*c = '?';
-	return fail(m, -EPROTO, "the destination refused the VM: %s", msg[0] ? msg : "(cut)");
+	return mig_fail(m, -EPROTO, "the destination refused the VM: %s", msg[0] ? msg : "(cut)");
 }
 
 static int precopy(struct mig_source *m, bool *handed_over)
@@ -358,24 +357,26 @@ static int precopy(struct mig_source *m, bool *handed_over)
 	int ret;
 
 	*handed_over = false;
-	mig_hello_encode(hello);
+	mig_hello_encode(hello, m->repl ? MIG_HELLO_REPLICATION : 0);
 	ret = mig_write_all(m->fd, &iov, 1, m->deadline_ms);
 	if (ret)
-		return io_fail(m, ret, "sending the stream header");
-	add_bytes(m, sizeof(hello));
-	if ((ret = start_tracking(m)) || (ret = send_state(m, false)))
+		return mig_io_fail(m, ret, "sending the stream header");
+	mig_add_bytes(m, sizeof(hello));
+	if ((ret = start_tracking(m)) || (ret = mig_send_state(m, false)))
+		return ret;
+	if (m->repl && (ret = repl_start(m)))
 		return ret;
 	for (;;) {
-		t0 = now_ms();
+		t0 = mig_now_ms();
 		bytes0 = m->st.bytes;
 		ret = send_pages(m, rounds ? m->dirty : NULL);
 		if (ret)
 			return ret;
 		rounds++;
-		pass_ms = now_ms() - t0;
+		pass_ms = mig_now_ms() - t0;
 		/* bytes per ms over the pass just sent (at least 1) */
 		rate = (m->st.bytes - bytes0) / (pass_ms ? pass_ms : 1) + 1;
-		ret = take_dirty(m, false, &dirty);
+		ret = mig_take_dirty(m, false, &dirty);
 		if (ret)
 			return ret;
 		set_pass(m, rounds, dirty, pass_ms, rate);
@@ -389,8 +390,8 @@ static int precopy(struct mig_source *m, bool *handed_over)
 		    (dirty * MIG_PAGE < rate || dirty * MIG_PAGE * 2 > m->st.bytes - bytes0 ||
 		     rounds >= MIG_MAX_SHRINK_PASSES))
 			break;
-		if (now_ms() >= m->deadline_ms)
-			return fail(m, -ETIMEDOUT, "not done after timeout_s %u s (%u passes, "
+		if (mig_now_ms() >= m->deadline_ms)
+			return mig_fail(m, -ETIMEDOUT, "not done after timeout_s %u s (%u passes, "
 				    "%llu MiB still dirty)", m->p.timeout_s, rounds,
 				    (unsigned long long)(dirty * MIG_PAGE >> 20));
 		if ((ret = check_stop(m)))
@@ -402,30 +403,44 @@ static int precopy(struct mig_source *m, bool *handed_over)
 				throttle = THROTTLE_MAX;
 			pr_info("migration: pass %u left %llu MiB dirty: throttling the vCPUs by %u%%",
 				rounds, (unsigned long long)(dirty * MIG_PAGE >> 20), throttle);
-			throttle_set(m, throttle);
+			mig_throttle_set(m, throttle);
 		}
 		prev_sent = m->st.bytes - bytes0;
 	}
 	/* the last pass: the VM stopped, devices quiesced */
-	paused_at = now_ms();
+	paused_at = mig_now_ms();
 	if (!was_paused) {
 		ret = husk_vm_pause(vm);
 		if (ret)
-			return fail(m, ret, "pausing the VM: %s", strerror(-ret));
+			return mig_fail(m, ret, "pausing the VM: %s", strerror(-ret));
 		m->paused_vm = true;
 	}
-	throttle_set(m, 0);
-	/* the disks' last writes are done (pause quiesced them): the destination may lock them */
-	vm_lock_disks(vm, false, NULL, 0);
-	m->unlocked_disks = true;
+	mig_throttle_set(m, 0);
+	if (!m->repl) {
+		/* the disks' last writes are done (pause quiesced them): the destination may lock them */
+		vm_lock_disks(vm, false, NULL, 0);
+		m->unlocked_disks = true;
+	}
 	/* what the last pass left plus what was written before the vCPUs parked */
-	ret = take_dirty(m, true, &dirty);
+	ret = mig_take_dirty(m, true, &dirty);
 	if (!ret)
 		ret = send_pages(m, m->dirty);
+	if (!ret && m->repl)
+		ret = repl_send_disk_log(m);
 	if (!ret)
-		ret = send_state(m, true);
+		ret = mig_send_state(m, true);
 	if (!ret && (ret = mig_send(m->fd, MIG_REC_END, NULL, 0, m->deadline_ms)))
-		ret = io_fail(m, ret, "ending the stream");
+		ret = mig_io_fail(m, ret, "ending the stream");
+	if (!ret && m->repl) {
+		/* the standby has the first state: from here on, checkpoints */
+		pthread_mutex_lock(&m->lock);
+		m->st.downtime_ms = mig_now_ms() - paused_at;
+		m->st.rounds = rounds + 1;
+		pthread_mutex_unlock(&m->lock);
+		if (m->paused_vm && (ret = husk_vm_resume(vm)) == 0)
+			m->paused_vm = false;
+		return ret ? mig_fail(m, ret, "resuming the VM: %s", strerror(-ret)) : repl_run(m);
+	}
 	if (!ret)
 		ret = wait_ready(m);
 	if (ret)
@@ -433,13 +448,13 @@ static int precopy(struct mig_source *m, bool *handed_over)
 	rounds++;
 	g.flags = was_paused ? 0 : MIG_GO_RESUME;
 	g.rounds = rounds;
-	g.downtime_ms = now_ms() - paused_at;
-	g.total_ms = now_ms() - m->start_ms;
+	g.downtime_ms = mig_now_ms() - paused_at;
+	g.total_ms = mig_now_ms() - m->start_ms;
 	g.bytes = m->st.bytes + MIG_REC_LEN + MIG_GO_LEN;
 	mig_go_encode(go, &g);
 	ret = mig_send(m->fd, MIG_REC_GO, go, sizeof(go), m->deadline_ms);
 	if (ret)
-		return io_fail(m, ret, "handing the VM over");
+		return mig_io_fail(m, ret, "handing the VM over");
 	*handed_over = true;
 	pthread_mutex_lock(&m->lock);
 	m->st.rounds = rounds;
@@ -479,9 +494,16 @@ static void *mig_thread(void *arg)
 	bool handed_over = false;
 	int ret;
 
-	pthread_setname_np(pthread_self(), "migration");
+	pthread_setname_np(pthread_self(), m->repl ? "replication" : "migration");
 	ret = precopy(m, &handed_over);
-	throttle_set(m, 0);
+	mig_throttle_set(m, 0);
+	if (m->repl) {
+		stop_tracking(m);
+		if (m->paused_vm && husk_vm_resume(m->vm) == 0)
+			m->paused_vm = false;
+		repl_end(m, ret);
+		return NULL;
+	}
 	if (handed_over) {
 		int64_t vals[4];
 
@@ -510,7 +532,7 @@ static void *mig_thread(void *arg)
 	shutdown(m->fd, SHUT_RDWR);
 	pthread_mutex_lock(&m->lock);
 	m->st.state = ret == -ECANCELED ? MIG_CANCELLED : MIG_FAILED;
-	m->st.total_ms = now_ms() - m->start_ms;
+	m->st.total_ms = mig_now_ms() - m->start_ms;
 	pthread_mutex_unlock(&m->lock);
 	mig_source_status(m, &st);
 	pr_warn("migration to %s %s: %s; the VM runs on here", m->url,
@@ -550,10 +572,15 @@ int mig_source_start(struct husk_vm *vm, const struct mig_params *p, struct mig_
 	}
 	m->vm = vm;
 	m->p = *p;
+	if (p->replicate && !(m->repl = repl_new(p->interval_ms))) {
+		mig_source_destroy(m);
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	m->p.url = m->url;
 	strcpy(m->url, p->url);
 	pthread_mutex_init(&m->lock, NULL);
-	m->start_ms = now_ms();
+	m->start_ms = mig_now_ms();
 	m->deadline_ms = m->start_ms + (uint64_t)p->timeout_s * 1000;
 	m->st.state = MIG_ACTIVE;
 	snprintf(m->st.url, sizeof(m->st.url), "%s", m->url);
@@ -573,8 +600,12 @@ int mig_source_start(struct husk_vm *vm, const struct mig_params *p, struct mig_
 		return -ret;
 	}
 	m->thread_started = true;
-	pr_info("migration to %s started (downtime limit %u ms, timeout %u s)", m->url,
-		p->downtime_ms, p->timeout_s);
+	if (m->repl)
+		pr_info("replication to %s started (a checkpoint every %u ms)", m->url,
+			p->interval_ms);
+	else
+		pr_info("migration to %s started (downtime limit %u ms, timeout %u s)", m->url,
+			p->downtime_ms, p->timeout_s);
 	*out = m;
 	return 0;
 }
@@ -582,6 +613,9 @@ int mig_source_start(struct husk_vm *vm, const struct mig_params *p, struct mig_
 void mig_source_cancel(struct mig_source *m)
 {
 	if (!m || atomic_exchange(&m->cancel, true))
+		return;
+	/* checkpointing: the loop says BYE within a heartbeat */
+	if (m->repl && repl_synced(m->repl))
 		return;
 	/* a pass blocked on the socket gives up at once */
 	pthread_mutex_lock(&m->lock);
@@ -595,8 +629,13 @@ void mig_source_status(struct mig_source *m, struct mig_status *st)
 	pthread_mutex_lock(&m->lock);
 	*st = m->st;
 	if (st->state == MIG_ACTIVE)
-		st->total_ms = now_ms() - m->start_ms;
+		st->total_ms = mig_now_ms() - m->start_ms;
 	pthread_mutex_unlock(&m->lock);
+}
+
+bool mig_source_replicating(struct mig_source *m)
+{
+	return m && m->repl;
 }
 
 bool mig_source_active(struct mig_source *m)
@@ -622,6 +661,7 @@ void mig_source_destroy(struct mig_source *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	pthread_mutex_destroy(&m->lock);
+	repl_free(m->repl);
 	free(m->dirty);
 	free(m->bounce);
 	free(m);

@@ -24,19 +24,21 @@ const char *mig_rec_name(uint32_t type)
 		[MIG_REC_STATE_PRE] = "STATE_PRE", [MIG_REC_PAGES] = "PAGES",
 		[MIG_REC_ZERO] = "ZERO", [MIG_REC_STATE] = "STATE", [MIG_REC_END] = "END",
 		[MIG_REC_READY] = "READY", [MIG_REC_ERROR] = "ERROR", [MIG_REC_GO] = "GO",
+		[MIG_REC_DISK] = "DISK", [MIG_REC_CKPT] = "CKPT", [MIG_REC_ACK] = "ACK",
+		[MIG_REC_HEARTBEAT] = "HEARTBEAT", [MIG_REC_BYE] = "BYE",
 	};
 
 	return type && type <= MIG_REC_MAX ? names[type] : "unknown";
 }
 
-void mig_hello_encode(uint8_t b[MIG_HELLO_LEN])
+void mig_hello_encode(uint8_t b[MIG_HELLO_LEN], uint32_t flags)
 {
 	memcpy(b, MIG_MAGIC, 8);
 	put_le32(b + 8, MIG_VERSION);
-	put_le32(b + 12, 0);
+	put_le32(b + 12, flags);
 }
 
-int mig_hello_check(const uint8_t b[MIG_HELLO_LEN], char *why, size_t whylen)
+int mig_hello_check(const uint8_t b[MIG_HELLO_LEN], uint32_t *flags, char *why, size_t whylen)
 {
 	if (memcmp(b, MIG_MAGIC, 8)) {
 		snprintf(why, whylen, "not a husk migration stream");
@@ -47,10 +49,11 @@ int mig_hello_check(const uint8_t b[MIG_HELLO_LEN], char *why, size_t whylen)
 			 get_le32(b + 8), MIG_VERSION);
 		return -EINVAL;
 	}
-	if (get_le32(b + 12)) {
+	if (get_le32(b + 12) & ~MIG_HELLO_REPLICATION) {
 		snprintf(why, whylen, "unknown stream flags 0x%x", get_le32(b + 12));
 		return -EINVAL;
 	}
+	*flags = get_le32(b + 12);
 	return 0;
 }
 
@@ -91,6 +94,18 @@ int mig_rec_decode(const uint8_t b[MIG_REC_LEN], uint64_t mem_size, struct mig_r
 		break;
 	case MIG_REC_GO:
 		min = max = MIG_GO_LEN;
+		break;
+	case MIG_REC_DISK:
+		min = MIG_DISK_HDR;
+		max = MIG_DISK_HDR + MIG_MAX_DISK_DATA;
+		break;
+	case MIG_REC_CKPT:
+	case MIG_REC_ACK:
+		min = max = 8;
+		break;
+	case MIG_REC_HEARTBEAT:
+	case MIG_REC_BYE:
+		max = 0;
 		break;
 	default:
 		snprintf(why, whylen, "unknown record type %u", r->type);
@@ -272,29 +287,88 @@ int mig_recv_rec(int fd, uint64_t mem_size, struct mig_rec *r, char *why, size_t
 	return mig_rec_decode(h, mem_size, r, why, whylen);
 }
 
+void mig_disk_encode(uint8_t b[MIG_DISK_HDR], const struct mig_disk *d)
+{
+	put_le32(b, d->disk);
+	put_le32(b + 4, d->flags);
+	put_le64(b + 8, d->offset);
+	put_le64(b + 16, d->len);
+}
+
+int mig_disk_decode(const uint8_t b[MIG_DISK_HDR], uint64_t len, struct mig_disk *d, char *why,
+		    size_t whylen)
+{
+	d->disk = get_le32(b);
+	d->flags = get_le32(b + 4);
+	d->offset = get_le64(b + 8);
+	d->len = get_le64(b + 16);
+	if ((d->flags & ~MIG_DISK_ZERO) || d->offset % 512 || d->len % 512 || !d->len ||
+	    d->offset + d->len < d->offset ||
+	    len != MIG_DISK_HDR + (d->flags & MIG_DISK_ZERO ? 0 : d->len)) {
+		snprintf(why, whylen, "record DISK: flags 0x%x, %llu bytes at %llu in a %llu-byte "
+			 "record", d->flags, (unsigned long long)d->len,
+			 (unsigned long long)d->offset, (unsigned long long)len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int mig_order_check(struct mig_order *o, uint32_t type, char *why, size_t whylen)
 {
+	enum mig_phase ph = o->phase, next = ph;
 	const char *bad = NULL;
+	bool data = type == MIG_REC_PAGES || type == MIG_REC_ZERO ||
+		    (type == MIG_REC_DISK && o->replication);
 
-	if (o->end)
-		bad = "after END";
-	else if (type >= MIG_REC_READY)
+	if (type >= MIG_REC_READY && type != MIG_REC_DISK && type != MIG_REC_CKPT &&
+	    type != MIG_REC_HEARTBEAT && type != MIG_REC_BYE) {
 		bad = "from the source";
-	else if (!o->pre && type != MIG_REC_STATE_PRE)
-		bad = "before the VM's configuration";
-	else if (o->pre && type == MIG_REC_STATE_PRE)
-		bad = "a second time";
-	else if (o->state && type != MIG_REC_END)
-		bad = "after the VM's state";
-	else if (!o->state && type == MIG_REC_END)
-		bad = "before the VM's state";
+	} else if ((type == MIG_REC_DISK || type == MIG_REC_CKPT || type == MIG_REC_HEARTBEAT ||
+		    type == MIG_REC_BYE) && !o->replication) {
+		bad = "in a migration";
+	} else {
+		switch (ph) {
+		case MIG_PH_START:
+			if (type == MIG_REC_STATE_PRE)
+				next = MIG_PH_SYNC;
+			else
+				bad = "before the VM's configuration";
+			break;
+		case MIG_PH_SYNC:
+		case MIG_PH_CKPT:
+			if (type == MIG_REC_STATE)
+				next = ph == MIG_PH_SYNC ? MIG_PH_SYNC_STATE : MIG_PH_CKPT_STATE;
+			else if (type == MIG_REC_END)
+				bad = "before the VM's state";
+			else if (!data)
+				bad = type == MIG_REC_STATE_PRE ? "a second time" : "in the middle of "
+				      "a checkpoint";
+			break;
+		case MIG_PH_SYNC_STATE:
+		case MIG_PH_CKPT_STATE:
+			if (type == MIG_REC_END)
+				next = o->replication ? MIG_PH_IDLE : MIG_PH_END;
+			else
+				bad = "after the VM's state";
+			break;
+		case MIG_PH_IDLE:
+			if (type == MIG_REC_CKPT)
+				next = MIG_PH_CKPT;
+			else if (type == MIG_REC_BYE)
+				next = MIG_PH_END;
+			else if (type != MIG_REC_HEARTBEAT)
+				bad = "outside a checkpoint";
+			break;
+		case MIG_PH_END:
+			bad = "after END";
+			break;
+		}
+	}
 	if (bad) {
 		snprintf(why, whylen, "record %s %s", mig_rec_name(type), bad);
 		return -EPROTO;
 	}
-	o->pre |= type == MIG_REC_STATE_PRE;
-	o->state |= type == MIG_REC_STATE;
-	o->end |= type == MIG_REC_END;
+	o->phase = next;
 	return 0;
 }
 

@@ -24,6 +24,18 @@
  *   READY      empty: everything loaded, waiting for GO
  *   ERROR      a one-line message (at most MIG_MAX_MSG bytes)
  *
+ * Replication (hello flag MIG_HELLO_REPLICATION, to husk --standby): the
+ * same first part (with DISK records: the disks' contents), but END is
+ * answered with ACK 0 instead of READY, and checkpoints follow, each
+ *   CKPT       u64 epoch (1, 2, ...), then PAGES, ZERO, DISK, one STATE, END
+ * answered with ACK (u64 epoch) once the standby has it all; between them
+ *   HEARTBEAT  empty: the primary is alive
+ *   BYE        empty: replication ends on purpose (the VM stopped, or it was
+ *              cancelled): the standby exits, it does not take over
+ *   DISK       u32 disk index, u32 flags (MIG_DISK_ZERO: the range reads
+ *              back zeros, no data), u64 byte offset, u64 length (both
+ *              multiples of 512; data at most MIG_MAX_DISK_DATA), the data
+ *
  * Every length is checked against its type's limit before a byte of the
  * payload is read, every offset and count against guest RAM, every
  * payload's CRC after it is read: a stream that is cut, corrupt, hostile
@@ -44,6 +56,10 @@
 #define MIG_PAGES_HDR	16u		/* offset, count, 0 */
 #define MIG_GO_LEN	32u
 #define MIG_GO_RESUME	1u
+#define MIG_HELLO_REPLICATION	1u
+#define MIG_DISK_HDR	24u		/* disk, flags, offset, length */
+#define MIG_DISK_ZERO	1u
+#define MIG_MAX_DISK_DATA	(1u << 20)
 
 enum mig_rec_type {
 	MIG_REC_STATE_PRE = 1,
@@ -54,7 +70,12 @@ enum mig_rec_type {
 	MIG_REC_READY,
 	MIG_REC_ERROR,
 	MIG_REC_GO,
-	MIG_REC_MAX = MIG_REC_GO,
+	MIG_REC_DISK,
+	MIG_REC_CKPT,
+	MIG_REC_ACK,
+	MIG_REC_HEARTBEAT,
+	MIG_REC_BYE,
+	MIG_REC_MAX = MIG_REC_BYE,
 };
 
 struct mig_rec {
@@ -71,9 +92,12 @@ struct mig_go {
 
 const char *mig_rec_name(uint32_t type);
 
-void mig_hello_encode(uint8_t b[MIG_HELLO_LEN]);
-/* 0, or -EINVAL with why (not a migration stream, another version). */
-int mig_hello_check(const uint8_t b[MIG_HELLO_LEN], char *why, size_t whylen);
+void mig_hello_encode(uint8_t b[MIG_HELLO_LEN], uint32_t flags);
+/*
+ * 0 with *flags, or -EINVAL with why (not a migration stream, another
+ * version, unknown flags).
+ */
+int mig_hello_check(const uint8_t b[MIG_HELLO_LEN], uint32_t *flags, char *why, size_t whylen);
 
 void mig_rec_encode(uint8_t b[MIG_REC_LEN], uint32_t type, uint32_t crc, uint64_t len);
 /*
@@ -107,12 +131,26 @@ int mig_read_all(int fd, void *buf, size_t len);
 int mig_send(int fd, uint32_t type, const void *payload, size_t len, uint64_t deadline_ms);
 /* A record header from @fd, decoded and checked. */
 int mig_recv_rec(int fd, uint64_t mem_size, struct mig_rec *r, char *why, size_t whylen);
+/* DISK's header: the range must be sector-aligned and its data length match @len. */
+struct mig_disk {
+	uint32_t disk, flags;
+	uint64_t offset, len;
+};
+void mig_disk_encode(uint8_t b[MIG_DISK_HDR], const struct mig_disk *d);
+int mig_disk_decode(const uint8_t b[MIG_DISK_HDR], uint64_t len, struct mig_disk *d, char *why,
+		    size_t whylen);
+
 /*
  * The order the destination takes records in: STATE_PRE first, then
- * PAGES and ZERO, one STATE, END. 0, or -EPROTO with why.
+ * PAGES and ZERO (and DISK, replicating), one STATE, END; replicating,
+ * then HEARTBEATs and checkpoints (CKPT, PAGES/ZERO/DISK, one STATE, END).
+ * 0, or -EPROTO with why.
  */
+enum mig_phase { MIG_PH_START, MIG_PH_SYNC, MIG_PH_SYNC_STATE, MIG_PH_IDLE, MIG_PH_CKPT,
+		 MIG_PH_CKPT_STATE, MIG_PH_END };
 struct mig_order {
-	bool pre, state, end;
+	bool replication;
+	enum mig_phase phase;
 };
 int mig_order_check(struct mig_order *o, uint32_t type, char *why, size_t whylen);
 

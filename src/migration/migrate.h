@@ -38,6 +38,8 @@ struct mig_params {
 	const char *url;		/* unix:PATH or tcp:HOST:PORT */
 	unsigned downtime_ms;		/* the pause allowed for the last pass (1..60000) */
 	unsigned timeout_s;		/* give up (and run on) after this long */
+	bool replicate;			/* to a husk --standby: checkpoints, no hand-over */
+	unsigned interval_ms;		/* replicating: a checkpoint this often */
 };
 
 struct mig_status {
@@ -52,6 +54,13 @@ struct mig_status {
 	uint64_t remaining_bytes;	/* dirty at the end of the last pass */
 	uint64_t expected_downtime_ms;	/* remaining_bytes at the last pass's rate */
 	char error[256];		/* failed, cancelled: why */
+	/* replicating */
+	uint64_t epoch;			/* the last checkpoint the standby acknowledged */
+	uint64_t ckpt_pause_ms;		/* the last checkpoint: how long the guest stopped */
+	uint64_t ckpt_ms;		/* ... from the pause to the standby's ACK */
+	uint64_t ckpt_bytes;		/* ... bytes sent */
+	uint64_t disk_bytes;		/* disk writes mirrored so far */
+	uint64_t frames_held;		/* frames released after their checkpoint */
 };
 
 struct mig_source;
@@ -62,20 +71,33 @@ struct mig_source;
  */
 int mig_source_start(struct husk_vm *vm, const struct mig_params *p, struct mig_source **out,
 		     char *err, size_t errlen);
-/* Ask it to stop; the VM runs on. A no-op once it is over. */
+/*
+ * Ask it to stop; the VM runs on. A no-op once it is over. Replication
+ * past its first sync tells the standby (BYE: it exits, no failover).
+ */
 void mig_source_cancel(struct mig_source *m);
 void mig_source_status(struct mig_source *m, struct mig_status *st);
 bool mig_source_active(struct mig_source *m);
+bool mig_source_replicating(struct mig_source *m);
 /* Cancel if still running, wait for the thread, free. NULL is fine. */
 void mig_source_destroy(struct mig_source *m);
 
 const char *mig_state_name(enum mig_state s);
 
-/* What the destination learned from GO, for its event and log. */
+/* What the destination learned from GO (or a standby at its failover), for its event and log. */
 struct mig_result {
 	bool resume;
 	unsigned rounds;
 	uint64_t downtime_ms, total_ms, bytes;
+	bool failover;			/* a standby took over */
+	uint64_t epoch;			/* ... from this checkpoint */
+	uint64_t since_ms;		/* ... this long after it came */
+};
+
+/* husk --incoming URL --standby: a replica until the primary goes (0: not a standby). */
+struct mig_standby {
+	bool on;
+	unsigned failover_ms;		/* the primary silent this long is gone (default 1000) */
 };
 
 /*
@@ -84,10 +106,13 @@ struct mig_result {
  * @stop_fd (a signalfd, or -1) ends the wait. 0 with *out (not running,
  * paused when the source was), 1 when @stop_fd fired before any stream
  * came, or -errno with one line in @err: nothing is left (no VM, no
- * socket file).
+ * socket file). A standby (@standby->on) returns only at a failover (0,
+ * res->failover: the VM at the last checkpoint, ready to run), a signal
+ * (1), or the primary ending replication on purpose (2: exit 0).
  */
-int mig_incoming(const char *url, const struct snap_restore_opts *opts, int stop_fd,
-		 struct str_arena *arena, struct husk_config *cfg, struct husk_vm **out,
-		 struct mig_result *res, char *err, size_t errlen);
+int mig_incoming(const char *url, const struct snap_restore_opts *opts,
+		 const struct mig_standby *standby, int stop_fd, struct str_arena *arena,
+		 struct husk_config *cfg, struct husk_vm **out, struct mig_result *res, char *err,
+		 size_t errlen);
 
 #endif

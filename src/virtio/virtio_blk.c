@@ -78,6 +78,7 @@ struct virtio_blk {
 	struct blk_queue q[HUSK_MAX_QUEUES];
 	uint8_t cfg[BLK_CFG_LEN];
 	bool paused;			/* virtio_blk_pause() .. resume() (API thread) */
+	const struct blk_write_hook *write_hook;	/* replication: every completed write */
 };
 
 /* ---- the request path (queue thread) ------------------------------------------ */
@@ -185,6 +186,19 @@ static void queue_pop_all(struct blk_queue *q)
 	}
 }
 
+/* A write, write-zeroes or discard the guest is about to see complete: replication's log. */
+static void observe_write(struct blk_queue *q, const struct blk_slot *s)
+{
+	const struct blk_write_hook *h = __atomic_load_n(&q->blk->write_hook, __ATOMIC_ACQUIRE);
+	uint32_t t = s->req.type;
+
+	if (!h || s->req.status_val != VIRTIO_BLK_S_OK ||
+	    (t != VIRTIO_BLK_T_OUT && t != VIRTIO_BLK_T_WRITE_ZEROES && t != VIRTIO_BLK_T_DISCARD))
+		return;
+	h->write(h->ctx, h->disk, s->req.offset, s->req.len,
+		 t == VIRTIO_BLK_T_OUT ? s->iov : NULL, s->req.iovcnt);
+}
+
 static unsigned reap_completions(struct blk_queue *q)
 {
 	struct blk_io *done[BLK_REAP_BATCH];
@@ -195,6 +209,7 @@ static unsigned reap_completions(struct blk_queue *q)
 			struct blk_slot *s = done[i]->cookie;
 
 			blk_req_complete(&s->req, done[i]->result);
+			observe_write(q, s);
 			slot_finish(q, s);
 		}
 		total += n;
@@ -697,4 +712,14 @@ int virtio_blk_lock(struct virtio_blk *blk, bool lock, char *err, size_t errlen)
 		return 0;
 	}
 	return blk_image_lock(&blk->img, err, errlen);
+}
+
+void virtio_blk_set_write_hook(struct virtio_blk *blk, const struct blk_write_hook *hook)
+{
+	__atomic_store_n(&blk->write_hook, hook, __ATOMIC_RELEASE);
+}
+
+const struct blk_image *virtio_blk_image(const struct virtio_blk *blk)
+{
+	return &blk->img;
 }

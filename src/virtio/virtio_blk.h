@@ -43,6 +43,22 @@ const char *virtio_blk_engine_name(const struct virtio_blk *blk);
 void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out);
 /* VM pause: park the queue threads (in-flight I/O completes first) / release them. */
 void virtio_blk_pause(struct virtio_blk *blk);
+/*
+ * Replication: @hook->write is called on the queue's thread for every
+ * write (@iov: its data), write-zeroes and discard (@iov NULL: the range
+ * reads back zeros) that succeeded, before the guest sees it complete.
+ * NULL: none. Set while the queues run; the hook must outlive its use
+ * (set NULL, then pause and resume the VM, before freeing it).
+ */
+struct blk_write_hook {
+	void (*write)(void *ctx, unsigned disk, uint64_t offset, uint64_t len,
+		      const struct iovec *iov, unsigned iovcnt);
+	void *ctx;
+	unsigned disk;
+};
+void virtio_blk_set_write_hook(struct virtio_blk *blk, const struct blk_write_hook *hook);
+/* The image the device serves (its fd and size: replication copies and mirrors it). */
+const struct blk_image *virtio_blk_image(const struct virtio_blk *blk);
 /* Take (or let go of) the image's lock: a live migration's hand-over (block.h). */
 int virtio_blk_lock(struct virtio_blk *blk, bool lock, char *err, size_t errlen);
 void virtio_blk_resume(struct virtio_blk *blk);

@@ -463,6 +463,7 @@ void virtio_net_destroy(struct virtio_net *net)
 	virtio_dev_stop(&net->vd);
 	virtio_transport_detach(net->tr);
 	virtio_dev_uninit(&net->vd);
+	net_hold_free(net);
 	net_free(net);
 }
 

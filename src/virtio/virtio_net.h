@@ -44,6 +44,18 @@ unsigned virtio_net_pairs(const struct virtio_net *net);
 /* The pairs the driver asked for with VQ_PAIRS_SET (1 until it does). */
 unsigned virtio_net_active_pairs(const struct virtio_net *net);
 void virtio_net_mac(const struct virtio_net *net, uint8_t mac[6]);
+/*
+ * Replication's output commit (virtio_net_hold.c): from hold_start on,
+ * the frames the guest sends are held, tagged with the epoch last set
+ * (hold_epoch, at a checkpoint, with the VM paused); hold_release writes
+ * those of epochs <= @upto to the tap; hold_stop writes the rest, stops
+ * holding and returns how many frames were dropped over NET_HOLD_MAX.
+ * Called by one thread (replication's).
+ */
+int virtio_net_hold_start(struct virtio_net *net, uint64_t epoch);
+void virtio_net_hold_epoch(struct virtio_net *net, uint64_t epoch);
+void virtio_net_hold_release(struct virtio_net *net, uint64_t upto);
+uint64_t virtio_net_hold_stop(struct virtio_net *net);
 /* A RARP from the NIC's MAC on its tap (net/tap.h tap_announce): after a migration. */
 void virtio_net_announce(struct virtio_net *net);
 /* TUN_F_* flags last set on the tap (what the guest negotiated). */

@@ -85,6 +85,7 @@ struct virtio_net {
 	unsigned tun_offload;
 	unsigned ctrl_q;		/* index of the control queue (set at start) */
 	struct net_pair pair[HUSK_MAX_QUEUES];
+	struct net_hold *hold;		/* replication's output commit (virtio_net_hold.c) */
 };
 
 static inline unsigned net_rxq(unsigned pair) { return 2 * pair; }
@@ -100,6 +101,15 @@ void net_pair_quiesce(struct net_pair *p);
 void net_pair_reset_slots(struct net_pair *p);
 /* Attach or detach the pair's tap queue (multi-queue taps); not on a running pair's behalf. */
 void net_pair_set_attached(struct net_pair *p, bool attach);
+
+/*
+ * virtio_net_hold.c: while replication holds the NIC's output, a frame the
+ * guest sends is copied here (true) instead of going to the tap; the
+ * caller completes the chain. false: not holding, send it.
+ */
+bool net_hold_frame(struct virtio_net *net, const struct iovec *iov, unsigned n);
+/* virtio_net_destroy(): the hold and any frame left in it. */
+void net_hold_free(struct virtio_net *net);
 
 /* virtio_net_ctrl.c: the control queue (pair 0's thread) */
 void net_ctrl_run(struct virtio_net *net);

@@ -47,6 +47,8 @@ enum {
 	OPT_RESTORE_UFFD,
 	OPT_TRACK_DIRTY,
 	OPT_INCOMING,
+	OPT_STANDBY,
+	OPT_FAILOVER_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -82,6 +84,8 @@ static const struct option long_options[] = {
 	{ "restore-uffd", required_argument, NULL, OPT_RESTORE_UFFD },
 	{ "track-dirty-pages", no_argument, NULL, OPT_TRACK_DIRTY },
 	{ "incoming",  required_argument, NULL, OPT_INCOMING },
+	{ "standby",   no_argument,       NULL, OPT_STANDBY },
+	{ "failover-timeout", required_argument, NULL, OPT_FAILOVER_TIMEOUT },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -159,6 +163,9 @@ void cli_print_help(FILE *out)
 		"  --incoming URL       wait for one live migration (PUT /migration on the source)\n"
 		"                       on unix:PATH or tcp:HOST:PORT, then run the VM it brings;\n"
 		"                       --restore-net, --restore-disk and --serial apply to it\n"
+		"  --standby            with --incoming: a replica (PUT /replication on the primary);\n"
+		"                       runs the VM from the last checkpoint when the primary is gone\n"
+		"  --failover-timeout MS  the primary silent this long is gone (default 1000)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -377,6 +384,10 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_TEST_DEVICES: o->cfg.test_devices = true; return 0;
 	case OPT_RESTORE:   o->restore_path = arg; return 0;
 	case OPT_INCOMING:  o->incoming = arg; return 0;
+	case OPT_STANDBY:   o->standby = true; return 0;
+	case OPT_FAILOVER_TIMEOUT:
+		return parse_unsigned("--failover-timeout", arg, 50, 3600000, &o->failover_ms, err,
+				      errlen);
 	case OPT_RESTORE_MEM: o->restore_mem = arg; return 0;
 	case OPT_RESTORE_UFFD: o->restore_uffd = arg; return 0;
 	case OPT_RESUME:    o->resume = true; return 0;
@@ -483,6 +494,15 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 			    o->cfg.ndisks ? "--disk" : o->cfg.nnets ? "--net" :
 			    o->config_path ? "--config" : NULL;
 
+	if ((o->standby || o->failover_ms) && !o->incoming) {
+		snprintf(err, errlen, "%s: only with --incoming URL",
+			 o->standby ? "--standby" : "--failover-timeout");
+		return -EINVAL;
+	}
+	if (o->failover_ms && !o->standby) {
+		snprintf(err, errlen, "--failover-timeout: only with --standby");
+		return -EINVAL;
+	}
 	if (o->incoming) {
 		const char *no = o->restore_path ? "--restore" : o->restore_mem ? "--restore-mem" :
 				 o->restore_uffd ? "--restore-uffd" : o->resume ? "--resume" :

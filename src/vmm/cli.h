@@ -25,6 +25,8 @@ struct cli_options {
 	const char *restore_mem;	/* --restore-mem: its memory file */
 	const char *restore_uffd;	/* --restore-uffd: a page-fault handler's socket */
 	const char *incoming;		/* --incoming URL: a live migration's destination */
+	bool standby;			/* --standby: a replica, failover at the end */
+	unsigned failover_ms;		/* --failover-timeout MS (0: the default) */
 	bool resume;			/* --resume: run the restored VM at once */
 	bool serial_set;		/* --serial given (a restore then uses it) */
 	bool clock_realtime;		/* --clock-realtime */

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The live-migration stream as the destination reads it
- * (migration/mig_stream.c, migration/mig_dest.c): the input is a whole
- * stream. The hello is checked; then each record header is decoded
- * against its type's limits and the destination's record order; PAGES
- * and ZERO land in 1 MiB of guest RAM whose every neighbour byte is
- * poisoned (a range outside it is an ASan report); STATE_PRE and STATE
- * go through the state-file decoder the destination uses; GO is decoded.
+ * The live-migration and replication stream as the destination (or the
+ * standby) reads it (migration/mig_stream.c, mig_dest.c, standby.c): the
+ * input is a whole stream. The hello is checked (its flags choose
+ * migration or replication); then each record header is decoded against
+ * its type's limits and the record order; PAGES and ZERO land in 1 MiB of
+ * guest RAM whose every neighbour byte is poisoned (a range outside it is
+ * an ASan report); DISK headers are decoded and their range checked
+ * against a 1 MiB disk; STATE_PRE and STATE go through the state-file
+ * decoder the destination uses; CKPT and GO are decoded.
  * A payload's CRC is checked as the destination does; a 1-in-2 input
  * (byte 0 odd) has every CRC fixed first so the fuzzer gets past them.
  */
@@ -46,6 +48,7 @@ static void state(const uint8_t *p, uint64_t len, bool devices)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mig_order order = { 0 };
+	uint32_t flags;
 	struct fuzz_ram ram;
 	struct guest_mem m;
 	uint8_t *in;
@@ -58,10 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fix = data[0] & 1;
 	in = fuzz_dup(data + 1, size - 1);
 	size -= 1;
-	if (mig_hello_check(in, why, sizeof(why))) {
+	if (mig_hello_check(in, &flags, why, sizeof(why))) {
 		free(in);
 		return 0;
 	}
+	order.replication = flags & MIG_HELLO_REPLICATION;
 	fuzz_guest_mem(&m, &ram, RAM);
 	while (size - off >= MIG_REC_LEN) {
 		uint8_t *h = in + off, *p = h + MIG_REC_LEN;
@@ -69,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t o, n;
 		uint32_t crc;
 
-		if (mig_rec_decode(h, order.pre ? RAM : 0, &r, why, sizeof(why)))
+		if (mig_rec_decode(h, order.phase != MIG_PH_START ? RAM : 0, &r, why, sizeof(why)))
 			break;
 		if (r.len > size - off - MIG_REC_LEN)
 			break;	/* the stream is cut */
@@ -93,6 +97,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else
 				memcpy(m.hva + o, p + MIG_PAGES_HDR, n * MIG_PAGE);
 			break;
+		case MIG_REC_DISK: {
+			struct mig_disk d;
+
+			if (mig_disk_decode(p, r.len, &d, why, sizeof(why)))
+				goto out;
+			if (d.offset <= RAM && d.len <= RAM - d.offset && !(d.flags & MIG_DISK_ZERO))
+				memcpy(m.hva + d.offset, p + MIG_DISK_HDR, d.len);
+			break;
+		}
 		default:
 			break;
 		}

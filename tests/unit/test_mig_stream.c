@@ -28,20 +28,25 @@
 static void test_hello(void **state)
 {
 	uint8_t b[MIG_HELLO_LEN];
+	uint32_t flags = 7;
 	char why[128];
 
 	(void)state;
-	mig_hello_encode(b);
-	assert_int_equal(mig_hello_check(b, why, sizeof(why)), 0);
+	mig_hello_encode(b, 0);
+	assert_int_equal(mig_hello_check(b, &flags, why, sizeof(why)), 0);
+	assert_int_equal(flags, 0);
+	mig_hello_encode(b, MIG_HELLO_REPLICATION);
+	assert_int_equal(mig_hello_check(b, &flags, why, sizeof(why)), 0);
+	assert_int_equal(flags, MIG_HELLO_REPLICATION);
 	b[8] = 2;
-	assert_int_equal(mig_hello_check(b, why, sizeof(why)), -EINVAL);
+	assert_int_equal(mig_hello_check(b, &flags, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "stream version 2, this husk speaks version 1"));
-	mig_hello_encode(b);
-	b[12] = 1;
-	assert_int_equal(mig_hello_check(b, why, sizeof(why)), -EINVAL);
-	mig_hello_encode(b);
+	mig_hello_encode(b, 0);
+	b[12] = 2;
+	assert_int_equal(mig_hello_check(b, &flags, why, sizeof(why)), -EINVAL);
+	mig_hello_encode(b, 0);
 	b[0] = 'X';
-	assert_int_equal(mig_hello_check(b, why, sizeof(why)), -EINVAL);
+	assert_int_equal(mig_hello_check(b, &flags, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "not a husk migration stream");
 }
 
@@ -85,6 +90,14 @@ static void test_record_limits(void **state)
 	assert_int_equal(decode(MIG_REC_ERROR, MIG_MAX_MSG + 1, 0), -EINVAL);
 	assert_int_equal(decode(MIG_REC_GO, MIG_GO_LEN, 0), 0);
 	assert_int_equal(decode(MIG_REC_GO, MIG_GO_LEN - 1, 0), -EINVAL);
+	assert_int_equal(decode(MIG_REC_DISK, MIG_DISK_HDR, MEM), 0);
+	assert_int_equal(decode(MIG_REC_DISK, MIG_DISK_HDR + MIG_MAX_DISK_DATA, MEM), 0);
+	assert_int_equal(decode(MIG_REC_DISK, MIG_DISK_HDR + MIG_MAX_DISK_DATA + 1, MEM), -EINVAL);
+	assert_int_equal(decode(MIG_REC_DISK, MIG_DISK_HDR - 1, MEM), -EINVAL);
+	assert_int_equal(decode(MIG_REC_CKPT, 8, MEM), 0);
+	assert_int_equal(decode(MIG_REC_ACK, 9, 0), -EINVAL);
+	assert_int_equal(decode(MIG_REC_HEARTBEAT, 0, MEM), 0);
+	assert_int_equal(decode(MIG_REC_BYE, 1, MEM), -EINVAL);
 	assert_int_equal(decode(0, 0, MEM), -EINVAL);
 	assert_int_equal(decode(MIG_REC_MAX + 1, 0, MEM), -EINVAL);
 }
@@ -144,6 +157,73 @@ static void test_go(void **state)
 	assert_int_equal(mig_go_decode(b, sizeof(b), &h, why, sizeof(why)), -EINVAL);
 }
 
+static int disk(uint32_t flags, uint64_t off, uint64_t len, uint64_t reclen)
+{
+	struct mig_disk d = { .disk = 1, .flags = flags, .offset = off, .len = len }, e;
+	uint8_t b[MIG_DISK_HDR];
+	char why[160];
+	int ret;
+
+	mig_disk_encode(b, &d);
+	ret = mig_disk_decode(b, reclen, &e, why, sizeof(why));
+	if (!ret)
+		assert_memory_equal(&d, &e, sizeof(d));
+	return ret;
+}
+
+static void test_disk(void **state)
+{
+	(void)state;
+	assert_int_equal(disk(0, 512, 4096, MIG_DISK_HDR + 4096), 0);
+	assert_int_equal(disk(MIG_DISK_ZERO, 0, 1ull << 40, MIG_DISK_HDR), 0);
+	/* data length must match; zero ranges carry none */
+	assert_int_equal(disk(0, 0, 4096, MIG_DISK_HDR + 512), -EINVAL);
+	assert_int_equal(disk(MIG_DISK_ZERO, 0, 4096, MIG_DISK_HDR + 4096), -EINVAL);
+	/* sector-aligned, not empty, no wrap, known flags */
+	assert_int_equal(disk(0, 100, 512, MIG_DISK_HDR + 512), -EINVAL);
+	assert_int_equal(disk(0, 0, 100, MIG_DISK_HDR + 100), -EINVAL);
+	assert_int_equal(disk(MIG_DISK_ZERO, 0, 0, MIG_DISK_HDR), -EINVAL);
+	assert_int_equal(disk(MIG_DISK_ZERO, UINT64_MAX - 511, 1024, MIG_DISK_HDR), -EINVAL);
+	assert_int_equal(disk(2, 0, 512, MIG_DISK_HDR + 512), -EINVAL);
+}
+
+static void test_order_replication(void **state)
+{
+	static const uint32_t good[] = {
+		MIG_REC_STATE_PRE, MIG_REC_DISK, MIG_REC_PAGES, MIG_REC_STATE, MIG_REC_END,
+		MIG_REC_HEARTBEAT, MIG_REC_CKPT, MIG_REC_PAGES, MIG_REC_DISK, MIG_REC_ZERO,
+		MIG_REC_STATE, MIG_REC_END, MIG_REC_CKPT, MIG_REC_STATE, MIG_REC_END,
+		MIG_REC_HEARTBEAT, MIG_REC_BYE,
+	};
+	struct mig_order o = { .replication = true };
+	char why[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(mig_order_check(&o, good[i], why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_HEARTBEAT, why, sizeof(why)), -EPROTO);
+
+	o = (struct mig_order){ .replication = true };
+	assert_int_equal(mig_order_check(&o, MIG_REC_STATE_PRE, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_CKPT, why, sizeof(why)), -EPROTO);
+	assert_int_equal(mig_order_check(&o, MIG_REC_STATE, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_END, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_PAGES, why, sizeof(why)), -EPROTO);
+	assert_string_equal(why, "record PAGES outside a checkpoint");
+	assert_int_equal(mig_order_check(&o, MIG_REC_ACK, why, sizeof(why)), -EPROTO);
+	assert_int_equal(mig_order_check(&o, MIG_REC_CKPT, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_HEARTBEAT, why, sizeof(why)), -EPROTO);
+	assert_int_equal(mig_order_check(&o, MIG_REC_BYE, why, sizeof(why)), -EPROTO);
+
+	/* a migration takes none of replication's records */
+	o = (struct mig_order){ 0 };
+	assert_int_equal(mig_order_check(&o, MIG_REC_STATE_PRE, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_DISK, why, sizeof(why)), -EPROTO);
+	assert_string_equal(why, "record DISK in a migration");
+	assert_int_equal(mig_order_check(&o, MIG_REC_HEARTBEAT, why, sizeof(why)), -EPROTO);
+	assert_int_equal(mig_order_check(&o, MIG_REC_BYE, why, sizeof(why)), -EPROTO);
+}
+
 static void test_order(void **state)
 {
 	static const uint32_t good[] = { MIG_REC_STATE_PRE, MIG_REC_PAGES, MIG_REC_ZERO,
@@ -156,6 +236,7 @@ static void test_order(void **state)
 		assert_int_equal(mig_order_check(&o, good[i], why, sizeof(why)), 0);
 	assert_int_equal(mig_order_check(&o, MIG_REC_PAGES, why, sizeof(why)), -EPROTO);
 	assert_string_equal(why, "record PAGES after END");
+	assert_int_equal(mig_order_check(&o, MIG_REC_CKPT, why, sizeof(why)), -EPROTO);
 
 	memset(&o, 0, sizeof(o));
 	assert_int_equal(mig_order_check(&o, MIG_REC_PAGES, why, sizeof(why)), -EPROTO);
@@ -171,6 +252,7 @@ static void test_order(void **state)
 	assert_string_equal(why, "record ZERO after the VM's state");
 	assert_int_equal(mig_order_check(&o, MIG_REC_STATE, why, sizeof(why)), -EPROTO);
 }
+
 
 static uint64_t mono_ms(void)
 {
@@ -261,6 +343,8 @@ int main(void)
 		cmocka_unit_test(test_page_ranges),
 		cmocka_unit_test(test_go),
 		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_disk),
+		cmocka_unit_test(test_order_replication),
 		cmocka_unit_test(test_io),
 		cmocka_unit_test(test_url),
 	};

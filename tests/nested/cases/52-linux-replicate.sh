@@ -1,0 +1,165 @@
+# shellcheck shell=bash disable=SC2034
+# Replication of a running Linux guest to a husk --standby in the outer VM,
+# and a failover when the primary is killed. The inner guest (virtio-blk, virtio-net, tmpfs) writes 256 KiB of
+# random bytes to a tmpfs file and into the ext4 on /dev/vda (mounted, a
+# line appended to /mnt/d/ticks every second), opens a TCP connection to a
+# busybox nc listener in the outer VM (10.77.0.1:7778) and sends "line N"
+# every 0.1 s over it, and prints a tick every second. A wrapper around
+# husk (repwrap, in the outer VM) starts a standby husk --incoming
+# unix:/tmp/rep.sock --standby with its own tap (tg1) and its own disk image
+# (rep-standby.img), PUT /replication (every 100 ms) after tick 3, and kills
+# the primary with SIGKILL after tick 7; when tg0 is gone the outer VM gives
+# tg1 the address.
+# Checks: the standby takes over (failover event) within its timeout and
+# goes on ticking to 16 (uptime carries on), the tmpfs file and the file on
+# ext4 hold the same bytes, every tick line is in the standby's image and
+# e2fsck finds it clean, the TCP connection survived the failover (the
+# listener got lines 1..200, in order, none missing: the frames sent after
+# the last checkpoint were held, never seen outside), and the guest powers
+# off cleanly.
+NET_PRE_MORE="sleep 100000 | nc -l -p 7778 >tcp.out 2>nc.log &
+echo \$! >>pids"
+# shellcheck source-path=SCRIPTDIR source=net.inc
+source "$(dirname "${BASH_SOURCE[0]}")/net.inc"
+CASE_DESC="Linux: replication to a standby, primary killed: ticks, tmpfs, ext4 and a TCP stream carry on"
+CASE_TIMEOUT=400
+CASE_INITRD=initrd
+CASE_REQUIRES="--standby"
+CASE_CMDLINE+=" quiet"
+# shellcheck disable=SC2054 # the commas belong to --disk
+CASE_ARGS=(--api-sock /tmp/rep-api.sock --events /tmp/rep-src.ev --disk path=@CASEDIR@/rep.img --net tap=tg0)
+CASE_HUSK_WRAPPER=(sh @CASEDIR@/repwrap @CASEDIR@)
+CASE_OUTER_TOOLS=(e2fsck)
+CASE_PRE="gunzip rep.img.gz; cp rep.img rep-standby.img; $CASE_PRE"
+CASE_POST="$CASE_POST
+echo \"TCP-LINES \$(wc -l <tcp.out)\"
+awk '\$1 != \"line\" || \$2 != NR { print \"TCP-GAP at \" NR \": \" \$0; exit }' tcp.out
+tail -n 1 tcp.out
+cat nc.log
+e2fsck -fn rep-standby.img >fsck.log 2>&1; echo \"FSCK-RC=\$?\"; tail -n 1 fsck.log
+rm -f rep.img rep-standby.img"
+
+case_prepare() {
+	local dir=$1 mods f
+	net_stage_peer "$dir"
+	cp "$BUILD_DIR/tests/api-client" "$dir/api-client"
+	# shellcheck disable=SC2016 # runs in the outer VM
+	cat >"$dir/repwrap" <<'WRAP'
+# repwrap CASEDIR husk ARGS...: husk; replicate it to a standby after tick 3, kill it after tick 7.
+dir=$1
+shift
+husk=$1
+log=$(ls /tmp/*.log | grep linux-replicate | head -n 1)
+C="$dir/api-client /tmp/rep-api.sock"
+say() { echo "$*"; echo "repwrap: $*" >/dev/console; }
+wait_tick() {
+	i=0
+	until grep -q "^GUEST-TICK $1 " "$log" 2>/dev/null; do
+		usleep 200000
+		i=$((i + 1))
+		[ $i -lt 1500 ] || break
+	done
+}
+"$husk" --incoming unix:/tmp/rep.sock --standby --failover-timeout 1000 \
+	--restore-net net0=tg1 --restore-disk "disk0=$dir/rep-standby.img" \
+	--events /tmp/rep-dst.ev 2>/tmp/rep-dst.err &
+dpid=$!
+"$@" &
+pid=$!
+wait_tick 3
+say "REP put: $($C PUT /replication '{"destination_url":"unix:/tmp/rep.sock","interval_ms":100}')"
+wait_tick 7
+say "REP get: $($C GET /replication)"
+kill -KILL $pid
+wait $pid
+say "REP-PRIMARY-KILLED"
+i=0
+while [ -e /sys/class/net/tg0 ] && [ $i -lt 100 ]; do usleep 50000; i=$((i + 1)); done
+ip addr add 10.77.0.1/24 dev tg1
+ip link set tg1 up
+say "REP-TG1 (tg0 gone after $i polls)"
+wait $dpid
+rc=$?
+say "REP-STANDBY-EXIT $rc"
+cat /tmp/rep-dst.err
+grep -h failover /tmp/rep-dst.ev | sed 's/^/REP-EVENT /'
+exit $rc
+WRAP
+
+	rm -f "$dir/rep.img" "$dir/rep.img.gz"
+	truncate -s 32M "$dir/rep.img"
+	mke2fs -q -F -t ext4 -L husk-rep "$dir/rep.img" >/dev/null ||
+		nested_die "mke2fs on $dir/rep.img failed"
+	gzip -1 "$dir/rep.img"
+	mods=$(mktemp -d)
+	: >"$dir/body"
+	while read -r f; do
+		f=$(basename "${f%%.ko*}")
+		nested_ko_cat "$(nested_module_file "$f")" >"$mods/$f.ko"
+		echo "insmod /$f.ko" >>"$dir/body"
+	done < <(nested_resolve_modules virtio_pci virtio_blk virtio_net)
+	cat >>"$dir/body" <<'INIT'
+i=0
+while { [ ! -e /sys/class/net/eth0 ] || [ ! -e /dev/vda ]; } && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ip link set lo up
+ip addr add 10.77.0.2/24 dev eth0
+ip link set eth0 up
+mkdir -p /mnt
+mount -t tmpfs none /mnt
+dd if=/dev/urandom of=/mnt/f bs=1024 count=256 2>/dev/null
+echo "REP-TMPFS-MD5=$(md5sum </mnt/f | cut -d' ' -f1)"
+mkdir -p /mnt/d
+mount -t ext4 /dev/vda /mnt/d && cp /mnt/f /mnt/d/f && sync && echo "REP-DISK-WRITTEN"
+ping -c 2 -w 60 10.77.0.1 >/dev/null && echo "REP-PING-OK"
+(i=0; while [ $i -lt 200 ]; do i=$((i + 1)); echo "line $i"; sleep 0.1; done) |
+	nc 10.77.0.1 7778 &
+nc=$!
+i=0
+while [ $i -lt 16 ]; do
+	i=$((i + 1))
+	echo "GUEST-TICK $i $(cut -d' ' -f1 /proc/uptime)"
+	echo "tick $i" >>/mnt/d/ticks
+	sleep 1
+done
+wait $nc && echo "REP-NC-DONE"
+echo "REP-TMPFS-AFTER=$(md5sum </mnt/f | cut -d' ' -f1)"
+echo "REP-DISK-AFTER=$(md5sum </mnt/d/f | cut -d' ' -f1)"
+echo "REP-TICK-LINES=$(wc -l </mnt/d/ticks)"
+umount /mnt/d && echo "REP-UMOUNT-OK"
+poweroff -f
+INIT
+	nested_inner_initrd "$dir/initrd" "$dir/body"
+	nested_cpio "$mods" "$mods.cpio"
+	cat "$mods.cpio" >>"$dir/initrd"
+	rm -rf "$mods" "$mods.cpio" "$dir/body"
+}
+
+case_check() {
+	local md5
+	md5=$(guest_value REP-TMPFS-MD5)
+	expect_rc 0
+	expect_output '^REP-DISK-WRITTEN' "the disk written before replication"
+	expect_output '^REP-PING-OK' "the outer VM answering pings"
+	expect_output '^REP put: 204' "204 for PUT /replication"
+	expect_output '^REP get: .*"state":"active"' "replication active before the kill"
+	expect_output '^REP-PRIMARY-KILLED' "the primary killed"
+	expect_output 'standby: took over from unix:/tmp/rep.sock at checkpoint [0-9]+' \
+		"the standby taking over"
+	expect_output '^REP-EVENT .*"event":"failover","epoch":[0-9]+' "a failover event"
+	expect_output '^REP-TG1' "the standby's tap"
+	expect_output '^GUEST-TICK 16 ' "the guest's last tick, on the standby"
+	[[ -n "$md5" ]] || check_fail "no REP-TMPFS-MD5 line"
+	expect_value REP-TMPFS-AFTER "$md5"
+	expect_value REP-DISK-AFTER "$md5"
+	expect_value REP-TICK-LINES 16
+	expect_output '^REP-UMOUNT-OK' "the file system unmounted"
+	expect_post '^FSCK-RC=0' "e2fsck finding the standby's image clean"
+	expect_output '^REP-NC-DONE' "the TCP sender done"
+	expect_post '^TCP-LINES 200$' "all 200 lines over the TCP connection"
+	expect_no_output '^TCP-GAP' "a line missing or out of order in the TCP stream" post.log
+	expect_no_output 'soft lockup|rcu_sched self-detected stall|BUG:|Oops' \
+		"a kernel complaint after the failover"
+}
