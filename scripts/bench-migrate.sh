@@ -5,7 +5,7 @@ set -euo pipefail
 
 usage() {
 	cat <<'USAGE'
-Usage: scripts/bench-migrate.sh [--runs N] [--sizes MIB,...] [--no-qemu] [--check]
+Usage: scripts/bench-migrate.sh [--runs N] [--sizes MIB,...] [--only PARTS] [--no-qemu] [--check]
 
 Migrates a running test guest (the "ticker" check, half of its RAM touched;
 idle, and dirtying 64 pages a tick, about 256 MB/s) between two processes of
@@ -13,7 +13,10 @@ the same VMM over a unix socket on this host, husk and QEMU 7.2 microvm in the
 same run, and reports the downtime and total time each VMM states, the MiB
 sent, the passes, medians of N runs (default 3) per size (default 256,1024
 MiB). Targets (docs/migration.md): idle downtime <= 50 ms, downtime and total
-time <= QEMU's. Needs /dev/kvm (exit 2 without it). Prints "BENCH name value
+time <= QEMU's. The "replicate" part (husk only) measures a replicated
+guest's slowdown (every 100 and 25 ms) and the failover time after SIGKILL
+and after SIGSTOP of the primary (target <= 1 s with --failover-timeout 500;
+docs/replication.md). PARTS: migrate,replicate (default both). Needs /dev/kvm (exit 2 without it). Prints "BENCH name value
 unit" lines and a table; --check exits 1 when a target is missed.
 Environment: BUILD_DIR (default: build), QEMU (default: qemu-system-x86_64)
 USAGE
@@ -23,7 +26,7 @@ args=() qemu=1
 while (($#)); do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
-	--runs | --sizes)
+	--runs | --sizes | --only)
 		(($# >= 2)) || { echo "bench-migrate.sh: $1 needs a value" >&2; exit 1; }
 		args+=("$1" "$2")
 		shift

@@ -13,10 +13,20 @@ reports (husk: its "migrated ... in N ms (downtime N ms" line; QEMU:
 query-migrate's downtime and total-time), the bytes sent, and that the
 destination's guest goes on ticking. Prints "BENCH name value unit" lines
 (medians of the runs) and a table with the ratios and targets.
+
+replicate (husk only: QEMU has no continuous replication of its own outside
+COLO): the guest's slowdown while replicated every 100 and 25 ms to a husk
+--standby, on two workloads: the memory check (rewrites all 256 MiB each
+pass: ms per pass) and the ticker writing 64 pages a tick (ticks in 3 s);
+and the failover time, from SIGKILL of the primary (the stream is cut) and
+from SIGSTOP (a silent primary, --failover-timeout 500) to the standby's
+first tick.
 """
 import argparse
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -117,6 +127,120 @@ class Bench:
                 ram.get("total", 0) and ram.get("transferred", 0) >> 20,
                 ram.get("dirty-sync-count", 0))
 
+    # ---- replication -----------------------------------------------------------
+    def repl_pair(self, tag, cmdline, interval, failover_ms=1000):
+        """A primary with the test guest and, with @interval, a standby replicating it."""
+        sock, con = self.p(f"{tag}.sock"), self.p(f"{tag}.src.console")
+        rep, dcon = self.p(f"{tag}.rep"), self.p(f"{tag}.dst.console")
+        d = None
+        if interval:
+            d = spawn([self.a.husk, "--incoming", f"unix:{rep}", "--standby",
+                       "--failover-timeout", str(failover_ms), "--serial", f"file:{dcon}"])
+            if not wait_for(lambda: os.path.exists(rep), 10):
+                raise RuntimeError(f"standby {tag}: no socket")
+        s = spawn([self.a.husk, "--api-sock", sock, "--serial", f"file:{con}", "--kernel",
+                   self.a.guest, "--memory", "256M", "--cpus", "1", "--cmdline", cmdline])
+        if not wait_for(lambda: os.path.exists(sock) and
+                        b'"state":"Running"' in self.get(sock, "/"), 10, 0.01):
+            raise RuntimeError(f"primary {tag}: not running")
+        if interval:
+            http(sock, "PUT", "/replication", {"destination_url": f"unix:{rep}",
+                                               "interval_ms": interval})
+            if not wait_for(lambda: self.epoch(sock) >= 2, 120, 0.01):
+                raise RuntimeError(f"replication {tag}: no checkpoint")
+        return s, d, con, dcon
+
+    @staticmethod
+    def get(sock, path):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(sock)
+        c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        out = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            out += b
+        c.close()
+        return out
+
+    def epoch(self, sock):
+        m = re.search(rb'"epoch":(\d+)', self.get(sock, "/replication"))
+        return int(m.group(1)) if m else -1
+
+    @staticmethod
+    def count(path, pat):
+        try:
+            with open(path, "rb") as f:
+                return len(re.findall(pat, f.read()))
+        except OSError:
+            return 0
+
+    def mem_pass_ms(self, interval):
+        """ms per memory-check pass (write + verify), over the passes after replication began."""
+        tag = f"rm{interval}"
+        s, d, con, _ = self.repl_pair(tag, "tests=memory mem_passes=100000", interval)
+        n0 = self.count(con, rb"write \d+ ms")
+        wait_for(lambda: self.count(con, rb"write \d+ ms") >= n0 + 5, 120, 0.05)
+        with open(con, "rb") as f:
+            ms = [int(a) + int(b) for a, b in
+                  re.findall(rb"write (\d+) ms, verify (\d+) ms", f.read())][n0:n0 + 5]
+        kill(s)
+        if d:
+            kill(d)
+        return median(ms)
+
+    def ticks_3s(self, interval):
+        tag = f"rt{interval}"
+        s, d, con, _ = self.repl_pair(tag, "tests=ticker touch_kib=131072 tick_pages=64",
+                                      interval)
+        n0 = self.count(con, rb"tick \d+")
+        time.sleep(3)
+        n = self.count(con, rb"tick \d+") - n0
+        kill(s)
+        if d:
+            kill(d)
+        return n
+
+    def failover_ms(self, sig, run):
+        tag = f"rf{sig}{run}"
+        s, d, con, dcon = self.repl_pair(tag, "tests=ticker", 100, 500)
+        t0 = time.perf_counter()
+        os.kill(s.pid, sig)
+        ok = wait_for(lambda: self.count(dcon, rb"tick \d+") > 0, 30, 0.0005)
+        ms = (time.perf_counter() - t0) * 1e3
+        kill(s)
+        kill(d)
+        if not ok:
+            raise RuntimeError(f"failover {tag}: the standby never ticked")
+        return ms
+
+    def replicate(self):
+        for interval in (0, 100, 25):
+            name = f"replicate_{interval}ms" if interval else "replicate_none"
+            self.report(f"{name}_mem_pass_ms", self.mem_pass_ms(interval), "ms")
+            self.report(f"{name}_ticks_3s", self.ticks_3s(interval), "")
+        self.report("failover_kill_ms",
+                    median([self.failover_ms(signal.SIGKILL, i) for i in range(self.a.runs)]), "ms")
+        self.report("failover_silent_ms",
+                    median([self.failover_ms(signal.SIGSTOP, i) for i in range(self.a.runs)]),
+                    "ms")
+
+    def replicate_table(self):
+        r = self.results
+        if "replicate_none_mem_pass_ms" not in r:
+            return []
+        print("\n| replication (husk only) | none | every 100 ms | every 25 ms | target |\n"
+              "|---|---|---|---|---|")
+        print(f"| memory check, ms a pass | {r['replicate_none_mem_pass_ms']:.0f} | "
+              f"{r['replicate_100ms_mem_pass_ms']:.0f} | {r['replicate_25ms_mem_pass_ms']:.0f} | |")
+        print(f"| ticker (64 pages a tick), ticks in 3 s | {r['replicate_none_ticks_3s']:.0f} | "
+              f"{r['replicate_100ms_ticks_3s']:.0f} | {r['replicate_25ms_ticks_3s']:.0f} | |")
+        print(f"\nfailover, SIGKILL to the standby's first output: {r['failover_kill_ms']:.0f} ms; "
+              f"a silent primary (SIGSTOP, --failover-timeout 500): "
+              f"{r['failover_silent_ms']:.0f} ms (target <= 1000 ms)")
+        return ["failover > 1 s"] if r["failover_silent_ms"] > 1000 else []
+
     # ---- the measurements ------------------------------------------------------
     def case(self, mem_mib, dirty):
         name = f"{mem_mib}m_{'dirty' if dirty else 'idle'}"
@@ -171,15 +295,21 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="256,1024")
     ap.add_argument("--dir", default=None)
+    ap.add_argument("--only", default="migrate,replicate")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
     a.sizes = [int(x) for x in a.sizes.split(",")]
     b = Bench(a)
     try:
-        for mem in a.sizes:
-            b.case(mem, False)
-            b.case(mem, True)
-        missed = b.table()
+        missed = []
+        if "migrate" in a.only.split(","):
+            for mem in a.sizes:
+                b.case(mem, False)
+                b.case(mem, True)
+            missed += b.table()
+        if "replicate" in a.only.split(","):
+            b.replicate()
+            missed += b.replicate_table()
     finally:
         for p in PROCS:
             if p.poll() is None:
