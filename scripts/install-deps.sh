@@ -33,7 +33,7 @@ PACKAGES=(
 	cpio busybox-static
 	liburing-dev libseccomp-dev libfdt-dev
 	libmicrohttpd-dev libjson-c-dev
-	zlib1g-dev
+	zlib1g-dev libssl-dev
 	iproute2 e2fsprogs curl openssl strace python3
 	resource-agents
 )

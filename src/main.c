@@ -95,8 +95,9 @@ static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *op
 {
 	static const char *const keys[] = { "downtime_ms", "total_ms", "bytes", "rounds" };
 	static const char *const fkeys[] = { "epoch", "since_checkpoint_ms" };
-	struct mig_standby sb = { .on = o->standby,
-				  .failover_ms = o->failover_ms ? o->failover_ms : 1000 };
+	struct mig_incoming_opts in = { .standby = o->standby,
+					.failover_ms = o->failover_ms ? o->failover_ms : 1000,
+					.secret_path = o->orch.migration_secret };
 	struct mig_result res;
 	int64_t vals[4];
 	sigset_t set;
@@ -107,7 +108,7 @@ static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *op
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	ret = mig_incoming(o->incoming, opts, &sb, sfd, &o->arena, cfg, vm, &res, err, errlen);
+	ret = mig_incoming(o->incoming, opts, &in, sfd, &o->arena, cfg, vm, &res, err, errlen);
 	if (sfd >= 0)
 		close(sfd);
 	if (ret == 2)

@@ -61,6 +61,7 @@ void api_migration_put(struct api_server *s, const char *body, size_t len, bool 
 		goto out;
 	}
 	p.url = json_object_get_string(v);
+	p.secret_path = s->t.orch->migration_secret;
 	if (!get_uint(o, "downtime_ms", 1, 60000, &p.downtime_ms, r) ||
 	    !get_uint(o, "timeout_s", 1, 7 * 24 * 3600, &p.timeout_s, r) ||
 	    !get_uint(o, "interval_ms", 10, 60000, &p.interval_ms, r))

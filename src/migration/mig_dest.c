@@ -2,6 +2,7 @@
 /* The destination side of a live migration: husk --incoming URL (migrate.h). */
 #include "migration/migrate.h"
 #include "core/log.h"
+#include "migration/mig_auth.h"
 #include "migration/mig_internal.h"
 #include "migration/mig_stream.h"
 #include "migration/mig_url.h"
@@ -292,6 +293,16 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 		snprintf(err, errlen, "migration stream from %s: %s", d->url, why);
 		return -EINVAL;
 	}
+	if (!(flags & MIG_HELLO_AUTH) != !d->secret) {
+		snprintf(err, errlen, "migration stream from %s: %s", d->url, d->secret ?
+			 "the source did not authenticate (give it --migration-secret too)" :
+			 "the source authenticates, but this husk has no --migration-secret");
+		return -EACCES;
+	}
+	if (d->secret && (ret = mig_auth_server(d->fd, d->secret, why, sizeof(why)))) {
+		snprintf(err, errlen, "migration stream from %s: %s", d->url, why);
+		return ret;
+	}
 	if (!(flags & MIG_HELLO_REPLICATION) != !d->standby) {
 		snprintf(err, errlen, "migration stream from %s: %s", d->url, d->standby ?
 			 "a migration, not replication (this husk is a --standby)" :
@@ -364,22 +375,57 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 	}
 }
 
+static int incoming(struct mig_dest *dp, const struct mig_url *up,
+		    const struct snap_restore_opts *opts, const struct mig_incoming_opts *in,
+		    int stop_fd, struct str_arena *arena, struct husk_config *cfg,
+		    struct husk_vm **out, struct mig_result *res, char *err, size_t errlen);
+
 int mig_incoming(const char *url, const struct snap_restore_opts *opts,
-		 const struct mig_standby *standby, int stop_fd, struct str_arena *arena,
+		 const struct mig_incoming_opts *in, int stop_fd, struct str_arena *arena,
 		 struct husk_config *cfg, struct husk_vm **out, struct mig_result *res, char *err,
 		 size_t errlen)
 {
-	struct timeval tv = { .tv_sec = MIG_DEST_TIMEOUT_S };
-	struct mig_dest d = { .fd = -1, .url = url, .standby = standby && standby->on };
-	struct husk_config c;
+	struct mig_dest d = { .fd = -1, .url = url, .standby = in && in->standby };
 	struct mig_url u;
-	int lfd, ret;
+	int ret;
 
 	*out = NULL;
 	memset(res, 0, sizeof(*res));
 	ret = mig_url_parse(url, &u, err, errlen);
 	if (ret)
 		return ret;
+	if (in && in->secret_path) {
+		d.secret = malloc(sizeof(*d.secret));
+		if (!d.secret) {
+			snprintf(err, errlen, "%s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		ret = mig_secret_load(in->secret_path, d.secret, err, errlen);
+		if (ret) {
+			free(d.secret);
+			return ret;
+		}
+	}
+	ret = incoming(&d, &u, opts, in, stop_fd, arena, cfg, out, res, err, errlen);
+	if (d.secret) {
+		mig_secret_wipe(d.secret);
+		free(d.secret);
+	}
+	return ret;
+}
+
+static int incoming(struct mig_dest *dp, const struct mig_url *up,
+		    const struct snap_restore_opts *opts, const struct mig_incoming_opts *in,
+		    int stop_fd, struct str_arena *arena, struct husk_config *cfg,
+		    struct husk_vm **out, struct mig_result *res, char *err, size_t errlen)
+{
+	struct timeval tv = { .tv_sec = MIG_DEST_TIMEOUT_S };
+	struct mig_dest d = *dp;
+	const struct mig_url u = *up;
+	const char *url = d.url;
+	struct husk_config c;
+	int lfd, ret;
+
 	lfd = mig_url_listen(&u, err, errlen);
 	if (lfd < 0)
 		return lfd;
@@ -403,7 +449,7 @@ int mig_incoming(const char *url, const struct snap_restore_opts *opts,
 		mig_send(d.fd, MIG_REC_ERROR, err, n, 0);
 	}
 	if (!ret && d.standby) {
-		ret = standby_run(&d, stop_fd, standby->failover_ms, &res->epoch, &res->since_ms,
+		ret = standby_run(&d, stop_fd, in->failover_ms, &res->epoch, &res->since_ms,
 				  err, errlen);
 		if (ret < 0) {
 			size_t n = strlen(err) < MIG_MAX_MSG ? strlen(err) : MIG_MAX_MSG;

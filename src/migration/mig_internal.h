@@ -13,6 +13,7 @@
 #include "state/snapfile.h"
 
 struct repl;
+struct mig_secret;
 
 struct mig_source {
 	struct husk_vm *vm;
@@ -36,6 +37,7 @@ struct mig_source {
 	bool started_log;		/* it turned KVM's dirty log on */
 
 	struct repl *repl;		/* replicating (replicate.c), else NULL */
+	struct mig_secret *secret;	/* --migration-secret: authenticate to the peer */
 
 	pthread_t throttler;
 	bool throttler_started;
@@ -78,6 +80,7 @@ struct mig_dest {
 	int fd;
 	const char *url;
 	bool standby;			/* husk --standby: replication, a failover at the end */
+	struct mig_secret *secret;	/* --migration-secret: the source must authenticate */
 	struct husk_vm *vm;
 	struct snap_file pre;		/* STATE_PRE: the config the VM was built from */
 	bool have_pre, have_state;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The source side of a live migration: pre-copy on its own thread (migrate.h). */
 #include "migration/migrate.h"
+#include "migration/mig_auth.h"
 #include "migration/mig_internal.h"
 #include "core/log.h"
 #include "migration/mig_stream.h"
@@ -357,10 +358,18 @@ static int precopy(struct mig_source *m, bool *handed_over)
 	int ret;
 
 	*handed_over = false;
-	mig_hello_encode(hello, m->repl ? MIG_HELLO_REPLICATION : 0);
+	mig_hello_encode(hello, (m->repl ? MIG_HELLO_REPLICATION : 0) |
+			 (m->secret ? MIG_HELLO_AUTH : 0));
 	ret = mig_write_all(m->fd, &iov, 1, m->deadline_ms);
 	if (ret)
 		return mig_io_fail(m, ret, "sending the stream header");
+	if (m->secret) {
+		char err[256];
+
+		ret = mig_auth_client(m->fd, m->secret, err, sizeof(err));
+		if (ret)
+			return mig_fail(m, ret, "%s", err);
+	}
 	mig_add_bytes(m, sizeof(hello));
 	if ((ret = start_tracking(m)) || (ret = mig_send_state(m, false)))
 		return ret;
@@ -572,6 +581,19 @@ int mig_source_start(struct husk_vm *vm, const struct mig_params *p, struct mig_
 	}
 	m->vm = vm;
 	m->p = *p;
+	m->fd = -1;
+	pthread_mutex_init(&m->lock, NULL);
+	if (p->secret_path) {
+		m->secret = malloc(sizeof(*m->secret));
+		if (!m->secret || (ret = mig_secret_load(p->secret_path, m->secret, err, errlen))) {
+			free(m->secret);
+			m->secret = NULL;
+			mig_source_destroy(m);
+			if (!ret)
+				snprintf(err, errlen, "%s", strerror(ENOMEM));
+			return ret ? ret : -ENOMEM;
+		}
+	}
 	if (p->replicate && !(m->repl = repl_new(p->interval_ms))) {
 		mig_source_destroy(m);
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
@@ -579,7 +601,6 @@ int mig_source_start(struct husk_vm *vm, const struct mig_params *p, struct mig_
 	}
 	m->p.url = m->url;
 	strcpy(m->url, p->url);
-	pthread_mutex_init(&m->lock, NULL);
 	m->start_ms = mig_now_ms();
 	m->deadline_ms = m->start_ms + (uint64_t)p->timeout_s * 1000;
 	m->st.state = MIG_ACTIVE;
@@ -662,6 +683,10 @@ void mig_source_destroy(struct mig_source *m)
 		close(m->fd);
 	pthread_mutex_destroy(&m->lock);
 	repl_free(m->repl);
+	if (m->secret) {
+		mig_secret_wipe(m->secret);
+		free(m->secret);
+	}
 	free(m->dirty);
 	free(m->bounce);
 	free(m);

@@ -26,6 +26,7 @@ const char *mig_rec_name(uint32_t type)
 		[MIG_REC_READY] = "READY", [MIG_REC_ERROR] = "ERROR", [MIG_REC_GO] = "GO",
 		[MIG_REC_DISK] = "DISK", [MIG_REC_CKPT] = "CKPT", [MIG_REC_ACK] = "ACK",
 		[MIG_REC_HEARTBEAT] = "HEARTBEAT", [MIG_REC_BYE] = "BYE",
+		[MIG_REC_AUTH] = "AUTH",
 	};
 
 	return type && type <= MIG_REC_MAX ? names[type] : "unknown";
@@ -49,7 +50,7 @@ int mig_hello_check(const uint8_t b[MIG_HELLO_LEN], uint32_t *flags, char *why, 
 			 get_le32(b + 8), MIG_VERSION);
 		return -EINVAL;
 	}
-	if (get_le32(b + 12) & ~MIG_HELLO_REPLICATION) {
+	if (get_le32(b + 12) & ~(MIG_HELLO_REPLICATION | MIG_HELLO_AUTH)) {
 		snprintf(why, whylen, "unknown stream flags 0x%x", get_le32(b + 12));
 		return -EINVAL;
 	}
@@ -106,6 +107,10 @@ int mig_rec_decode(const uint8_t b[MIG_REC_LEN], uint64_t mem_size, struct mig_r
 	case MIG_REC_HEARTBEAT:
 	case MIG_REC_BYE:
 		max = 0;
+		break;
+	case MIG_REC_AUTH:
+		min = 32;
+		max = 64;
 		break;
 	default:
 		snprintf(why, whylen, "unknown record type %u", r->type);
@@ -322,6 +327,7 @@ int mig_order_check(struct mig_order *o, uint32_t type, char *why, size_t whylen
 
 	if (type >= MIG_REC_READY && type != MIG_REC_DISK && type != MIG_REC_CKPT &&
 	    type != MIG_REC_HEARTBEAT && type != MIG_REC_BYE) {
+		/* AUTH too: only in the handshake, never in the stream proper */
 		bad = "from the source";
 	} else if ((type == MIG_REC_DISK || type == MIG_REC_CKPT || type == MIG_REC_HEARTBEAT ||
 		    type == MIG_REC_BYE) && !o->replication) {

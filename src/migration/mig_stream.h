@@ -36,6 +36,9 @@
  *              back zeros, no data), u64 byte offset, u64 length (both
  *              multiples of 512; data at most MIG_MAX_DISK_DATA), the data
  *
+ * With MIG_HELLO_AUTH, three AUTH records (32, 64, 32 bytes) follow the
+ * hello before anything else: the peers' mutual authentication (mig_auth.h).
+ *
  * Every length is checked against its type's limit before a byte of the
  * payload is read, every offset and count against guest RAM, every
  * payload's CRC after it is read: a stream that is cut, corrupt, hostile
@@ -57,6 +60,7 @@
 #define MIG_GO_LEN	32u
 #define MIG_GO_RESUME	1u
 #define MIG_HELLO_REPLICATION	1u
+#define MIG_HELLO_AUTH		2u	/* AUTH records follow the hello (mig_auth.h) */
 #define MIG_DISK_HDR	24u		/* disk, flags, offset, length */
 #define MIG_DISK_ZERO	1u
 #define MIG_MAX_DISK_DATA	(1u << 20)
@@ -75,7 +79,8 @@ enum mig_rec_type {
 	MIG_REC_ACK,
 	MIG_REC_HEARTBEAT,
 	MIG_REC_BYE,
-	MIG_REC_MAX = MIG_REC_BYE,
+	MIG_REC_AUTH,
+	MIG_REC_MAX = MIG_REC_AUTH,
 };
 
 struct mig_rec {

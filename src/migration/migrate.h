@@ -39,6 +39,7 @@ struct mig_params {
 	unsigned downtime_ms;		/* the pause allowed for the last pass (1..60000) */
 	unsigned timeout_s;		/* give up (and run on) after this long */
 	bool replicate;			/* to a husk --standby: checkpoints, no hand-over */
+	const char *secret_path;	/* --migration-secret: authenticate the peer (NULL: no) */
 	unsigned interval_ms;		/* replicating: a checkpoint this often */
 };
 
@@ -94,10 +95,11 @@ struct mig_result {
 	uint64_t since_ms;		/* ... this long after it came */
 };
 
-/* husk --incoming URL --standby: a replica until the primary goes (0: not a standby). */
-struct mig_standby {
-	bool on;
+/* husk --incoming URL [--standby] [--migration-secret FILE] */
+struct mig_incoming_opts {
+	bool standby;			/* a replica until the primary goes */
 	unsigned failover_ms;		/* the primary silent this long is gone (default 1000) */
+	const char *secret_path;	/* the peer must authenticate (NULL: no) */
 };
 
 /*
@@ -106,12 +108,12 @@ struct mig_standby {
  * @stop_fd (a signalfd, or -1) ends the wait. 0 with *out (not running,
  * paused when the source was), 1 when @stop_fd fired before any stream
  * came, or -errno with one line in @err: nothing is left (no VM, no
- * socket file). A standby (@standby->on) returns only at a failover (0,
+ * socket file). A standby (@in->standby) returns only at a failover (0,
  * res->failover: the VM at the last checkpoint, ready to run), a signal
  * (1), or the primary ending replication on purpose (2: exit 0).
  */
 int mig_incoming(const char *url, const struct snap_restore_opts *opts,
-		 const struct mig_standby *standby, int stop_fd, struct str_arena *arena,
+		 const struct mig_incoming_opts *in, int stop_fd, struct str_arena *arena,
 		 struct husk_config *cfg, struct husk_vm **out, struct mig_result *res, char *err,
 		 size_t errlen);
 

@@ -49,6 +49,7 @@ enum {
 	OPT_INCOMING,
 	OPT_STANDBY,
 	OPT_FAILOVER_TIMEOUT,
+	OPT_MIGRATION_SECRET,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +86,7 @@ static const struct option long_options[] = {
 	{ "track-dirty-pages", no_argument, NULL, OPT_TRACK_DIRTY },
 	{ "incoming",  required_argument, NULL, OPT_INCOMING },
 	{ "standby",   no_argument,       NULL, OPT_STANDBY },
+	{ "migration-secret", required_argument, NULL, OPT_MIGRATION_SECRET },
 	{ "failover-timeout", required_argument, NULL, OPT_FAILOVER_TIMEOUT },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
@@ -166,6 +168,8 @@ void cli_print_help(FILE *out)
 		"  --standby            with --incoming: a replica (PUT /replication on the primary);\n"
 		"                       runs the VM from the last checkpoint when the primary is gone\n"
 		"  --failover-timeout MS  the primary silent this long is gone (default 1000)\n"
+		"  --migration-secret FILE  authenticate migration and replication peers with\n"
+		"                       this shared secret (16-4096 bytes; both hosts give it)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -385,6 +389,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_RESTORE:   o->restore_path = arg; return 0;
 	case OPT_INCOMING:  o->incoming = arg; return 0;
 	case OPT_STANDBY:   o->standby = true; return 0;
+	case OPT_MIGRATION_SECRET: o->orch.migration_secret = arg; return 0;
 	case OPT_FAILOVER_TIMEOUT:
 		return parse_unsigned("--failover-timeout", arg, 50, 3600000, &o->failover_ms, err,
 				      errlen);

@@ -15,6 +15,10 @@
 #   0 without having finished it, both event files hold migration-completed
 #   with its figures, the source's says why it stopped.
 # tcp: the same over tcp:127.0.0.1:PORT.
+# auth: over TCP with --migration-secret (a mutual HMAC challenge): a
+#   source with another secret is refused (the destination exits 1, "the
+#   peers' secrets differ"; the source's GET /migration says failed and why), a source without one too ("the source did not authenticate");
+#   with the same secret on both sides the guest migrates.
 # disk: the guest checks its disk (an image both processes name), migrates
 #   mid-check and checks the disk again on the destination: the source let
 #   go of the image's lock at the hand-over and the destination took it
@@ -42,7 +46,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="unix tcp disk paused dest-dies cancel timeout source-dies bad-streams refusals"
+CASES="unix tcp auth disk paused dest-dies cancel timeout source-dies bad-streams refusals"
 if [[ "${1:-}" = --list ]]; then
 	tr ' ' '\n' <<<"$CASES"
 	exit 0
@@ -178,6 +182,42 @@ case_tcp() {
 	local port=$((20000 + RANDOM % 30000))
 	start_dest "tcp:127.0.0.1:$port" dst
 	boot_source
+	migrated "tcp:127.0.0.1:$port"
+}
+
+case_auth() {
+	local port=$((20000 + RANDOM % 30000))
+	printf 'a shared secret of the two hosts\n' >"$WORK/secret"
+	printf 'the wrong secret, also long enough\n' >"$WORK/wrong"
+	# a source that knows another secret: refused, runs on
+	start_dest "tcp:127.0.0.1:$port" dst --migration-secret "$WORK/secret"
+	boot_source "" --migration-secret "$WORK/wrong"
+	expect PUT /migration "{\"destination_url\":\"tcp:127.0.0.1:$port\"}" 204
+	wait_pid "$DPID" 30
+	((RC == 1)) && grep -q "authentication failed: the peers' secrets differ" "$WORK/dst.err" ||
+		{ show_file stderr "$WORK/dst.err"; fail "wrong secret: exit $RC"; }
+	for _ in $(seq 100); do
+		api GET /migration
+		[[ "$BODY" = *'"state":"failed"'* ]] && break
+		sleep 0.05
+	done
+	[[ "$BODY" = *"authentication"* ]] || fail "the source's GET /migration: $BODY"
+	kill -KILL "$PID"
+	wait "$PID" 2>/dev/null || true
+	# a source without a secret: refused
+	port=$((port + 1))
+	start_dest "tcp:127.0.0.1:$port" dst --migration-secret "$WORK/secret"
+	boot_source
+	expect PUT /migration "{\"destination_url\":\"tcp:127.0.0.1:$port\"}" 204
+	wait_pid "$DPID" 30
+	((RC == 1)) && grep -q "the source did not authenticate" "$WORK/dst.err" ||
+		{ show_file stderr "$WORK/dst.err"; fail "no secret: exit $RC"; }
+	kill -KILL "$PID"
+	wait "$PID" 2>/dev/null || true
+	# both know it: migrated
+	port=$((port + 1))
+	start_dest "tcp:127.0.0.1:$port" dst --migration-secret "$WORK/secret"
+	boot_source "" --migration-secret "$WORK/secret"
 	migrated "tcp:127.0.0.1:$port"
 }
 

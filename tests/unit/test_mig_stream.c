@@ -42,7 +42,7 @@ static void test_hello(void **state)
 	assert_int_equal(mig_hello_check(b, &flags, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "stream version 2, this husk speaks version 1"));
 	mig_hello_encode(b, 0);
-	b[12] = 2;
+	b[12] = 4;
 	assert_int_equal(mig_hello_check(b, &flags, why, sizeof(why)), -EINVAL);
 	mig_hello_encode(b, 0);
 	b[0] = 'X';
