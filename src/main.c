@@ -91,7 +91,8 @@ static int check_metrics(const struct husk_config *cfg, bool *created)
  * termination signal came first (exit 0, nothing was built).
  */
 static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *opts,
-		       struct husk_config *cfg, struct husk_vm **vm, char *err, size_t errlen)
+		       struct husk_config *cfg, struct husk_vm **vm, struct mig_postcopy **pc,
+		       char *err, size_t errlen)
 {
 	static const char *const keys[] = { "downtime_ms", "total_ms", "bytes", "rounds" };
 	static const char *const fkeys[] = { "epoch", "since_checkpoint_ms" };
@@ -126,6 +127,7 @@ static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *op
 	vals[2] = (int64_t)res.bytes;
 	vals[3] = res.rounds;
 	events_emit_numbers(o->cfg.events, "migration-completed", keys, vals, 4);
+	*pc = res.postcopy;	/* pages still coming: freed once the VM has stopped */
 	if (!res.resume)
 		vm_start_paused(*vm);
 	return 0;
@@ -135,7 +137,7 @@ static int incoming_vm(struct cli_options *o, const struct snap_restore_opts *op
  * --restore or --incoming: the VM from a snapshot or a migration stream;
  * the process-wide settings stay the flags'. 1: stopped by a signal first.
  */
-static int restore_vm(struct cli_options *o, struct husk_vm **vm)
+static int restore_vm(struct cli_options *o, struct husk_vm **vm, struct mig_postcopy **pc)
 {
 	struct snap_restore_opts *opts = calloc(1, sizeof(*opts));
 	struct husk_config cfg;
@@ -159,7 +161,7 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm)
 			.readonly = o->restore_disks[i].readonly,
 		};
 	if (o->incoming)
-		ret = incoming_vm(o, opts, &cfg, vm, err, sizeof(err));
+		ret = incoming_vm(o, opts, &cfg, vm, pc, err, sizeof(err));
 	else
 		ret = vm_snapshot_restore(o->restore_path, o->restore_mem, opts, &o->arena, &cfg,
 					  vm, err, sizeof(err));
@@ -185,7 +187,8 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm)
  * Returns 0 with *vm, 1 for "exit 0" (a signal before InstanceStart), or
  * -1 with the error already logged.
  */
-static int build_vm(struct cli_options *o, struct api_server **api, struct husk_vm **vm)
+static int build_vm(struct cli_options *o, struct api_server **api, struct husk_vm **vm,
+		    struct mig_postcopy **pc)
 {
 	struct api_params p = {
 		.sock_path = o->orch.api_sock,
@@ -197,7 +200,7 @@ static int build_vm(struct cli_options *o, struct api_server **api, struct husk_
 	int ret;
 
 	/* a restored VM exists before its socket does: no client sees it half-built */
-	if (restored && (ret = restore_vm(o, vm)) != 0)
+	if (restored && (ret = restore_vm(o, vm, pc)) != 0)
 		return ret < 0 ? -1 : 1;
 	if (o->orch.api_sock && api_start(&p, api, err, sizeof(err)) < 0) {
 		pr_err("%s", err);
@@ -223,7 +226,8 @@ static int build_vm(struct cli_options *o, struct api_server **api, struct husk_
 }
 
 /* Run the VM; with --on-reboot restart, build it again after each guest reboot. */
-static int run_vm(struct cli_options *o, struct api_server *api, struct husk_vm **vm)
+static int run_vm(struct cli_options *o, struct api_server *api, struct husk_vm **vm,
+		  struct mig_postcopy **pc)
 {
 	struct vm_restarts restarts = { 0 };
 	char err[512];
@@ -243,6 +247,8 @@ static int run_vm(struct cli_options *o, struct api_server *api, struct husk_vm 
 		api_detach_vm(api);
 		pr_info("restarting the VM (--on-reboot restart, restart %u)", restarts.count);
 		events_emit(o->cfg.events, "restarted", NULL);
+		postcopy_dest_free(*pc);	/* the old VM's pages thread */
+		*pc = NULL;
 		if (husk_vm_restart(vm, err, sizeof(err)) < 0) {
 			pr_err("reboot: %s", err);
 			events_emit(o->cfg.events, "error", err);
@@ -256,17 +262,19 @@ static int run_vm(struct cli_options *o, struct api_server *api, struct husk_vm 
 static int run(struct cli_options *o)
 {
 	struct api_server *api = NULL;
+	struct mig_postcopy *pc = NULL;
 	struct husk_vm *vm = NULL;
 	int status, ret;
 
 	setup_signals();
-	ret = build_vm(o, &api, &vm);
+	ret = build_vm(o, &api, &vm, &pc);
 	if (ret) {
 		api_stop(api);
 		return ret > 0 ? HUSK_EXIT_OK : HUSK_EXIT_CONFIG;
 	}
-	status = run_vm(o, api, &vm);
+	status = run_vm(o, api, &vm, &pc);
 	api_detach_vm(api);
+	postcopy_dest_free(pc);	/* before its VM goes */
 	husk_vm_destroy(vm);
 	api_stop(api);
 	return status;

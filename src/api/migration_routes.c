@@ -76,11 +76,7 @@ void api_migration_put(struct api_server *s, const char *body, size_t len, bool 
 			api_fault(r, 400, "mode: expected \"precopy\" or \"postcopy\"");
 			goto out;
 		}
-		if (!strcmp(mode, "postcopy")) {
-			api_fault(r, 400, "mode postcopy: not supported yet (docs/migration.md); "
-				  "use precopy");
-			goto out;
-		}
+		p.postcopy = !strcmp(mode, "postcopy");
 	}
 	if (!s->vm || !husk_vm_is_running(s->vm)) {
 		api_fault(r, 400, s->started ? "the microVM is not running" :

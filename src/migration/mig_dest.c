@@ -180,10 +180,28 @@ static int recv_state(struct mig_dest *d, const struct mig_rec *r, char *err, si
 	if (ret)
 		return ret;
 	d->have_state = true;
-	if (d->standby)
-		return 0;
+	(void)what;
+	return 0;	/* loaded at END (or DISCARD); a standby's at its failover */
+}
+
+/* Load the state, take the disks, answer READY: the VM waits for GO. */
+static int load_and_ready(struct mig_dest *d, char *err, size_t errlen)
+{
+	char what[200];
+	int ret;
+
 	snprintf(what, sizeof(what), "migration stream from %s: the VM's state", d->url);
-	return snap_state_load(d->vm, &d->state, what, err, errlen);
+	ret = snap_state_load(d->vm, &d->state, what, err, errlen);
+	/* the source has let go of the disks */
+	if (!ret && (ret = vm_lock_disks(d->vm, true, err, errlen)) == 0) {
+		d->vm->cfg.defer_disk_locks = false;
+		d->locked = true;
+		ret = d->pc ? postcopy_dest_send(d->pc, MIG_REC_READY, NULL, 0) :
+			      mig_send(d->fd, MIG_REC_READY, NULL, 0, 0);
+		if (ret)
+			snprintf(err, errlen, "answering READY: %s", mig_io_error(ret));
+	}
+	return ret;
 }
 
 int mig_dest_disk(struct mig_dest *d, const uint8_t *payload, uint64_t len, char *err,
@@ -333,6 +351,17 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 		case MIG_REC_STATE:
 			ret = recv_state(d, &r, msg, sizeof(msg));
 			break;
+		case MIG_REC_DISCARD:
+			/* post-copy: the page thread reads the stream from here on */
+			ret = mig_dest_payload(d, &r, &buf, msg, sizeof(msg));
+			if (!ret) {
+				ret = postcopy_dest_start(d->vm, d->fd, buf, r.len, &d->pc, msg,
+							  sizeof(msg));
+				free(buf);
+			}
+			if (!ret)
+				ret = load_and_ready(d, msg, sizeof(msg));
+			break;
 		case MIG_REC_DISK:
 			ret = mig_dest_payload(d, &r, &buf, msg, sizeof(msg));
 			if (!ret) {
@@ -351,16 +380,7 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 						 mig_io_error(ret));
 				break;
 			}
-			/* the source has let go of the disks */
-			ret = vm_lock_disks(d->vm, true, msg, sizeof(msg));
-			if (!ret) {
-				d->vm->cfg.defer_disk_locks = false;
-				d->locked = true;
-				ret = mig_send(d->fd, MIG_REC_READY, NULL, 0, 0);
-				if (ret)
-					snprintf(msg, sizeof(msg), "answering READY: %s",
-						 mig_io_error(ret));
-			}
+			ret = load_and_ready(d, msg, sizeof(msg));
 			break;
 		}
 		if (ret) {
@@ -370,7 +390,7 @@ static int receive(struct mig_dest *d, const struct snap_restore_opts *opts,
 				snprintf(err, errlen, "migration stream from %s: %s", d->url, msg);
 			return ret;
 		}
-		if (r.type == MIG_REC_END)
+		if (r.type == MIG_REC_END || r.type == MIG_REC_DISCARD)
 			return 0;
 	}
 }
@@ -464,10 +484,27 @@ static int incoming(struct mig_dest *dp, const struct mig_url *up,
 			res->failover = true;
 			res->resume = true;
 		}
+	} else if (!ret && d.pc) {
+		struct mig_go g;
+
+		ret = postcopy_dest_wait_go(d.pc, &g, err, errlen);
+		if (!ret) {
+			res->resume = g.flags & MIG_GO_RESUME;
+			res->rounds = g.rounds;
+			res->downtime_ms = g.downtime_ms;
+			res->total_ms = g.total_ms;
+			res->bytes = g.bytes;
+			res->postcopy = d.pc;
+		}
 	} else if (!ret) {
 		ret = recv_go(&d, res, err, errlen);
 	}
-	close(d.fd);
+	if (ret && d.pc) {
+		postcopy_dest_free(d.pc);	/* joins its thread, closes the stream */
+		d.fd = -1;
+	}
+	if (!res->postcopy && d.fd >= 0)
+		close(d.fd);	/* post-copy: the page thread's until it is done */
 	if (d.have_pre)
 		snap_file_free(&d.pre);
 	if (d.have_state)

@@ -75,6 +75,10 @@ int repl_run(struct mig_source *m);
 void repl_end(struct mig_source *m, int ret);
 void repl_status(struct mig_source *m, struct mig_status *st);
 
+/* postcopy.c, the source: REQs served until READY; after GO, every page left in m->dirty. */
+int postcopy_wait_ready(struct mig_source *m);
+int postcopy_serve(struct mig_source *m);
+
 /* ---- the destination (mig_dest.c) and the standby (standby.c) ---- */
 struct mig_dest {
 	int fd;
@@ -87,6 +91,7 @@ struct mig_dest {
 	bool locked;			/* the disk images are ours */
 	struct mig_order order;
 	struct snap_file state;		/* the last complete state (a standby's failover point) */
+	struct mig_postcopy *pc;	/* post-copy: the page thread (it reads the stream) */
 	uint64_t bytes;
 };
 

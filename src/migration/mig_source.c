@@ -3,6 +3,7 @@
 #include "migration/migrate.h"
 #include "migration/mig_auth.h"
 #include "migration/mig_internal.h"
+#include "core/bytes.h"
 #include "core/log.h"
 #include "migration/mig_stream.h"
 #include "migration/mig_url.h"
@@ -345,6 +346,52 @@ static int wait_ready(struct mig_source *m)
 	return mig_fail(m, -EPROTO, "the destination refused the VM: %s", msg[0] ? msg : "(cut)");
 }
 
+/*
+ * Post-copy's switch, the VM paused: the state, the pages the destination
+ * lacks (DISCARD), its READY (answering its REQs meanwhile), GO; then every
+ * page left. Past GO the VM is the destination's: a failure loses it.
+ */
+static int switch_postcopy(struct mig_source *m, bool was_paused, uint64_t paused_at,
+			   unsigned rounds, bool *handed_over)
+{
+	size_t words = guest_mem_dirty_words(&m->vm->mem);
+	uint8_t go[MIG_GO_LEN], *bm = malloc(words * 8);
+	struct mig_go g = { 0 };
+	int ret = bm ? mig_send_state(m, true) : mig_fail(m, -ENOMEM, "%s", strerror(ENOMEM));
+
+	for (size_t i = 0; bm && i < words; i++)
+		le_put(bm + i * 8, m->dirty[i], 8);
+	if (!ret && (ret = mig_send(m->fd, MIG_REC_DISCARD, bm, words * 8, m->deadline_ms)))
+		ret = mig_io_fail(m, ret, "sending the missing pages' list");
+	free(bm);
+	if (!ret)
+		ret = postcopy_wait_ready(m);
+	if (ret)
+		return ret;
+	g.flags = (was_paused ? 0 : MIG_GO_RESUME) | MIG_GO_POSTCOPY;
+	g.rounds = rounds + 1;
+	g.downtime_ms = mig_now_ms() - paused_at;
+	g.total_ms = mig_now_ms() - m->start_ms;
+	g.bytes = m->st.bytes + MIG_REC_LEN + MIG_GO_LEN;
+	mig_go_encode(go, &g);
+	ret = mig_send(m->fd, MIG_REC_GO, go, sizeof(go), 0);
+	if (ret)
+		return mig_io_fail(m, ret, "handing the VM over");
+	*handed_over = true;
+	pthread_mutex_lock(&m->lock);
+	m->st.downtime_ms = g.downtime_ms;
+	pthread_mutex_unlock(&m->lock);
+	pr_info("postcopy: the destination runs the VM (switch %llu ms)",
+		(unsigned long long)g.downtime_ms);
+	ret = postcopy_serve(m);
+	pthread_mutex_lock(&m->lock);
+	m->st.rounds = g.rounds;
+	m->st.total_ms = mig_now_ms() - m->start_ms;
+	m->st.remaining_bytes = 0;
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
 static int precopy(struct mig_source *m, bool *handed_over)
 {
 	struct husk_vm *vm = m->vm;
@@ -389,6 +436,8 @@ static int precopy(struct mig_source *m, bool *handed_over)
 		if (ret)
 			return ret;
 		set_pass(m, rounds, dirty, pass_ms, rate);
+		if (m->p.postcopy)
+			break;	/* one pass; the rest comes after the switch */
 		/*
 		 * The rest fits the limit: stop the guest, unless one more pass
 		 * is cheap and shrinks the pause (the dirty set halved over the
@@ -432,6 +481,8 @@ static int precopy(struct mig_source *m, bool *handed_over)
 	}
 	/* what the last pass left plus what was written before the vCPUs parked */
 	ret = mig_take_dirty(m, true, &dirty);
+	if (!ret && m->p.postcopy)
+		return switch_postcopy(m, was_paused, paused_at, rounds, handed_over);
 	if (!ret)
 		ret = send_pages(m, m->dirty);
 	if (!ret && m->repl)
@@ -506,6 +557,18 @@ static void *mig_thread(void *arg)
 	pthread_setname_np(pthread_self(), m->repl ? "replication" : "migration");
 	ret = precopy(m, &handed_over);
 	mig_throttle_set(m, 0);
+	if (handed_over && ret) {
+		/* post-copy past GO: neither side has the whole VM any more */
+		mig_source_status(m, &st);
+		pr_err("postcopy to %s failed after the switch: %s; the VM is lost", m->url,
+		       st.error);
+		vm_event(m->vm, "migration-failed", "post-copy after the switch: %s", st.error);
+		pthread_mutex_lock(&m->lock);
+		m->st.state = MIG_FAILED;
+		pthread_mutex_unlock(&m->lock);
+		vm_request_stop(m->vm, STOP_ERROR, HUSK_EXIT_VMM_ERROR);
+		return NULL;
+	}
 	if (m->repl) {
 		stop_tracking(m);
 		if (m->paused_vm && husk_vm_resume(m->vm) == 0)

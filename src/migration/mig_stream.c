@@ -26,7 +26,7 @@ const char *mig_rec_name(uint32_t type)
 		[MIG_REC_READY] = "READY", [MIG_REC_ERROR] = "ERROR", [MIG_REC_GO] = "GO",
 		[MIG_REC_DISK] = "DISK", [MIG_REC_CKPT] = "CKPT", [MIG_REC_ACK] = "ACK",
 		[MIG_REC_HEARTBEAT] = "HEARTBEAT", [MIG_REC_BYE] = "BYE",
-		[MIG_REC_AUTH] = "AUTH",
+		[MIG_REC_AUTH] = "AUTH", [MIG_REC_DISCARD] = "DISCARD", [MIG_REC_REQ] = "REQ",
 	};
 
 	return type && type <= MIG_REC_MAX ? names[type] : "unknown";
@@ -112,6 +112,13 @@ int mig_rec_decode(const uint8_t b[MIG_REC_LEN], uint64_t mem_size, struct mig_r
 		min = 32;
 		max = 64;
 		break;
+	case MIG_REC_DISCARD:
+		/* one bit a page: exactly guest RAM's bitmap */
+		min = max = mem_size ? (mem_size / MIG_PAGE + 63) / 64 * 8 : 8;
+		break;
+	case MIG_REC_REQ:
+		min = max = 8;
+		break;
 	default:
 		snprintf(why, whylen, "unknown record type %u", r->type);
 		return -EINVAL;
@@ -122,7 +129,8 @@ int mig_rec_decode(const uint8_t b[MIG_REC_LEN], uint64_t mem_size, struct mig_r
 			 (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
-	if ((r->type == MIG_REC_PAGES || r->type == MIG_REC_ZERO) && !mem_size) {
+	if ((r->type == MIG_REC_PAGES || r->type == MIG_REC_ZERO || r->type == MIG_REC_DISCARD) &&
+	    !mem_size) {
 		snprintf(why, whylen, "record %s before the VM's configuration",
 			 mig_rec_name(r->type));
 		return -EINVAL;
@@ -186,7 +194,7 @@ int mig_go_decode(const uint8_t *b, size_t len, struct mig_go *g, char *why, siz
 	g->downtime_ms = get_le64(b + 8);
 	g->total_ms = get_le64(b + 16);
 	g->bytes = get_le64(b + 24);
-	if (g->flags & ~MIG_GO_RESUME) {
+	if (g->flags & ~(MIG_GO_RESUME | MIG_GO_POSTCOPY)) {
 		snprintf(why, whylen, "record GO: unknown flags 0x%x", g->flags);
 		return -EINVAL;
 	}
@@ -326,7 +334,7 @@ int mig_order_check(struct mig_order *o, uint32_t type, char *why, size_t whylen
 		    (type == MIG_REC_DISK && o->replication);
 
 	if (type >= MIG_REC_READY && type != MIG_REC_DISK && type != MIG_REC_CKPT &&
-	    type != MIG_REC_HEARTBEAT && type != MIG_REC_BYE) {
+	    type != MIG_REC_HEARTBEAT && type != MIG_REC_BYE && type != MIG_REC_DISCARD) {
 		/* AUTH too: only in the handshake, never in the stream proper */
 		bad = "from the source";
 	} else if ((type == MIG_REC_DISK || type == MIG_REC_CKPT || type == MIG_REC_HEARTBEAT ||
@@ -354,6 +362,9 @@ int mig_order_check(struct mig_order *o, uint32_t type, char *why, size_t whylen
 		case MIG_PH_CKPT_STATE:
 			if (type == MIG_REC_END)
 				next = o->replication ? MIG_PH_IDLE : MIG_PH_END;
+			else if (type == MIG_REC_DISCARD && ph == MIG_PH_SYNC_STATE &&
+				 !o->replication)
+				next = MIG_PH_END;	/* post-copy: its own records follow */
 			else
 				bad = "after the VM's state";
 			break;

@@ -36,6 +36,12 @@
  *              back zeros, no data), u64 byte offset, u64 length (both
  *              multiples of 512; data at most MIG_MAX_DISK_DATA), the data
  *
+ * Post-copy: after STATE and instead of END, DISCARD (one bit per 4 KiB
+ * page of guest RAM, u64 words) names the pages the destination lacks; it runs
+ * the VM after GO (flag MIG_GO_POSTCOPY) and asks for a page it faults on
+ * with REQ (u64 offset, destination -> source) while the source sends them
+ * all (PAGES, ZERO), the asked ones first; END again when none is left.
+ *
  * With MIG_HELLO_AUTH, three AUTH records (32, 64, 32 bytes) follow the
  * hello before anything else: the peers' mutual authentication (mig_auth.h).
  *
@@ -59,6 +65,7 @@
 #define MIG_PAGES_HDR	16u		/* offset, count, 0 */
 #define MIG_GO_LEN	32u
 #define MIG_GO_RESUME	1u
+#define MIG_GO_POSTCOPY	2u		/* the pages in DISCARD come after GO */
 #define MIG_HELLO_REPLICATION	1u
 #define MIG_HELLO_AUTH		2u	/* AUTH records follow the hello (mig_auth.h) */
 #define MIG_DISK_HDR	24u		/* disk, flags, offset, length */
@@ -80,7 +87,9 @@ enum mig_rec_type {
 	MIG_REC_HEARTBEAT,
 	MIG_REC_BYE,
 	MIG_REC_AUTH,
-	MIG_REC_MAX = MIG_REC_AUTH,
+	MIG_REC_DISCARD,
+	MIG_REC_REQ,
+	MIG_REC_MAX = MIG_REC_REQ,
 };
 
 struct mig_rec {

@@ -39,6 +39,7 @@ struct mig_params {
 	unsigned downtime_ms;		/* the pause allowed for the last pass (1..60000) */
 	unsigned timeout_s;		/* give up (and run on) after this long */
 	bool replicate;			/* to a husk --standby: checkpoints, no hand-over */
+	bool postcopy;			/* switch after one pass; pages follow on demand */
 	const char *secret_path;	/* --migration-secret: authenticate the peer (NULL: no) */
 	unsigned interval_ms;		/* replicating: a checkpoint this often */
 };
@@ -91,6 +92,7 @@ struct mig_result {
 	unsigned rounds;
 	uint64_t downtime_ms, total_ms, bytes;
 	bool failover;			/* a standby took over */
+	struct mig_postcopy *postcopy;	/* post-copy: pages still coming (postcopy_dest_free) */
 	uint64_t epoch;			/* ... from this checkpoint */
 	uint64_t since_ms;		/* ... this long after it came */
 };
@@ -116,5 +118,22 @@ int mig_incoming(const char *url, const struct snap_restore_opts *opts,
 		 const struct mig_incoming_opts *in, int stop_fd, struct str_arena *arena,
 		 struct husk_config *cfg, struct husk_vm **out, struct mig_result *res, char *err,
 		 size_t errlen);
+
+/*
+ * Post-copy, the destination (postcopy.c): the VM built and loaded, the
+ * pages of @discard (one bit a page, u64 words) dropped and registered with
+ * a userfaultfd, a thread asking the source for each page faulted on and
+ * placing every page that comes. wait_go: until the source's GO (0, *g) or
+ * a failure (-errno, @err). free: after the VM has stopped (the VM must
+ * still exist): ends the thread, lets go of the userfaultfd.
+ */
+struct mig_postcopy;
+struct mig_go;
+int postcopy_dest_start(struct husk_vm *vm, int fd, const uint8_t *discard, size_t len,
+			struct mig_postcopy **out, char *err, size_t errlen);
+int postcopy_dest_wait_go(struct mig_postcopy *pc, struct mig_go *g, char *err, size_t errlen);
+/* A record to the source (the page thread writes REQs meanwhile). */
+int postcopy_dest_send(struct mig_postcopy *pc, uint32_t type, const void *p, size_t len);
+void postcopy_dest_free(struct mig_postcopy *pc);
 
 #endif

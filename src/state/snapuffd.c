@@ -80,6 +80,31 @@ static int send_uffd(const char *sock_path, int uffd, const char *json)
 	return ret;
 }
 
+int snap_uffd_register(struct guest_mem *m, int *uffdp, char *err, size_t errlen)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)m->hva, .len = m->size },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int uffd = open_uffd(), ret;
+
+	*uffdp = -1;
+	if (uffd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "userfaultfd: %s", strerror(-ret));
+		return ret;
+	}
+	if (ioctl(uffd, UFFDIO_API, &api) < 0 || ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "userfaultfd on guest RAM: %s", strerror(-ret));
+		close(uffd);
+		return ret;
+	}
+	*uffdp = uffd;
+	return 0;
+}
+
 int snap_mem_uffd(struct guest_mem *m, const char *sock_path, int *uffdp, char *err,
 		  size_t errlen)
 {

@@ -19,6 +19,11 @@
  * Returns 0 and the userfaultfd in *@uffd (keep it open as long as the VM
  * runs), or -errno with one line in @err.
  */
+/*
+ * A non-blocking userfaultfd (one KVM's faults reach too) with all of
+ * guest RAM registered for missing pages: post-copy migration's.
+ */
+int snap_uffd_register(struct guest_mem *m, int *uffd, char *err, size_t errlen);
 int snap_mem_uffd(struct guest_mem *m, const char *sock_path, int *uffd, char *err,
 		  size_t errlen);
 

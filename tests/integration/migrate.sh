@@ -19,6 +19,12 @@
 #   source with another secret is refused (the destination exits 1, "the
 #   peers' secrets differ"; the source's GET /migration says failed and why), a source without one too ("the source did not authenticate");
 #   with the same secret on both sides the guest migrates.
+# postcopy: mode postcopy: the switch after one pass, the destination
+#   finishes the check with 0 failed while its pages come (faults asked for
+#   first), the source exits 0 once it has sent them all.
+# postcopy-source-dies: the source killed with SIGKILL after the switch:
+#   the destination cannot go on (its pages are gone) and exits 2 with one
+#   line saying so, instead of hanging.
 # disk: the guest checks its disk (an image both processes name), migrates
 #   mid-check and checks the disk again on the destination: the source let
 #   go of the image's lock at the hand-over and the destination took it
@@ -46,7 +52,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="unix tcp auth disk paused dest-dies cancel timeout source-dies bad-streams refusals"
+CASES="unix tcp auth postcopy postcopy-source-dies disk paused dest-dies cancel timeout source-dies bad-streams refusals"
 if [[ "${1:-}" = --list ]]; then
 	tr ' ' '\n' <<<"$CASES"
 	exit 0
@@ -219,6 +225,39 @@ case_auth() {
 	start_dest "tcp:127.0.0.1:$port" dst --migration-secret "$WORK/secret"
 	boot_source "" --migration-secret "$WORK/secret"
 	migrated "tcp:127.0.0.1:$port"
+}
+
+case_postcopy() {
+	start_dest "unix:$WORK/mig.sock" dst
+	boot_source
+	expect PUT /migration "{\"destination_url\":\"unix:$WORK/mig.sock\",\"mode\":\"postcopy\"}" 204
+	wait_pid "$PID" 60
+	((RC == 0)) || { show_file "source stderr" "$WORK/src.err"; fail "the source exited $RC"; }
+	grep -q "postcopy: the destination runs the VM" "$WORK/src.err" || fail "no post-copy switch"
+	wait_pid "$DPID" 60
+	passed "$WORK/dst.con" "$WORK/dst.err"
+	grep -q "postcopy: every page in place" "$WORK/dst.err" ||
+		{ show_file stderr "$WORK/dst.err"; fail "the destination never had every page"; }
+	log "$(grep -o 'switch .*' "$WORK/src.err"); $(grep -o 'every page in place.*' "$WORK/dst.err")"
+}
+
+case_postcopy_source_dies() {
+	start_dest "unix:$WORK/mig.sock" dst
+	MEM=1024 boot_source
+	expect PUT /migration "{\"destination_url\":\"unix:$WORK/mig.sock\",\"mode\":\"postcopy\"}" 204
+	for _ in $(seq 600); do
+		grep -q "postcopy: the destination runs the VM" "$WORK/src.err" && break
+		sleep 0.01
+	done
+	kill -KILL "$PID"
+	wait "$PID" 2>/dev/null || true
+	wait_pid "$DPID" 60
+	if grep -q "postcopy: every page in place" "$WORK/dst.err"; then
+		log "every page had come before the kill: nothing to test this time"
+		return
+	fi
+	((RC == 2)) || { show_file stderr "$WORK/dst.err"; fail "the destination exited $RC, want 2"; }
+	grep -q "the VM cannot go on" "$WORK/dst.err" || { show_file stderr "$WORK/dst.err"; fail "no reason"; }
 }
 
 case_disk() {

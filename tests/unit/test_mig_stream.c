@@ -98,6 +98,14 @@ static void test_record_limits(void **state)
 	assert_int_equal(decode(MIG_REC_ACK, 9, 0), -EINVAL);
 	assert_int_equal(decode(MIG_REC_HEARTBEAT, 0, MEM), 0);
 	assert_int_equal(decode(MIG_REC_BYE, 1, MEM), -EINVAL);
+	/* DISCARD: exactly one bit a page of guest RAM, and only once RAM is known */
+	assert_int_equal(decode(MIG_REC_DISCARD, MEM / MIG_PAGE / 8, MEM), 0);
+	assert_int_equal(decode(MIG_REC_DISCARD, MEM / MIG_PAGE / 8 + 8, MEM), -EINVAL);
+	assert_int_equal(decode(MIG_REC_DISCARD, 8, 0), -EINVAL);
+	assert_int_equal(decode(MIG_REC_REQ, 8, 0), 0);
+	assert_int_equal(decode(MIG_REC_REQ, 16, 0), -EINVAL);
+	assert_int_equal(decode(MIG_REC_AUTH, 32, 0), 0);
+	assert_int_equal(decode(MIG_REC_AUTH, 65, 0), -EINVAL);
 	assert_int_equal(decode(0, 0, MEM), -EINVAL);
 	assert_int_equal(decode(MIG_REC_MAX + 1, 0, MEM), -EINVAL);
 }
@@ -153,7 +161,9 @@ static void test_go(void **state)
 	assert_int_equal(mig_go_decode(b, sizeof(b), &h, why, sizeof(why)), 0);
 	assert_memory_equal(&g, &h, sizeof(g));
 	assert_int_equal(mig_go_decode(b, sizeof(b) - 1, &h, why, sizeof(why)), -EINVAL);
-	b[0] = 2;
+	b[0] = MIG_GO_RESUME | MIG_GO_POSTCOPY;
+	assert_int_equal(mig_go_decode(b, sizeof(b), &h, why, sizeof(why)), 0);
+	b[0] = 4;
 	assert_int_equal(mig_go_decode(b, sizeof(b), &h, why, sizeof(why)), -EINVAL);
 }
 
@@ -214,6 +224,16 @@ static void test_order_replication(void **state)
 	assert_int_equal(mig_order_check(&o, MIG_REC_CKPT, why, sizeof(why)), 0);
 	assert_int_equal(mig_order_check(&o, MIG_REC_HEARTBEAT, why, sizeof(why)), -EPROTO);
 	assert_int_equal(mig_order_check(&o, MIG_REC_BYE, why, sizeof(why)), -EPROTO);
+
+	/* post-copy: DISCARD after the state, instead of END; nothing after it */
+	o = (struct mig_order){ 0 };
+	assert_int_equal(mig_order_check(&o, MIG_REC_STATE_PRE, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_DISCARD, why, sizeof(why)), -EPROTO);
+	assert_int_equal(mig_order_check(&o, MIG_REC_PAGES, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_STATE, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_DISCARD, why, sizeof(why)), 0);
+	assert_int_equal(mig_order_check(&o, MIG_REC_END, why, sizeof(why)), -EPROTO);
+	assert_int_equal(mig_order_check(&o, MIG_REC_REQ, why, sizeof(why)), -EPROTO);
 
 	/* a migration takes none of replication's records */
 	o = (struct mig_order){ 0 };
