@@ -45,9 +45,10 @@
 #   flipped in a page, with another version, and as garbage: each time the
 #   destination exits 1 with one line naming the fault and tells the sender
 #   why (ERROR), and no socket file is left.
-# refusals: PUT /migration without a URL, with a bad one, with postcopy,
-#   with an unknown key, before the VM runs, to a socket nobody serves:
-#   400; --incoming with --kernel or --restore, or on a regular file: exit 1.
+# refusals: PUT /migration without a URL, with a bad one, a mode neither
+#   precopy nor postcopy, an unknown key, before the VM runs, to a socket
+#   nobody serves: 400; --incoming with --kernel or --restore, or on a
+#   regular file: exit 1.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -430,8 +431,8 @@ case_refusals() {
 	expect PUT /migration '{"destination_url":"ftp://x"}' 400 "expected unix:PATH or tcp:HOST:PORT"
 	expect PUT /migration '{"destination_url":"tcp::80"}' 400 "a host is required"
 	expect PUT /migration '{"destination_url":"tcp:127.0.0.1:0"}' 400 "port must be 1..65535"
-	expect PUT /migration "{\"destination_url\":\"unix:$WORK/mig.sock\",\"mode\":\"postcopy\"}" \
-		400 "postcopy: not supported yet"
+	expect PUT /migration "{\"destination_url\":\"unix:$WORK/mig.sock\",\"mode\":\"xcopy\"}" \
+		400 "mode: expected \\\"precopy\\\" or \\\"postcopy\\\""
 	expect PUT /migration "{\"destination_url\":\"unix:$WORK/mig.sock\",\"speed\":1}" 400 \
 		"speed: unknown key"
 	expect PUT /migration "{\"destination_url\":\"unix:$WORK/mig.sock\",\"downtime_ms\":0}" 400 \
