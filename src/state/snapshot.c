@@ -479,6 +479,8 @@ int vm_snapshot_restore_table(const struct snap_table *t, const char *path, cons
 
 		snprintf(what, sizeof(what), "snapshot %s", path);
 		ret = snap_load_devices(t, vm, &f, what, err, errlen);
+		if (!ret)
+			vm_resignal_virtio(vm);
 	}
 	/* the restored VM is a copy: a new generation ID tells the guest so */
 	if (!ret && (ret = vmgenid_new(vm->vmgenid)))
@@ -551,5 +553,9 @@ int snap_state_decode(uint8_t *buf, size_t len, const char *what, bool devices,
 int snap_state_load(struct husk_vm *vm, const struct snap_file *f, const char *what, char *err,
 		    size_t errlen)
 {
-	return snap_load_devices(&snap_default_table, vm, f, what, err, errlen);
+	int ret = snap_load_devices(&snap_default_table, vm, f, what, err, errlen);
+
+	if (!ret)
+		vm_resignal_virtio(vm);
+	return ret;
 }

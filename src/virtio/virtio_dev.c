@@ -253,6 +253,16 @@ void virtio_dev_apply(struct virtio_dev *vd, const struct virtio_dev_saved *s)
 	pthread_mutex_unlock(&vd->lock);
 }
 
+void virtio_dev_resignal(struct virtio_dev *vd)
+{
+	if (!vd->started ||
+	    !(__atomic_load_n(&vd->st.status, __ATOMIC_ACQUIRE) & VIRTIO_CONFIG_S_DRIVER_OK))
+		return;
+	for (unsigned q = 0; q < vd->nqueues; q++)
+		if (vd->vq[q].st.ready)
+			vd->tr->notify_queue(vd, q);
+}
+
 void virtio_dev_start_loaded(struct virtio_dev *vd, const struct virtio_dev_saved *s)
 {
 	pthread_mutex_lock(&vd->lock);

@@ -206,6 +206,14 @@ int virtio_dev_save(struct virtio_dev *vd, struct state_writer *w);
 int virtio_dev_read(struct virtio_dev *vd, struct state_reader *r, struct virtio_dev_saved *out);
 void virtio_dev_apply(struct virtio_dev *vd, const struct virtio_dev_saved *s);
 void virtio_dev_start_loaded(struct virtio_dev *vd, const struct virtio_dev_saved *s);
+/*
+ * After every section of a restored VM is loaded: one interrupt per ready
+ * queue. A completion pushed while the saved VM was pausing may have had
+ * its interrupt still on its way into KVM when the vCPUs' state was read
+ * (irqfd injection can be deferred); the driver would then wait forever for
+ * a request that is done. A spurious one costs the driver a look at the ring.
+ */
+void virtio_dev_resignal(struct virtio_dev *vd);
 /* All three for a device with no state of its own (sr_done() included). */
 int virtio_dev_load(struct virtio_dev *vd, struct state_reader *r);
 

@@ -157,6 +157,8 @@ int vm_add_metrics_callback(struct husk_vm *vm, const char *name,
 int vm_add_pause_hook(struct husk_vm *vm, struct vm_pause_hook *hook);
 /* vmm/vm_hooks.c: the virtio devices' pause hooks and metrics. */
 int vm_register_device_hooks(struct husk_vm *vm);
+/* A restored VM, every section loaded: each virtio queue signalled once (virtio_dev.h). */
+void vm_resignal_virtio(struct husk_vm *vm);
 /*
  * A vCPU thread after KVM_RUN returned EINTR: park while a pause is asked;
  * while a migration throttles the guest, sleep throttle_pct% of 10 ms.

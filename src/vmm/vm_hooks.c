@@ -94,6 +94,18 @@ static void rng_resume(void *ctx)
 	virtio_rng_resume(ctx);
 }
 
+void vm_resignal_virtio(struct husk_vm *vm)
+{
+	if (vm->rng)
+		virtio_dev_resignal(virtio_rng_dev(vm->rng));
+	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
+		if (vm->disks[i])
+			virtio_dev_resignal(virtio_blk_dev(vm->disks[i]));
+	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
+		if (vm->nets[i])
+			virtio_dev_resignal(virtio_net_dev(vm->nets[i]));
+}
+
 int vm_register_device_hooks(struct husk_vm *vm)
 {
 	int ret = 0;

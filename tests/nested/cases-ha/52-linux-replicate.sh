@@ -19,8 +19,8 @@
 # off cleanly.
 NET_PRE_MORE="sleep 100000 | nc -l -p 7778 >tcp.out 2>nc.log &
 echo \$! >>pids"
-# shellcheck source-path=SCRIPTDIR source=net.inc
-source "$(dirname "${BASH_SOURCE[0]}")/net.inc"
+# shellcheck source-path=SCRIPTDIR source=../cases/net.inc
+source "$(dirname "${BASH_SOURCE[0]}")/../cases/net.inc"
 CASE_DESC="Linux: replication to a standby, primary killed: ticks, tmpfs, ext4 and a TCP stream carry on"
 CASE_TIMEOUT=400
 CASE_INITRD=initrd
