@@ -141,3 +141,20 @@ expect() {
 		fail "$1 $2 $3: body '$BODY' lacks '$5'"
 	fi
 }
+
+# wait_pid PID TIMEOUT_S: wait for it to exit; sets RC.
+wait_pid() {
+	local pid=$1 t=$2
+	for _ in $(seq $((t * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		RC=124
+		return
+	fi
+	RC=0
+	wait "$pid" || RC=$?
+}

@@ -104,23 +104,6 @@ start_dest() {
 	fail "the destination never listened on $url"
 }
 
-# wait_pid PID TIMEOUT_S: wait for it to exit; sets RC.
-wait_pid() {
-	local pid=$1 t=$2
-	for _ in $(seq $((t * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null || true
-		RC=124
-		return
-	fi
-	RC=0
-	wait "$pid" || RC=$?
-}
-
 console() { { tr -d '\r' <"$1"; } 2>/dev/null || true; }
 
 # boot_source [EXTRA_CMDLINE [HUSK ARGS...]]: the test guest through the API,

@@ -72,22 +72,6 @@ start_standby() {
 	fail "the standby never listened"
 }
 
-wait_pid() {
-	local pid=$1 t=$2
-	for _ in $(seq $((t * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null || true
-		RC=124
-		return
-	fi
-	RC=0
-	wait "$pid" || RC=$?
-}
-
 console() { { tr -d '\r' <"$1"; } 2>/dev/null || true; }
 
 # wait_line FILE REGEX: until the console FILE has a line matching REGEX.

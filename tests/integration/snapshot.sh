@@ -74,23 +74,6 @@ start_husk() {
 	fail "the API socket never appeared"
 }
 
-# wait_pid PID TIMEOUT_S: wait for it to exit; sets RC.
-wait_pid() {
-	local pid=$1 t=$2
-	for _ in $(seq $((t * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null || true
-		RC=124
-		return
-	fi
-	RC=0
-	wait "$pid" || RC=$?
-}
-
 # console FILE: the guest's console as plain lines. Never fails: a grep -q that
 # stops reading early must not fail the pipeline through tr's SIGPIPE.
 console() { tr -d '\r' <"$1" 2>/dev/null || true; }
