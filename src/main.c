@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "migration/migrate.h"
+#include "sandbox/seccomp.h"
 #include "state/snapshot.h"
 #include "vmm/cli.h"
 #include "vmm/vm.h"
@@ -151,6 +152,7 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm, struct mig_pos
 	opts->serial = o->serial_set ? o->cfg.serial : NULL;
 	opts->uffd_sock = o->restore_uffd;
 	opts->clock_realtime = o->clock_realtime;
+	opts->sandbox = o->cfg.sandbox;
 	for (unsigned i = 0; i < o->nrestore_nets; i++)
 		opts->nets[opts->nnets++] = (struct snap_net_override){
 			.iface_id = o->restore_nets[i].id, .host_dev_name = o->restore_nets[i].value,
@@ -174,6 +176,7 @@ static int restore_vm(struct cli_options *o, struct husk_vm **vm, struct mig_pos
 		return -1;
 	}
 	cfg.events = (*vm)->cfg.events = o->cfg.events;
+	cfg.sandbox = (*vm)->cfg.sandbox = o->cfg.sandbox;
 	cfg.metrics_path = (*vm)->cfg.metrics_path = o->cfg.metrics_path;
 	o->cfg = cfg;
 	if (!o->resume && !o->incoming)
@@ -264,19 +267,35 @@ static int run(struct cli_options *o)
 	struct api_server *api = NULL;
 	struct mig_postcopy *pc = NULL;
 	struct husk_vm *vm = NULL;
+	struct husk_sandbox sb;
+	char err[256];
 	int status, ret;
 
 	setup_signals();
+	/* before any thread: each one enters its role's filter as it starts */
+	if (sandbox_init(&sb, o->seccomp, err, sizeof(err)) < 0) {
+		pr_err("%s", err);
+		return HUSK_EXIT_CONFIG;
+	}
+	o->cfg.sandbox = &sb;
 	ret = build_vm(o, &api, &vm, &pc);
 	if (ret) {
 		api_stop(api);
+		sandbox_free(&sb);
 		return ret > 0 ? HUSK_EXIT_OK : HUSK_EXIT_CONFIG;
+	}
+	/* the main thread's own: what it still does is run, restart and tear down */
+	ret = sandbox_enter(&sb, SANDBOX_MAIN);
+	if (ret < 0) {
+		pr_err("seccomp: the main thread cannot enter its filter: %s", strerror(-ret));
+		vm_request_stop(vm, STOP_ERROR, HUSK_EXIT_VMM_ERROR);
 	}
 	status = run_vm(o, api, &vm, &pc);
 	api_detach_vm(api);
 	postcopy_dest_free(pc);	/* before its VM goes */
 	husk_vm_destroy(vm);
 	api_stop(api);
+	sandbox_free(&sb);
 	return status;
 }
 

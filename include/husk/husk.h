@@ -87,6 +87,8 @@ struct husk_config {
 	enum husk_watchdog_action watchdog_action;	/* --watchdog-action */
 	const char *metrics_path;	/* --metrics: JSON lines appended on flush; NULL: none */
 	struct husk_events *events;	/* --events sink, not owned; NULL: none */
+	const struct husk_sandbox *sandbox; /* seccomp filters per thread role, not owned;
+					     * NULL: none (sandbox/seccomp.h) */
 	bool restore;		/* built by a snapshot restore: no kernel is loaded, guest
 				 * RAM and device state come from the snapshot */
 	bool defer_disk_locks;	/* a migration's destination: disk images are opened
@@ -101,6 +103,7 @@ struct husk_config {
 
 struct husk_vm;
 struct husk_events;	/* core/events.h */
+struct husk_sandbox;	/* sandbox/seccomp.h */
 
 void husk_config_init(struct husk_config *cfg);
 int husk_vm_create(const struct husk_config *cfg, struct husk_vm **out, char *err, size_t errlen);

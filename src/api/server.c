@@ -9,6 +9,7 @@
 #include "api/api_internal.h"
 #include "migration/migrate.h"
 #include "core/log.h"
+#include "sandbox/seccomp.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -148,6 +149,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct api_request *req = *con_cls;
 	struct api_reply r = { 0 };
 
+	sandbox_note_role(SANDBOX_API);	/* the filter came with the thread: see start_daemon() */
+
 	(void)version;
 	if (!req) {
 		req = calloc(1, sizeof(*req));
@@ -197,9 +200,49 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pr_debug("api: %s", msg);
 }
 
+static void *daemon_starter(void *arg)
+{
+	struct api_server *s = arg;
+
+	s->daemon = NULL;
+	if (sandbox_enter(s->t.cfg->sandbox, SANDBOX_API) < 0)
+		return (void *)1;
+	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+				     MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+				     MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNECTIONS,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				     MHD_OPTION_END);
+	return NULL;
+}
+
+/*
+ * libmicrohttpd starts its own thread, where husk cannot run code first:
+ * start it from a short-lived thread that has entered the API role, so the
+ * HTTP thread inherits that filter before it reads a byte.
+ */
+static int start_daemon(struct api_server *s)
+{
+	pthread_t t;
+	void *res;
+	int ret;
+
+	if (!s->t.cfg->sandbox)
+		return daemon_starter(s) ? -EPERM : 0;
+	ret = pthread_create(&t, NULL, daemon_starter, s);
+	if (ret)
+		return -ret;
+	pthread_join(t, &res);
+	return res ? -EPERM : 0;
+}
+
 int api_start(const struct api_params *p, struct api_server **out, char *err, size_t errlen)
 {
 	struct api_server *s = calloc(1, sizeof(*s));
+	int ret;
 
 	*out = NULL;
 	if (!s || !(s->sock_path = strdup(p->sock_path))) {
@@ -221,17 +264,10 @@ int api_start(const struct api_params *p, struct api_server **out, char *err, si
 		api_stop(s);
 		return ret;
 	}
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-				     MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-				     MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNECTIONS,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
-				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-				     MHD_OPTION_END);
-	if (!s->daemon) {
-		snprintf(err, errlen, "--api-sock %s: cannot start the HTTP server", p->sock_path);
+	ret = start_daemon(s);
+	if (ret || !s->daemon) {
+		snprintf(err, errlen, "--api-sock %s: cannot start the HTTP server%s", p->sock_path,
+			 ret ? " (its seccomp filter)" : "");
 		api_stop(s);
 		return -EIO;
 	}

@@ -311,6 +311,7 @@ void api_snapshot_load(struct api_server *s, const char *body, size_t len, struc
 		goto out;
 	}
 	opts->uffd_sock = uffd ? mem : NULL;
+	opts->sandbox = s->t.cfg->sandbox;
 	if (s->started || !fresh(s->t.cfg)) {
 		api_fault(r, 400, "LoadSnapshot: only on a fresh husk (nothing configured but the "
 			  "logger and metrics, not started)");
@@ -324,6 +325,7 @@ void api_snapshot_load(struct api_server *s, const char *body, size_t len, struc
 	}
 	/* process-wide settings stay the restoring husk's */
 	cfg.events = s->t.cfg->events;
+	cfg.sandbox = s->t.cfg->sandbox;
 	cfg.metrics_path = s->t.cfg->metrics_path;
 	vm->cfg.events = cfg.events;
 	vm->cfg.metrics_path = cfg.metrics_path;

@@ -28,6 +28,8 @@
 #define BLK_MAX_DEPTH		1024	/* requests in flight per engine */
 #define BLK_PATH_MAX		4096
 
+struct husk_sandbox;
+
 struct blk_image {
 	int fd;
 	uint64_t size;			/* bytes, a multiple of 512 */
@@ -39,6 +41,7 @@ struct blk_image {
 	bool discard;			/* fallocate(PUNCH_HOLE) works here (probed on open) */
 	bool write_zeroes;		/* fallocate(ZERO_RANGE) or PUNCH_HOLE works */
 	char path[BLK_PATH_MAX];
+	const struct husk_sandbox *sandbox;	/* the sync engine's threads' seccomp filter */
 };
 
 /*

@@ -6,6 +6,8 @@
  * eventfd. Slots are preallocated for the whole depth.
  */
 #include "block/engine_internal.h"
+#include "core/log.h"
+#include "sandbox/seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,6 +152,11 @@ static void *worker_main(void *arg)
 {
 	struct sync_engine *se = arg;
 
+	/* a worker that cannot take its filter answers nothing: the queue stalls, logged */
+	if (sandbox_enter(se->base.img->sandbox, SANDBOX_WORKER) < 0) {
+		pr_err("%s: sync engine: cannot enter its seccomp filter", se->base.img->path);
+		return NULL;
+	}
 	pthread_mutex_lock(&se->lock);
 	for (;;) {
 		struct blk_req *r;
@@ -269,6 +276,7 @@ static int start_workers(struct sync_engine *se, unsigned n)
 	int ret = 0;
 
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);	/* seccomp's report (sandbox/seccomp.c) */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (se->nworkers = 0; se->nworkers < n; se->nworkers++) {
 		ret = -pthread_create(&se->workers[se->nworkers], NULL, worker_main, se);

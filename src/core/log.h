@@ -29,6 +29,12 @@ bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * One preformatted line straight to the log's fd with write(2): for a
+ * signal handler (no formatting, no locks, no allocation).
+ */
+void log_write_raw(const char *line, unsigned long len);
+
 #define pr_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

@@ -3,6 +3,7 @@
 #include "cpu/vcpu.h"
 #include "core/log.h"
 #include "cpu/cpuid.h"
+#include "sandbox/seccomp.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -258,6 +259,10 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
+	if (sandbox_enter(v->sandbox, SANDBOX_VCPU) < 0) {
+		vcpu_fail(v, "cannot enter its seccomp filter");
+		return NULL;
+	}
 	while (!vm_stopping(v->vm)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {

@@ -37,6 +37,7 @@ struct vcpu {
 	atomic_uint probe_done;	/* generation last answered */
 	atomic_bool probe_dead;	/* halted with interrupts off at that probe */
 	struct vcpu_exit_stats *exits;	/* aligned_alloc'd by vcpu_create */
+	const struct husk_sandbox *sandbox;	/* its seccomp role's filter; NULL: none */
 };
 
 int vcpu_create(struct vcpu *v, struct husk_vm *vm, unsigned index, char *err, size_t errlen);

@@ -170,6 +170,7 @@ struct watchdog_params {
 	/* NULL: CLOCK_MONOTONIC in ns, and a timer thread; else no thread. */
 	uint64_t (*clock)(void *ctx);
 	void *clock_ctx;
+	const struct husk_sandbox *sandbox;	/* the timer thread's seccomp filter */
 };
 
 /* The guest-visible state, in one plain struct (pause, snapshot). */

@@ -41,6 +41,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "sandbox/seccomp.h"
 #include "memory/layout.h"
 
 #define NS_PER_MS	1000000ULL
@@ -55,6 +56,7 @@ struct watchdog {
 	struct event_hook events;
 	uint64_t (*clock)(void *ctx);
 	void *clock_ctx;
+	const struct husk_sandbox *sandbox;
 
 	pthread_mutex_t lock;		/* guards st, quit */
 	pthread_cond_t wake;		/* st changed, or quit */
@@ -257,6 +259,11 @@ static void *watchdog_thread(void *arg)
 	struct timespec ts;
 	uint32_t count;
 
+	pthread_setname_np(pthread_self(), "husk-watchdog");
+	if (sandbox_enter(w->sandbox, SANDBOX_WATCHDOG) < 0) {
+		pr_err("watchdog: cannot enter its seccomp filter; it will not fire");
+		return NULL;
+	}
 	pthread_mutex_lock(&w->lock);
 	while (!w->quit) {
 		if (!w->st.running) {
@@ -284,12 +291,12 @@ static int start_thread(struct watchdog *w)
 	int ret;
 
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);	/* seccomp's report (sandbox/seccomp.c) */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = pthread_create(&w->thread, NULL, watchdog_thread, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return -ret;
-	pthread_setname_np(w->thread, "husk-watchdog");
 	w->has_thread = true;
 	return 0;
 }
@@ -328,6 +335,7 @@ static struct watchdog *watchdog_alloc(const struct watchdog_params *p)
 	if (!w)
 		return NULL;
 	w->action = p->action;
+	w->sandbox = p->sandbox;
 	if (p->stop)
 		w->stop = *p->stop;
 	if (p->events)

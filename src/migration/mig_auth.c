@@ -40,6 +40,23 @@ int mig_secret_load(const char *path, struct mig_secret *s, char *err, size_t er
 		return -EINVAL;
 	}
 	s->len = (size_t)n;
+	/*
+	 * OpenSSL reads its configuration and sets up its digests on first use:
+	 * do that here, on the thread that loads the secret, because the
+	 * migration thread's seccomp filter opens no files.
+	 */
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_ADD_ALL_DIGESTS, NULL) ||
+	    !EVP_sha256()) {
+		mig_secret_wipe(s);
+		snprintf(err, errlen, "--migration-secret %s: OpenSSL: cannot set up SHA-256", path);
+		return -EIO;
+	}
+	{
+		uint8_t mac[32];
+		unsigned int len = sizeof(mac);
+
+		HMAC(EVP_sha256(), s->key, (int)s->len, (const uint8_t *)"", 0, mac, &len);
+	}
 	return 0;
 }
 

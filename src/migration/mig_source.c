@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "migration/mig_stream.h"
 #include "migration/mig_url.h"
+#include "sandbox/seccomp.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -65,6 +66,8 @@ static void *throttler_thread(void *arg)
 	struct timespec slice = { .tv_nsec = THROTTLE_SLICE_MS * 1000000L };
 
 	pthread_setname_np(pthread_self(), "mig-throttle");
+	/* inherited from the migration thread already: this only names the role */
+	sandbox_note_role(SANDBOX_MIGRATION);
 	while (!atomic_load(&m->throttler_stop)) {
 		nanosleep(&slice, NULL);
 		/* each kick makes the vCPU sleep its share of the slice (vm_pause_point) */
@@ -555,7 +558,11 @@ static void *mig_thread(void *arg)
 	int ret;
 
 	pthread_setname_np(pthread_self(), m->repl ? "replication" : "migration");
-	ret = precopy(m, &handed_over);
+	ret = sandbox_enter(m->vm->cfg.sandbox, SANDBOX_MIGRATION);
+	if (ret)
+		ret = mig_fail(m, ret, "cannot enter the migration thread's seccomp filter");
+	else
+		ret = precopy(m, &handed_over);
 	mig_throttle_set(m, 0);
 	if (handed_over && ret) {
 		/* post-copy past GO: neither side has the whole VM any more */

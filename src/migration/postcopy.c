@@ -13,6 +13,7 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "migration/mig_internal.h"
+#include "sandbox/seccomp.h"
 #include "state/snapuffd.h"
 #include "vmm/vm.h"
 
@@ -337,6 +338,11 @@ static void *pc_thread(void *arg)
 			       { .fd = pc->fd, .events = POLLIN } };
 
 	pthread_setname_np(pthread_self(), "postcopy");
+	if (sandbox_enter(pc->vm->cfg.sandbox, SANDBOX_MIGRATION) < 0) {
+		pr_err("post-copy: cannot enter the pages thread's seccomp filter; the VM is lost");
+		vm_request_stop(pc->vm, STOP_ERROR, HUSK_EXIT_VMM_ERROR);
+		return NULL;
+	}
 	for (;;) {
 		int n = poll(p, 2, -1), ret = 0;
 

@@ -406,6 +406,7 @@ static bool id_is(const char *id, const char *prefix, unsigned i, const char *wa
 int snap_apply_overrides(const struct snap_restore_opts *o, struct husk_config *c, char *err,
 			 size_t errlen)
 {
+	c->sandbox = o->sandbox;	/* the restoring process's filters, never the saved one's */
 	if (o->serial)
 		c->serial = o->serial;
 	for (unsigned k = 0; k < o->nnets; k++) {

@@ -82,6 +82,7 @@ struct snap_restore_opts {
 	const char *uffd_sock;		/* mem_backend Uffd: the handler's socket (mem_path unused) */
 	bool clock_realtime;		/* advance kvm-clock by the time since the save */
 	bool track_dirty;		/* track dirty pages from here on (Diff snapshots) */
+	const struct husk_sandbox *sandbox;	/* this process's seccomp filters (NULL: none) */
 	unsigned nnets, ndrives;
 	struct snap_net_override nets[HUSK_MAX_NETS];
 	struct snap_drive_override drives[HUSK_MAX_DISKS];

@@ -532,7 +532,7 @@ static uint64_t offered_features(const struct virtio_blk *blk)
 }
 
 static int queue_init(struct virtio_blk *blk, unsigned i, enum husk_blk_engine kind,
-		      char *err, size_t errlen)
+		      const struct husk_sandbox *sb, char *err, size_t errlen)
 {
 	struct blk_queue *q = &blk->q[i];
 	char name[24];	/* worker_init() keeps the first 15 bytes */
@@ -549,7 +549,7 @@ static int queue_init(struct virtio_blk *blk, unsigned i, enum husk_blk_engine k
 	vq_chain_init(&q->chain, q->segs, BLK_CHAIN_SEGS);
 	queue_reset_slots(q);
 	snprintf(name, sizeof(name), "blk%.6s-q%u", blk->name, i);
-	ret = worker_init(&q->worker, name);
+	ret = worker_init(&q->worker, name, sb);
 	if (ret) {
 		snprintf(err, errlen, "--disk path=%s: I/O thread: %s", blk->img.path,
 			 strerror(-ret));
@@ -619,12 +619,13 @@ int virtio_blk_create(const struct virtio_env *env, const struct husk_disk_confi
 		return -ENOMEM;
 	}
 	blk->img = *img;
+	blk->img.sandbox = env->sandbox;
 	img->fd = -1;
 	blk->nqueues = queue_count(cfg, ncpus);
 	describe(blk, cfg);
 	fill_config(blk);
 	for (unsigned i = 0; i < blk->nqueues && !ret; i++)
-		ret = queue_init(blk, i, cfg->engine, err, errlen);
+		ret = queue_init(blk, i, cfg->engine, env->sandbox, err, errlen);
 	if (ret) {
 		blk_free(blk);
 		return ret;

@@ -336,7 +336,7 @@ static enum net_engine_kind engine_kind(enum husk_net_engine e)
 }
 
 static int pair_init(struct virtio_net *net, unsigned i, enum husk_net_engine kind,
-		     char *err, size_t errlen)
+		     const struct husk_sandbox *sb, char *err, size_t errlen)
 {
 	struct net_pair *p = &net->pair[i];
 	struct net_engine_params ep = {
@@ -366,7 +366,7 @@ static int pair_init(struct virtio_net *net, unsigned i, enum husk_net_engine ki
 	vq_chain_init(&p->chain, p->segs, NET_CHAIN_SEGS);
 	net_pair_reset_slots(p);
 	snprintf(name, sizeof(name), "net%.6s-q%u", net->tap.ifname, i);
-	ret = worker_init(&p->worker, name);
+	ret = worker_init(&p->worker, name, sb);
 	if (ret) {
 		snprintf(err, errlen, "--net tap=%s: I/O thread: %s", net->tap.ifname,
 			 strerror(-ret));
@@ -430,7 +430,7 @@ int virtio_net_create(const struct virtio_env *env, const struct husk_net_config
 	atomic_init(&net->active_pairs, 1);
 	fill_config(net);
 	for (unsigned i = 0; i < net->npairs && !ret; i++)
-		ret = pair_init(net, i, cfg->engine, err, errlen);
+		ret = pair_init(net, i, cfg->engine, env->sandbox, err, errlen);
 	if (ret) {
 		net_free(net);
 		return ret;

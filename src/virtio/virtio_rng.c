@@ -233,7 +233,7 @@ int virtio_rng_create(const struct virtio_env *env, struct virtio_rng **out)
 	r->tokens = RNG_BURST;
 	r->last_ns = mono_ns();
 	p.priv = r;
-	ret = worker_init(&r->worker, "virtio-rng");
+	ret = worker_init(&r->worker, "virtio-rng", env->sandbox);
 	if (ret) {
 		rng_free(r);
 		return ret;

@@ -20,6 +20,7 @@ struct virtio_env {
 	struct pci_bus *pci;			/* HUSK_VIRTIO_PCI */
 	struct virtio_mmio_bus *mmio;		/* HUSK_VIRTIO_MMIO */
 	int vm_fd;				/* ioeventfds, irqfds; < 0 in unit tests */
+	const struct husk_sandbox *sandbox;	/* device threads' seccomp filter; NULL: none */
 };
 
 struct virtio_transport;

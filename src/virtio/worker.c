@@ -2,6 +2,7 @@
 /* Device I/O threads: see virtio/worker.h. */
 #include "virtio/worker.h"
 #include "core/log.h"
+#include "sandbox/seccomp.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -31,12 +32,13 @@ void eventfd_kick(int fd)
 		pr_debug("eventfd %d: %s", fd, strerror(errno));
 }
 
-int worker_init(struct worker *w, const char *name)
+int worker_init(struct worker *w, const char *name, const struct husk_sandbox *sb)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = CTL_TAG };
 
 	memset(w, 0, sizeof(*w));
 	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->sandbox = sb;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&w->lock, NULL);
@@ -137,6 +139,10 @@ static void *worker_thread(void *arg)
 	struct epoll_event evs[WORKER_MAX_WATCH + 1];
 
 	pthread_setname_np(pthread_self(), w->name);
+	if (sandbox_enter(w->sandbox, SANDBOX_WORKER) < 0) {
+		pr_err("%s: cannot enter its seccomp filter; the device stops", w->name);
+		return NULL;
+	}
 	for (;;) {
 		int n = epoll_wait(w->epfd, evs, WORKER_MAX_WATCH + 1, w->poll_fn ? 0 : -1);
 

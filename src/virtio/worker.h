@@ -21,6 +21,8 @@
  */
 #define WORKER_MAX_WATCH 8
 
+struct husk_sandbox;
+
 typedef void (*worker_fn)(void *ctx);
 
 /*
@@ -54,9 +56,11 @@ struct worker {
 	worker_poll_fn poll_fn;		/* NULL: never polls */
 	void *poll_ctx;
 	unsigned long poll_ns;
+	const struct husk_sandbox *sandbox;	/* its seccomp filter; NULL: none */
 };
 
-int worker_init(struct worker *w, const char *name);
+/* @sb: the filter the thread enters as it starts (NULL: none). */
+int worker_init(struct worker *w, const char *name, const struct husk_sandbox *sb);
 /* Watch @fd for input; @fn runs on the worker (it must drain @fd). Before start. */
 int worker_watch(struct worker *w, int fd, worker_fn fn, void *ctx);
 /* Forget every watch (the worker is stopped). */

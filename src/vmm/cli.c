@@ -50,6 +50,8 @@ enum {
 	OPT_STANDBY,
 	OPT_FAILOVER_TIMEOUT,
 	OPT_MIGRATION_SECRET,
+	OPT_SECCOMP,
+	OPT_NO_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +90,8 @@ static const struct option long_options[] = {
 	{ "standby",   no_argument,       NULL, OPT_STANDBY },
 	{ "migration-secret", required_argument, NULL, OPT_MIGRATION_SECRET },
 	{ "failover-timeout", required_argument, NULL, OPT_FAILOVER_TIMEOUT },
+	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
+	{ "no-seccomp", no_argument,      NULL, OPT_NO_SECCOMP },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -170,13 +174,17 @@ void cli_print_help(FILE *out)
 		"  --failover-timeout MS  the primary silent this long is gone (default 1000)\n"
 		"  --migration-secret FILE  authenticate migration and replication peers with\n"
 		"                       this shared secret (16-4096 bytes; both hosts give it)\n"
+		"  --seccomp MODE       kill (default): a thread's forbidden system call ends husk\n"
+		"                       (status 148); log: allowed and logged by the kernel; off\n"
+		"  --no-seccomp         no seccomp filters (as --seccomp off)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
 		"On a stdio console, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n"
 		"Exit status: 0 guest reset, powered off or halted, or husk stopped by a signal;\n"
-		"1 usage or configuration error; 2 KVM or VMM error; with --test-devices, a guest\n"
-		"write of V to the debug-exit port 0xf4 exits with V & 0xff.\n",
+		"1 usage or configuration error; 2 KVM or VMM error; 148 a forbidden system call\n"
+		"(seccomp); with --test-devices, a guest write of V to the debug-exit port 0xf4\n"
+		"exits with V & 0xff.\n",
 		HUSK_MAX_CPUS, HUSK_DEFAULT_CPUS, HUSK_DEFAULT_SHUTDOWN_TIMEOUT, HUSK_MAX_DISKS,
 		HUSK_MAX_NETS, HUSK_MAX_QUEUES);
 }
@@ -397,6 +405,12 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_RESTORE_UFFD: o->restore_uffd = arg; return 0;
 	case OPT_RESUME:    o->resume = true; return 0;
 	case OPT_CLOCK_REALTIME: o->clock_realtime = true; return 0;
+	case OPT_NO_SECCOMP: o->seccomp = SANDBOX_OFF; return 0;
+	case OPT_SECCOMP:
+		if (sandbox_parse_mode(arg, &o->seccomp) == 0)
+			return 0;
+		snprintf(err, errlen, "--seccomp %s: expected kill, log or off", arg);
+		return -EINVAL;
 	case OPT_ON_REBOOT:
 		if (!strcmp(arg, "exit") || !strcmp(arg, "restart")) {
 			o->reboot_restart = arg[0] == 'r';
@@ -560,6 +574,7 @@ static int parse_args(int argc, char **argv, struct cli_options *o, char *err, s
 	husk_config_init(&o->cfg);
 	o->log_level = LOG_INFO;
 	o->action = CLI_RUN;
+	o->seccomp = sandbox_default_mode();
 	o->config_path = find_config(argc, argv);
 	if (o->config_path && load_config(o, err, errlen) < 0)
 		return -EINVAL;

@@ -8,6 +8,7 @@
 
 #include "husk/husk.h"
 #include "core/log.h"
+#include "sandbox/seccomp.h"
 #include "vmm/config_file.h"
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
@@ -31,6 +32,7 @@ struct cli_options {
 	bool serial_set;		/* --serial given (a restore then uses it) */
 	bool clock_realtime;		/* --clock-realtime */
 	bool reboot_restart;		/* --on-reboot restart */
+	enum sandbox_mode seccomp;	/* --seccomp, --no-seccomp */
 	/* --restore-net ID=TAP, --restore-disk ID=PATH[,ro=on|off] */
 	struct cli_override {
 		const char *id;

@@ -258,7 +258,7 @@ static int vm_create_ha_devices(struct husk_vm *vm, char *err, size_t errlen)
 {
 	struct watchdog_params wp = {
 		.action = (enum watchdog_action)vm->cfg.watchdog_action,
-		.stop = &vm->stop_hook, .events = &vm->event_hook,
+		.stop = &vm->stop_hook, .events = &vm->event_hook, .sandbox = vm->cfg.sandbox,
 	};
 	int ret;
 
@@ -282,7 +282,7 @@ static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen
 	vm->vmmio = (struct virtio_mmio_bus){ .mmio = vm->mmio, .vm_fd = vm->kvm.vm_fd };
 	vm->venv = (struct virtio_env){
 		.mem = &vm->mem, .kind = vm->cfg.transport, .pci = vm->pci, .mmio = &vm->vmmio,
-		.vm_fd = vm->kvm.vm_fd,
+		.vm_fd = vm->kvm.vm_fd, .sandbox = vm->cfg.sandbox,
 	};
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
 		ret = virtio_blk_create(&vm->venv, &vm->cfg.disks[i], &vm->disk_img[i], vm->ncpus,
@@ -471,6 +471,7 @@ static int vm_create_vcpus(struct husk_vm *vm, char *err, size_t errlen)
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		int ret = vcpu_create(&vm->vcpus[i], vm, i, err, errlen);
 
+		vm->vcpus[i].sandbox = vm->cfg.sandbox;
 		if (!ret)
 			ret = vcpu_configure(&vm->vcpus[i], &vm->entry, err, errlen);
 		if (ret)

@@ -66,7 +66,7 @@ static void start(struct worker *w, struct dev *d, unsigned long poll_ns)
 {
 	d->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	assert_true(d->kick_fd >= 0);
-	assert_int_equal(worker_init(w, "test-poll"), 0);
+	assert_int_equal(worker_init(w, "test-poll", NULL), 0);
 	assert_int_equal(worker_watch(w, d->kick_fd, on_kick, d), 0);
 	worker_set_poll(w, dev_poll, d, poll_ns);
 	assert_int_equal(worker_start(w), 0);
