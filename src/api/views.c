@@ -127,7 +127,9 @@ struct json_object *api_instance_info(struct api_server *s)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "id", json_object_new_string("husk"));
+	json_object_object_add(o, "id", json_object_new_string(s->t.orch->instance_id ?
+							       s->t.orch->instance_id :
+							       "anonymous-instance"));
 	json_object_object_add(o, "state", json_object_new_string(instance_state(s)));
 	json_object_object_add(o, "vmm_version", json_object_new_string(HUSK_VERSION));
 	json_object_object_add(o, "app_name", json_object_new_string("husk"));

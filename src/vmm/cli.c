@@ -51,6 +51,7 @@ enum {
 	OPT_FAILOVER_TIMEOUT,
 	OPT_MIGRATION_SECRET,
 	OPT_SECCOMP,
+	OPT_ID,
 	OPT_NO_SECCOMP,
 };
 
@@ -91,6 +92,7 @@ static const struct option long_options[] = {
 	{ "migration-secret", required_argument, NULL, OPT_MIGRATION_SECRET },
 	{ "failover-timeout", required_argument, NULL, OPT_FAILOVER_TIMEOUT },
 	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
+	{ "id",        required_argument, NULL, OPT_ID },
 	{ "no-seccomp", no_argument,      NULL, OPT_NO_SECCOMP },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
@@ -177,6 +179,7 @@ void cli_print_help(FILE *out)
 		"  --seccomp MODE       kill (default): a thread's forbidden system call ends husk\n"
 		"                       (status 148); log: allowed and logged by the kernel; off\n"
 		"  --no-seccomp         no seccomp filters (as --seccomp off)\n"
+		"  --id ID              the instance's name in GET / (default anonymous-instance)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -406,6 +409,15 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_RESUME:    o->resume = true; return 0;
 	case OPT_CLOCK_REALTIME: o->clock_realtime = true; return 0;
 	case OPT_NO_SECCOMP: o->seccomp = SANDBOX_OFF; return 0;
+	case OPT_ID:
+		if (strlen(arg) >= 1 && strlen(arg) <= 64 &&
+		    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
+		    strlen(arg)) {
+			o->orch.instance_id = arg;
+			return 0;
+		}
+		snprintf(err, errlen, "--id %s: 1 to 64 letters, digits and '-'", arg);
+		return -EINVAL;
 	case OPT_SECCOMP:
 		if (sandbox_parse_mode(arg, &o->seccomp) == 0)
 			return 0;

@@ -36,6 +36,7 @@ struct orch_options {
 	const char *log_file;		/* --log-file, logger.log_path */
 	const char *events_path;	/* --events, husk.events */
 	const char *migration_secret;	/* --migration-secret: a migration's shared secret */
+	const char *instance_id;	/* --id (Firecracker's; husk-jailer passes it): GET / */
 	enum log_format log_format;	/* --log-format, husk.log_format */
 	bool show_level;		/* logger.show_level */
 	bool show_origin;		/* logger.show_log_origin (accepted, no effect) */

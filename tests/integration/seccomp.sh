@@ -30,12 +30,15 @@ need_kvm
 make_workdir
 SOCK=$WORK/api.sock
 
-# seccomp_of PID: "comm mode" for each of its threads
+# seccomp_of PID: "comm mode" for each of its threads (one that ends meanwhile: left out)
 seccomp_of() {
-	local t
+	local t comm mode
 	for t in /proc/"$1"/task/*; do
-		echo "$(cat "$t/comm" 2>/dev/null) $(awk '/^Seccomp:/ {print $2}' "$t/status" 2>/dev/null)"
+		comm=$(cat "$t/comm" 2>/dev/null) || continue
+		mode=$(awk '/^Seccomp:/ {print $2}' "$t/status" 2>/dev/null) || continue
+		[[ -n "$comm" && -n "$mode" ]] && echo "$comm $mode"
 	done
+	return 0
 }
 
 # threads_case WANT ARGS...: run the guest (blk) held up, check every thread shows WANT.

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+/* husk-jailer's cgroups: v1 (a hierarchy per controller mount) and v2. */
+#include "sandbox/jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int write_file(const char *dir, const char *name, const char *value)
+{
+	char path[1200];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	return 0;
+}
+
+static int read_file(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[1200];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Is @ctrl one of the comma-separated options in @opts? */
+static bool has_option(const char *opts, const char *ctrl)
+{
+	size_t n = strlen(ctrl);
+
+	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, ctrl, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* The mount point holding @ctrl (v1), or the cgroup2 mount (@ctrl NULL). */
+static int find_mount(const char *mounts, const char *ctrl, char *out, size_t outlen)
+{
+	const char *line = mounts;
+
+	while (line && *line) {
+		char dev[64], dir[256], type[32], opts[512];
+		const char *next = strchr(line, '\n');
+
+		if (sscanf(line, "%63s %255s %31s %511s", dev, dir, type, opts) == 4) {
+			if ((!ctrl && !strcmp(type, "cgroup2")) ||
+			    (ctrl && !strcmp(type, "cgroup") && has_option(opts, ctrl))) {
+				snprintf(out, outlen, "%s", dir);
+				return 0;
+			}
+		}
+		line = next ? next + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+/* A new v1 cpuset is empty, and a task cannot join it so: take the parent's. */
+static void cpuset_inherit(const char *dir)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	char parent[1024], val[512], cur[512];
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	*strrchr(parent, '/') = '\0';
+	for (size_t i = 0; i < 2; i++)
+		if (!read_file(dir, files[i], cur, sizeof(cur)) && (cur[0] == '\n' || !cur[0]) &&
+		    !read_file(parent, files[i], val, sizeof(val)))
+			write_file(dir, files[i], val);
+}
+
+/* mkdir -p <root>/<parent>/<id>, noting each directory made. */
+static int make_dirs(struct jail_cgroup_mount *m, const char *rel, bool v2, bool cpuset,
+		     const struct jail_opts *o)
+{
+	char path[1024];
+	const char *s = rel;
+	size_t len;
+
+	len = (size_t)snprintf(path, sizeof(path), "%s", m->root);
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (len + 1 + n >= sizeof(path))
+			return -ENAMETOOLONG;
+		path[len++] = '/';
+		memcpy(path + len, s, n);
+		len += n;
+		path[len] = '\0';
+		s += n + (s[n] == '/');
+		if (v2) {
+			/* the controllers asked for, enabled for the level below */
+			char parent[1024];
+
+			snprintf(parent, sizeof(parent), "%s", path);
+			*strrchr(parent, '/') = '\0';
+			for (unsigned i = 0; i < o->ncgroups; i++) {
+				char plus[40];
+
+				snprintf(plus, sizeof(plus), "+%s", o->cgroups[i].controller);
+				write_file(parent, "cgroup.subtree_control", plus);
+			}
+		}
+		if (mkdir(path, 0755) == 0) {
+			if (m->ncreated >= JAIL_MAX_DEPTH)
+				return -ENAMETOOLONG;
+			snprintf(m->created[m->ncreated++], sizeof(m->created[0]), "%s", path);
+			if (cpuset)
+				cpuset_inherit(path);
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+	}
+	snprintf(m->leaf, sizeof(m->leaf), "%s", path);
+	return 0;
+}
+
+static struct jail_cgroup_mount *mount_for(struct jail_cgroup_state *st, const char *root)
+{
+	for (unsigned i = 0; i < st->nmounts; i++)
+		if (!strcmp(st->m[i].root, root))
+			return &st->m[i];
+	if (st->nmounts >= JAIL_MAX_MOUNTS)
+		return NULL;
+	memset(&st->m[st->nmounts], 0, sizeof(st->m[0]));
+	snprintf(st->m[st->nmounts].root, sizeof(st->m[0].root), "%s", root);
+	return &st->m[st->nmounts++];
+}
+
+int jail_cgroups(const struct jail_opts *o, const char *mounts, pid_t pid,
+		 struct jail_cgroup_state *st, char *err, size_t errlen)
+{
+	bool v2 = o->cgroup_version == 2;
+	char rel[1024], pidstr[24];
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!o->ncgroups)
+		return 0;
+	snprintf(rel, sizeof(rel), "%s/%s", o->parent_cgroup, o->id);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	for (unsigned i = 0; i < o->ncgroups && !ret; i++) {
+		const struct jail_cgroup *c = &o->cgroups[i];
+		struct jail_cgroup_mount *m;
+		char root[256];
+
+		if (find_mount(mounts, v2 ? NULL : c->controller, root, sizeof(root))) {
+			snprintf(err, errlen, "--cgroup %s: no cgroup v%d hierarchy %s%s is mounted",
+				 c->file, o->cgroup_version, v2 ? "" : "with controller ",
+				 v2 ? "" : c->controller);
+			ret = -ENOENT;
+			break;
+		}
+		m = mount_for(st, root);
+		if (!m) {
+			snprintf(err, errlen, "--cgroup: more than %d hierarchies", JAIL_MAX_MOUNTS);
+			ret = -E2BIG;
+			break;
+		}
+		if (!m->leaf[0]) {
+			ret = make_dirs(m, rel, v2, !v2 && !strcmp(c->controller, "cpuset"), o);
+			if (ret) {
+				snprintf(err, errlen, "cgroup %s/%s: %s", root, rel, strerror(-ret));
+				break;
+			}
+		}
+		ret = write_file(m->leaf, c->file, c->value);
+		if (ret)
+			snprintf(err, errlen, "--cgroup %s=%s: %s/%s: %s", c->file, c->value, m->leaf,
+				 c->file, strerror(-ret));
+	}
+	for (unsigned i = 0; i < st->nmounts && !ret; i++) {
+		ret = write_file(st->m[i].leaf, v2 ? "cgroup.procs" : "tasks", pidstr);
+		if (ret)
+			snprintf(err, errlen, "cgroup %s: cannot move the process in: %s",
+				 st->m[i].leaf, strerror(-ret));
+	}
+	if (ret)
+		jail_cgroups_undo(st, pid);
+	return ret;
+}
+
+void jail_cgroups_undo(struct jail_cgroup_state *st, pid_t pid)
+{
+	char pidstr[24];
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	for (unsigned i = 0; i < st->nmounts; i++) {
+		struct jail_cgroup_mount *m = &st->m[i];
+
+		/* out of the leaf first: a cgroup with a task in it cannot go */
+		if (write_file(m->root, "cgroup.procs", pidstr))
+			write_file(m->root, "tasks", pidstr);
+		while (m->ncreated > 0)
+			rmdir(m->created[--m->ncreated]);
+	}
+	st->nmounts = 0;
+}
