@@ -40,6 +40,23 @@ enum husk_blk_engine { HUSK_BLK_ENGINE_AUTO = 0, HUSK_BLK_ENGINE_URING, HUSK_BLK
 enum husk_net_engine { HUSK_NET_ENGINE_AUTO = 0, HUSK_NET_ENGINE_URING, HUSK_NET_ENGINE_SYNC };
 
 /* One --disk (or Firecracker "drives" entry). Strings are not owned. */
+/*
+ * A token bucket (Firecracker's TokenBucket): @size tokens, refilled from
+ * empty to full in @refill_ms; @one_time_burst extra tokens spent first and
+ * never refilled. size 0 or refill_ms 0: no limit.
+ */
+struct husk_token_bucket {
+	uint64_t size;
+	uint64_t one_time_burst;
+	uint64_t refill_ms;
+};
+
+/* Firecracker's RateLimiter: bytes and operations, each its own bucket. */
+struct husk_rate_limit {
+	struct husk_token_bucket bandwidth;
+	struct husk_token_bucket ops;
+};
+
 struct husk_disk_config {
 	const char *path;		/* raw image, required */
 	const char *id;			/* NULL: "diskN" */
@@ -50,6 +67,7 @@ struct husk_disk_config {
 	enum husk_blk_engine engine;
 	unsigned poll_us;		/* idle queue polling, 0: off (with poll_set) */
 	bool poll_set;			/* false: HUSK_DISK_POLL_US_DEFAULT */
+	struct husk_rate_limit rate;	/* rate_limiter; zero: none */
 };
 
 #define HUSK_DISK_POLL_US_DEFAULT	32
@@ -136,5 +154,7 @@ int husk_vm_request_shutdown(struct husk_vm *vm);
 char *husk_vm_metrics_json(struct husk_vm *vm);
 /* Append husk_vm_metrics_json() to cfg.metrics_path (-ENOENT: no path). */
 int husk_vm_flush_metrics(struct husk_vm *vm);
+/* A running disk's new rate limit (PATCH /drives/{id}); -ENODEV: no such disk. */
+int husk_vm_set_disk_rate(struct husk_vm *vm, unsigned disk, const struct husk_rate_limit *rate);
 
 #endif

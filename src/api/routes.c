@@ -258,6 +258,52 @@ static void put_actions(struct api_server *s, const char *body, size_t len, stru
 	json_object_put(o);
 }
 
+/*
+ * Firecracker's PATCH /drives/{id} (PartialDrive): drive_id, and the
+ * rate_limiter to apply now; before InstanceStart it changes the config.
+ * path_on_host (a hot swap) is not there yet.
+ */
+static void patch_drive(struct api_server *s, const char *id, const char *body, size_t len,
+			struct api_reply *r)
+{
+	struct json_object *o = api_parse_body(body, len, r), *v;
+	struct husk_rate_limit rate;
+	char err[256], idbuf[CONFIG_ID_BUF];
+	unsigned i;
+
+	if (!o)
+		return;
+	if (!json_object_object_get_ex(o, "drive_id", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), id)) {
+		api_fault(r, 400, "drive_id: expected \"%s\", the id in the path", id);
+		goto out;
+	}
+	json_object_object_foreach(o, key, val) {
+		if (strcmp(key, "drive_id") && strcmp(key, "rate_limiter")) {
+			api_fault(r, 400, "%s: %s", key, strcmp(key, "path_on_host") ?
+				  "unknown key" : "swapping a drive's file is not supported yet");
+			goto out;
+		}
+		(void)val;
+	}
+	for (i = 0; i < s->t.cfg->ndisks && strcmp(config_disk_id(s->t.cfg, i, idbuf), id); i++)
+		;
+	if (i == s->t.cfg->ndisks) {
+		api_fault(r, 400, "drives/%s: no such drive", id);
+	} else if (!json_object_object_get_ex(o, "rate_limiter", &v)) {
+		ok_no_content(r);	/* nothing to change */
+	} else if (config_parse_rate_limiter(v, "rate_limiter", &rate, err, sizeof(err))) {
+		api_fault(r, 400, "%s", err);
+	} else {
+		s->t.cfg->disks[i].rate = rate;
+		if (s->vm)
+			husk_vm_set_disk_rate(s->vm, i, &rate);
+		ok_no_content(r);
+	}
+out:
+	json_object_put(o);
+}
+
 static void patch_vm(struct api_server *s, const char *body, size_t len, struct api_reply *r)
 {
 	struct json_object *o = api_parse_body(body, len, r), *v;
@@ -371,8 +417,9 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 		api_snapshot_load(s, body, len, r);
 	else if (is(method, url, "GET", "/vm/config"))
 		ok_json(r, api_vm_config_json(&s->t));
-	else if (strcmp(method, "PATCH") == 0 && (path_id(url, "/drives/") ||
-						 path_id(url, "/network-interfaces/")))
+	else if (strcmp(method, "PATCH") == 0 && (id = path_id(url, "/drives/")))
+		patch_drive(s, id, body, len, r);
+	else if (strcmp(method, "PATCH") == 0 && path_id(url, "/network-interfaces/"))
 		api_fault(r, 400, "%s %s: not supported yet", method, url);
 	else
 		api_fault(r, 400, "Invalid request method and/or path: %s %s.", method, url);

@@ -37,7 +37,8 @@ static struct json_object *drives_json(const struct husk_config *cfg)
 		json_object_object_add(o, "cache_type", json_object_new_string("Unsafe"));
 		json_object_object_add(o, "io_engine", json_object_new_string(
 			d->engine == HUSK_BLK_ENGINE_SYNC ? "Sync" : "Async"));
-		json_object_object_add(o, "rate_limiter", NULL);
+		json_object_object_add(o, "rate_limiter", config_rate_limited(&d->rate) ?
+				       config_rate_limiter_json(&d->rate) : NULL);
 		json_object_array_add(a, o);
 	}
 	return a;

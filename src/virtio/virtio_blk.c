@@ -23,6 +23,7 @@
  */
 #include "virtio/virtio_blk.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/statebuf.h"
 #include "virtio/virtio_blk_req.h"
 #include "virtio/worker.h"
@@ -35,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BLK_QUEUE_MAX		256
 #define BLK_SEG_MAX		126		/* data segments a request */
@@ -64,6 +67,8 @@ struct blk_queue {
 	uint16_t *free;			/* stack of free slot indices */
 	unsigned nfree;
 	struct virtio_blk_stats stats;	/* written by this queue's thread only */
+	int timer_fd;			/* a held request's wait (rate limit) */
+	struct blk_slot *held;		/* popped, waiting for the rate limit */
 };
 
 struct virtio_blk {
@@ -79,6 +84,7 @@ struct virtio_blk {
 	uint8_t cfg[BLK_CFG_LEN];
 	bool paused;			/* virtio_blk_pause() .. resume() (API thread) */
 	const struct blk_write_hook *write_hook;	/* replication: every completed write */
+	struct rate_limiter rl;		/* rate_limiter: shared by the queues */
 };
 
 /* ---- the request path (queue thread) ------------------------------------------ */
@@ -130,18 +136,43 @@ static enum blk_op op_for(uint32_t type)
 	}
 }
 
-static void handle_chain(struct blk_queue *q)
+static uint64_t mono_ns(void)
 {
-	struct blk_slot *s = &q->slots[q->free[--q->nfree]];
-	enum blk_req_kind kind;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The rate limit (Firecracker's: a request is one op and its data bytes):
+ * may @s start now? Else it is held, with no guest notifications wanted,
+ * until the timer says the tokens are there; the thread never spins.
+ */
+static bool rate_allows(struct blk_queue *q, struct blk_slot *s)
+{
+	uint32_t t = s->req.type;
+	struct itimerspec its = { 0 };
+	uint64_t wait;
+
+	if (!rl_active(&q->blk->rl))
+		return true;
+	wait = rl_consume(&q->blk->rl, t == VIRTIO_BLK_T_IN || t == VIRTIO_BLK_T_OUT ?
+			  s->req.len : 0, 1, mono_ns());
+	if (!wait)
+		return true;
+	q->held = s;
+	its.it_value.tv_sec = (time_t)(wait / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(wait % 1000000000ULL);
+	timerfd_settime(q->timer_fd, 0, &its, NULL);
+	STAT_ADD(q->stats.throttled, 1);
+	return false;
+}
+
+static void start_io(struct blk_queue *q, struct blk_slot *s)
+{
 	int ret;
 
-	s->head = q->chain.head;
-	kind = blk_req_parse(&q->chain, &q->blk->info, &s->req, s->iov, BLK_SEG_MAX);
-	if (kind != BLK_REQ_IO) {
-		slot_finish(q, s);
-		return;
-	}
 	s->io = (struct blk_io){
 		.op = op_for(s->req.type), .offset = s->req.offset, .len = s->req.len,
 		.iov = s->iov, .iovcnt = s->req.iovcnt, .unmap = s->req.unmap, .cookie = s,
@@ -157,17 +188,35 @@ static void handle_chain(struct blk_queue *q)
 	}
 }
 
+static void handle_chain(struct blk_queue *q)
+{
+	struct blk_slot *s = &q->slots[q->free[--q->nfree]];
+
+	s->head = q->chain.head;
+	if (blk_req_parse(&q->chain, &q->blk->info, &s->req, s->iov, BLK_SEG_MAX) != BLK_REQ_IO)
+		slot_finish(q, s);
+	else if (rate_allows(q, s))
+		start_io(q, s);
+}
+
 /* Pop and start everything available; the caller interrupts. */
 static void queue_pop_all(struct blk_queue *q)
 {
 	struct virtqueue *vq = &q->blk->vd.vq[q->index];
+	struct blk_slot *held = q->held;
 	int ret = 0;
 
+	if (held) {
+		q->held = NULL;
+		if (!rate_allows(q, held))
+			return;		/* its timer brings us back */
+		start_io(q, held);
+	}
 	do {
 		virtqueue_set_notify(vq, false);
-		while (q->nfree && (ret = virtqueue_pop(vq, &q->chain)) > 0)
+		while (q->nfree && !q->held && (ret = virtqueue_pop(vq, &q->chain)) > 0)
 			handle_chain(q);
-	} while (q->nfree && ret == 0 && virtqueue_enable_notify(vq));
+	} while (q->nfree && !q->held && ret == 0 && virtqueue_enable_notify(vq));
 	if (ret < 0)
 		virtio_dev_needs_reset(&q->blk->vd);
 	ret = blk_engine_submit(q->engine);
@@ -261,7 +310,7 @@ static bool queue_poll(void *ctx, enum worker_poll_step step)
 
 	switch (step) {
 	case WORKER_POLL_BEGIN:
-		if (!vq->st.ready || blk_engine_inflight(q->engine))
+		if (!vq->st.ready || blk_engine_inflight(q->engine) || q->held)
 			return false;
 		virtqueue_suppress_notify(vq);
 		return true;
@@ -292,6 +341,14 @@ static void on_completion(void *ctx)
 	queue_run(ctx);
 }
 
+static void on_rate_timer(void *ctx)
+{
+	struct blk_queue *q = ctx;
+
+	eventfd_drain(q->timer_fd);	/* a timerfd reads as 8 bytes, as an eventfd */
+	queue_run(q);
+}
+
 /* ---- start, stop, pause (transport lock held / API thread) --------------------- */
 
 static void queue_reset_slots(struct blk_queue *q)
@@ -315,6 +372,8 @@ static void queue_drain(struct blk_queue *q)
 		while (blk_engine_reap(q->engine, done, BLK_REAP_BATCH) > 0)
 			;
 	}
+	q->held = NULL;		/* a reset: the guest forgets it too */
+	timerfd_settime(q->timer_fd, 0, &(struct itimerspec){ 0 }, NULL);
 	queue_reset_slots(q);
 }
 
@@ -327,6 +386,8 @@ static int queue_start(struct blk_queue *q)
 	ret = worker_watch(&q->worker, vd->kick_fd[q->index], on_kick, q);
 	if (!ret)
 		ret = worker_watch(&q->worker, blk_engine_completion_fd(q->engine), on_completion, q);
+	if (!ret)
+		ret = worker_watch(&q->worker, q->timer_fd, on_rate_timer, q);
 	if (!ret)
 		ret = worker_start(&q->worker);
 	if (ret)
@@ -384,6 +445,11 @@ static void queue_quiesce(struct blk_queue *q)
 	struct pollfd p = { .fd = blk_engine_completion_fd(q->engine), .events = POLLIN };
 	uint16_t old = q->blk->vd.vq[q->index].st.used_idx;
 
+	if (q->held) {
+		/* popped already: it must be answered before a snapshot, limit or not */
+		start_io(q, q->held);
+		q->held = NULL;
+	}
 	blk_engine_submit(q->engine);
 	reap_completions(q);
 	while (blk_engine_inflight(q->engine)) {
@@ -548,6 +614,11 @@ static int queue_init(struct virtio_blk *blk, unsigned i, enum husk_blk_engine k
 	}
 	vq_chain_init(&q->chain, q->segs, BLK_CHAIN_SEGS);
 	queue_reset_slots(q);
+	q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (q->timer_fd < 0) {
+		snprintf(err, errlen, "--disk path=%s: timerfd: %s", blk->img.path, strerror(errno));
+		return -errno;
+	}
 	snprintf(name, sizeof(name), "blk%.6s-q%u", blk->name, i);
 	ret = worker_init(&q->worker, name, sb);
 	if (ret) {
@@ -567,6 +638,8 @@ static void queue_uninit(struct blk_queue *q)
 		worker_destroy(&q->worker);
 	free(q->slots);
 	free(q->free);
+	if (q->timer_fd > 0)
+		close(q->timer_fd);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -575,6 +648,7 @@ static void blk_free(struct virtio_blk *blk)
 	for (unsigned i = 0; i < blk->nqueues; i++)
 		queue_uninit(&blk->q[i]);
 	blk_image_close(&blk->img);
+	rl_destroy(&blk->rl);
 	free(blk);
 }
 
@@ -622,6 +696,7 @@ int virtio_blk_create(const struct virtio_env *env, const struct husk_disk_confi
 	blk->img.sandbox = env->sandbox;
 	img->fd = -1;
 	blk->nqueues = queue_count(cfg, ncpus);
+	rl_init(&blk->rl, &cfg->rate, mono_ns());
 	describe(blk, cfg);
 	fill_config(blk);
 	for (unsigned i = 0; i < blk->nqueues && !ret; i++)
@@ -699,6 +774,7 @@ void virtio_blk_stats(const struct virtio_blk *blk, struct virtio_blk_stats *out
 		out->errors += STAT_GET(s->errors);
 		out->interrupts += STAT_GET(s->interrupts);
 		out->polled += STAT_GET(s->polled);
+		out->throttled += STAT_GET(s->throttled);
 		blk_engine_stats(blk->q[i].engine, &es);
 		out->engine_submits += es.submit_calls;
 		out->engine_sqes += es.submitted;
@@ -723,4 +799,13 @@ void virtio_blk_set_write_hook(struct virtio_blk *blk, const struct blk_write_ho
 const struct blk_image *virtio_blk_image(const struct virtio_blk *blk)
 {
 	return &blk->img;
+}
+
+void virtio_blk_set_rate_limit(struct virtio_blk *blk, const struct husk_rate_limit *rate)
+{
+	rl_update(&blk->rl, rate, mono_ns());
+	/* a held request asks again now, under the new limits */
+	for (unsigned i = 0; i < blk->nqueues; i++)
+		if (blk->q[i].started)
+			eventfd_kick(blk->vd.kick_fd[i]);
 }

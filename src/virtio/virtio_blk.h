@@ -25,6 +25,7 @@ struct virtio_blk_stats {
 	uint64_t engine_completions;
 	uint64_t interrupts;
 	uint64_t polled;		/* batches found by idle polling, not by a notify */
+	uint64_t throttled;		/* requests held back by the rate limit */
 };
 
 /*
@@ -81,5 +82,8 @@ struct state_reader;
 struct state_writer;
 int virtio_blk_save(struct virtio_blk *blk, struct state_writer *w);
 int virtio_blk_load(struct virtio_blk *blk, struct state_reader *r);
+
+/* PATCH /drives/{id}: new limits, at once (the buckets start full). */
+void virtio_blk_set_rate_limit(struct virtio_blk *blk, const struct husk_rate_limit *rate);
 
 #endif

@@ -377,8 +377,13 @@ static int drive_key(struct json_object *v, const char *key, struct husk_disk_co
 		d->engine = i == 0 ? HUSK_BLK_ENGINE_SYNC : HUSK_BLK_ENGINE_URING;
 		return 0;
 	}
-	if (strcmp(key, "partuuid") == 0 || strcmp(key, "rate_limiter") == 0 ||
-	    strcmp(key, "socket") == 0)
+	if (strcmp(key, "rate_limiter") == 0) {
+		char where[160];
+
+		snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", key);
+		return config_parse_rate_limiter(v, where, &d->rate, err, errlen);
+	}
+	if (strcmp(key, "partuuid") == 0 || strcmp(key, "socket") == 0)
 		return null_only(v, path, key, err, errlen);
 	return key_error(err, errlen, path, key, "unknown key");
 }

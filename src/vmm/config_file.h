@@ -89,6 +89,13 @@ int config_apply_husk(struct json_object *o, struct config_target *t, const char
  * (diskN, netN), formatted into @buf. Command-line devices may have no id.
  */
 #define CONFIG_ID_BUF 16
+/* Firecracker's RateLimiter object (NULL: no limit) into @out; -EINVAL with @err. */
+int config_parse_rate_limiter(struct json_object *o, const char *path,
+			      struct husk_rate_limit *out, char *err, size_t errlen);
+/* The limits as a RateLimiter object (GET /vm/config). */
+struct json_object *config_rate_limiter_json(const struct husk_rate_limit *rl);
+bool config_rate_limited(const struct husk_rate_limit *rl);
+
 const char *config_disk_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF]);
 const char *config_net_id(const struct husk_config *cfg, unsigned i, char buf[CONFIG_ID_BUF]);
 

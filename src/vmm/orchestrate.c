@@ -2,6 +2,7 @@
 /* What the API thread may ask of a running VM: metrics, events, shutdown. */
 #include "vmm/vm.h"
 #include "core/log.h"
+#include "virtio/virtio_blk.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -160,4 +161,13 @@ int husk_vm_flush_metrics(struct husk_vm *vm)
 	ret = metrics_write_line(vm->cfg.metrics_path, line);
 	free(line);
 	return ret;
+}
+
+int husk_vm_set_disk_rate(struct husk_vm *vm, unsigned disk, const struct husk_rate_limit *rate)
+{
+	if (disk >= HUSK_MAX_DISKS || !vm->disks[disk])
+		return -ENODEV;
+	vm->cfg.disks[disk].rate = *rate;
+	virtio_blk_set_rate_limit(vm->disks[disk], rate);
+	return 0;
 }

@@ -32,6 +32,7 @@ static void disk_metrics(void *ctx, struct json_object *obj)
 	add_u64(obj, "errors", s.errors);
 	add_u64(obj, "interrupts", s.interrupts);
 	add_u64(obj, "polled", s.polled);
+	add_u64(obj, "throttled", s.throttled);
 	add_u64(obj, "uring_submissions", s.engine_submits);
 	add_u64(obj, "engine_sqes", s.engine_sqes);
 	add_u64(obj, "uring_completions", s.engine_completions);
