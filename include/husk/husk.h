@@ -83,6 +83,8 @@ struct husk_net_config {
 	unsigned queues;		/* queue pairs, 0: 1 */
 	unsigned mtu;			/* 0: the tap's */
 	enum husk_net_engine engine;	/* packet engine: io_uring, or readv/writev */
+	struct husk_rate_limit rx_rate;	/* rx_rate_limiter (to the guest); zero: none */
+	struct husk_rate_limit tx_rate;	/* tx_rate_limiter (from the guest) */
 };
 
 struct husk_config {
@@ -156,5 +158,8 @@ char *husk_vm_metrics_json(struct husk_vm *vm);
 int husk_vm_flush_metrics(struct husk_vm *vm);
 /* A running disk's new rate limit (PATCH /drives/{id}); -ENODEV: no such disk. */
 int husk_vm_set_disk_rate(struct husk_vm *vm, unsigned disk, const struct husk_rate_limit *rate);
+/* A running NIC's new rate limits (PATCH /network-interfaces/{id}). */
+int husk_vm_set_net_rates(struct husk_vm *vm, unsigned nic, const struct husk_rate_limit *rx,
+			  const struct husk_rate_limit *tx);
 
 #endif

@@ -304,6 +304,56 @@ out:
 	json_object_put(o);
 }
 
+/*
+ * Firecracker's PATCH /network-interfaces/{id} (PartialNetworkInterface):
+ * iface_id, and rx_rate_limiter and/or tx_rate_limiter to apply now.
+ */
+static void patch_net(struct api_server *s, const char *id, const char *body, size_t len,
+		      struct api_reply *r)
+{
+	struct json_object *o = api_parse_body(body, len, r), *v;
+	struct husk_rate_limit rates[2];
+	char err[256], idbuf[CONFIG_ID_BUF];
+	static const char *const keys[2] = { "rx_rate_limiter", "tx_rate_limiter" };
+	unsigned i;
+
+	if (!o)
+		return;
+	if (!json_object_object_get_ex(o, "iface_id", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), id)) {
+		api_fault(r, 400, "iface_id: expected \"%s\", the id in the path", id);
+		goto out;
+	}
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		if (strcmp(key, "iface_id") && strcmp(key, keys[0]) && strcmp(key, keys[1])) {
+			api_fault(r, 400, "%s: unknown key", key);
+			goto out;
+		}
+	}
+	for (i = 0; i < s->t.cfg->nnets && strcmp(config_net_id(s->t.cfg, i, idbuf), id); i++)
+		;
+	if (i == s->t.cfg->nnets) {
+		api_fault(r, 400, "network-interfaces/%s: no such interface", id);
+		goto out;
+	}
+	rates[0] = s->t.cfg->nets[i].rx_rate;
+	rates[1] = s->t.cfg->nets[i].tx_rate;
+	for (int k = 0; k < 2; k++)
+		if (json_object_object_get_ex(o, keys[k], &v) &&
+		    config_parse_rate_limiter(v, keys[k], &rates[k], err, sizeof(err))) {
+			api_fault(r, 400, "%s", err);
+			goto out;
+		}
+	s->t.cfg->nets[i].rx_rate = rates[0];
+	s->t.cfg->nets[i].tx_rate = rates[1];
+	if (s->vm)
+		husk_vm_set_net_rates(s->vm, i, &rates[0], &rates[1]);
+	ok_no_content(r);
+out:
+	json_object_put(o);
+}
+
 static void patch_vm(struct api_server *s, const char *body, size_t len, struct api_reply *r)
 {
 	struct json_object *o = api_parse_body(body, len, r), *v;
@@ -419,8 +469,8 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 		ok_json(r, api_vm_config_json(&s->t));
 	else if (strcmp(method, "PATCH") == 0 && (id = path_id(url, "/drives/")))
 		patch_drive(s, id, body, len, r);
-	else if (strcmp(method, "PATCH") == 0 && path_id(url, "/network-interfaces/"))
-		api_fault(r, 400, "%s %s: not supported yet", method, url);
+	else if (strcmp(method, "PATCH") == 0 && (id = path_id(url, "/network-interfaces/")))
+		patch_net(s, id, body, len, r);
 	else
 		api_fault(r, 400, "Invalid request method and/or path: %s %s.", method, url);
 }

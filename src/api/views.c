@@ -62,6 +62,10 @@ static struct json_object *nets_json(const struct husk_config *cfg)
 				 n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 			json_object_object_add(o, "guest_mac", json_object_new_string(mac));
 		}
+		json_object_object_add(o, "rx_rate_limiter", config_rate_limited(&n->rx_rate) ?
+				       config_rate_limiter_json(&n->rx_rate) : NULL);
+		json_object_object_add(o, "tx_rate_limiter", config_rate_limited(&n->tx_rate) ?
+				       config_rate_limiter_json(&n->tx_rate) : NULL);
 		json_object_array_add(a, o);
 	}
 	return a;

@@ -101,6 +101,31 @@ uint64_t rl_consume(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint6
 	return wb > wo ? wb : wo;
 }
 
+uint64_t rl_peek(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns)
+{
+	uint64_t wb, wo;
+
+	pthread_mutex_lock(&rl->lock);
+	refill(&rl->bw, now_ns);
+	refill(&rl->ops, now_ns);
+	wb = wait_for(&rl->bw, bytes);
+	wo = wait_for(&rl->ops, ops);
+	if (wb || wo)
+		rl->throttled++;
+	pthread_mutex_unlock(&rl->lock);
+	return wb > wo ? wb : wo;
+}
+
+void rl_charge(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns)
+{
+	pthread_mutex_lock(&rl->lock);
+	refill(&rl->bw, now_ns);
+	refill(&rl->ops, now_ns);
+	take(&rl->bw, bytes);
+	take(&rl->ops, ops);
+	pthread_mutex_unlock(&rl->lock);
+}
+
 bool rl_valid(const struct husk_rate_limit *cfg)
 {
 	const struct husk_token_bucket *t[2] = { &cfg->bandwidth, &cfg->ops };

@@ -39,6 +39,13 @@ void rl_destroy(struct rate_limiter *rl);
 void rl_update(struct rate_limiter *rl, const struct husk_rate_limit *cfg, uint64_t now_ns);
 /* Take @bytes and @ops: 0, or nothing taken and the ns to wait before asking again. */
 uint64_t rl_consume(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns);
+/*
+ * For a size known only afterwards (a received frame): rl_peek() says how
+ * long until @bytes and @ops could be taken (0: now), taking nothing;
+ * rl_charge() takes them whatever the budget (it may go into debt).
+ */
+uint64_t rl_peek(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns);
+void rl_charge(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns);
 static inline bool rl_active(const struct rate_limiter *rl)
 {
 	return __atomic_load_n(&rl->active, __ATOMIC_RELAXED);

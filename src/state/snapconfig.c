@@ -2,6 +2,7 @@
 /* The "config" and "host" sections of a snapshot (snapconfig.h). */
 #include "state/snapconfig.h"
 #include "vmm/kvm.h"
+#include "core/ratelimit.h"
 
 #include <cpuid.h>
 #include <errno.h>
@@ -49,6 +50,17 @@ static const char *get_str(struct state_reader *r, struct str_arena *arena, cons
 	if (!s)
 		sr_fail(r, "%s: %s", what, strerror(ENOMEM));
 	return s;
+}
+
+static void put_rate(struct state_writer *w, const struct husk_rate_limit *rl)
+{
+	const struct husk_token_bucket *b[2] = { &rl->bandwidth, &rl->ops };
+
+	for (int i = 0; i < 2; i++) {
+		sw_u64(w, b[i]->size);
+		sw_u64(w, b[i]->one_time_burst);
+		sw_u64(w, b[i]->refill_ms);
+	}
 }
 
 int snap_config_save(const struct husk_config *cfg, struct state_writer *w, char *err,
@@ -100,9 +112,30 @@ int snap_config_save(const struct husk_config *cfg, struct state_writer *w, char
 		sw_u32(w, n->mtu);
 		sw_u8(w, (uint8_t)n->engine);
 	}
+	/* the rate limits (version 3) */
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		put_rate(w, &cfg->disks[i].rate);
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		put_rate(w, &cfg->nets[i].rx_rate);
+		put_rate(w, &cfg->nets[i].tx_rate);
+	}
 	if (w->err)
 		snprintf(err, errlen, "config: %s", strerror(-w->err));
 	return w->err;
+}
+
+static int get_rate(struct state_reader *r, struct husk_rate_limit *rl)
+{
+	struct husk_token_bucket *b[2] = { &rl->bandwidth, &rl->ops };
+
+	for (int i = 0; i < 2; i++) {
+		b[i]->size = sr_u64(r);
+		b[i]->one_time_burst = sr_u64(r);
+		b[i]->refill_ms = sr_u64(r);
+	}
+	if (!r->err && !rl_valid(rl))
+		return sr_fail(r, "a rate limit out of range");
+	return r->err;
 }
 
 static int load_disk(struct state_reader *r, struct husk_disk_config *d, struct str_arena *a)
@@ -190,6 +223,12 @@ int snap_config_load(struct state_reader *r, struct husk_config *cfg, struct str
 		return sr_fail(r, "%u NICs (at most %u)", c.nnets, HUSK_MAX_NETS);
 	for (unsigned i = 0; i < c.nnets && !r->err; i++)
 		if (load_net(r, &c.nets[i], arena))
+			return r->err;
+	for (unsigned i = 0; i < c.ndisks && !r->err; i++)
+		if (get_rate(r, &c.disks[i].rate))
+			return r->err;
+	for (unsigned i = 0; i < c.nnets && !r->err; i++)
+		if (get_rate(r, &c.nets[i].rx_rate) || get_rate(r, &c.nets[i].tx_rate))
 			return r->err;
 	if (sr_done(r))
 		return r->err;

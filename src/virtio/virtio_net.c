@@ -60,6 +60,11 @@ static void on_timer(void *ctx)
 	net_pair_timer(ctx);
 }
 
+static void on_rate_timer(void *ctx)
+{
+	net_pair_rate_timer(ctx);
+}
+
 static void on_ctrl_kick(void *ctx)
 {
 	struct virtio_net *net = ctx;
@@ -101,6 +106,8 @@ static int pair_start(struct net_pair *p, bool with_ctrl)
 				   on_completion, p);
 	if (!ret)
 		ret = worker_watch(&p->worker, p->timer_fd, on_timer, p);
+	if (!ret)
+		ret = worker_watch(&p->worker, p->rate_fd, on_rate_timer, p);
 	if (!ret && with_ctrl)
 		ret = worker_watch(&p->worker, vd->kick_fd[p->net->ctrl_q], on_ctrl_kick, p->net);
 	if (!ret)
@@ -349,7 +356,8 @@ static int pair_init(struct virtio_net *net, unsigned i, enum husk_net_engine ki
 	p->net = net;
 	p->index = i;
 	p->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (p->timer_fd < 0) {
+	p->rate_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (p->timer_fd < 0 || p->rate_fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "--net tap=%s: timerfd: %s", net->tap.ifname, strerror(-ret));
 		return ret;
@@ -383,6 +391,8 @@ static void pair_uninit(struct net_pair *p)
 {
 	if (p->net && p->timer_fd >= 0)
 		close(p->timer_fd);
+	if (p->net && p->rate_fd > 0)
+		close(p->rate_fd);
 	net_engine_destroy(p->engine);
 	if (p->net)
 		worker_destroy(&p->worker);
@@ -399,6 +409,8 @@ static void net_free(struct virtio_net *net)
 	for (unsigned i = 0; i < HUSK_MAX_QUEUES; i++)
 		pair_uninit(&net->pair[i]);
 	tap_close(&net->tap);
+	rl_destroy(&net->rx_rl);
+	rl_destroy(&net->tx_rl);
 	free(net);
 }
 
@@ -428,6 +440,7 @@ int virtio_net_create(const struct virtio_env *env, const struct husk_net_config
 		snprintf(err, errlen, "--net tap=%s: default MAC: %s", net->tap.ifname,
 			 strerror(-ret));
 	atomic_init(&net->active_pairs, 1);
+	virtio_net_init_rates(net, cfg);
 	fill_config(net);
 	for (unsigned i = 0; i < net->npairs && !ret; i++)
 		ret = pair_init(net, i, cfg->engine, env->sandbox, err, errlen);
@@ -521,6 +534,8 @@ void virtio_net_stats(const struct virtio_net *net, struct virtio_net_stats *out
 		out->ctrl_commands += NET_STAT_GET(s->ctrl_commands);
 		out->ctrl_errors += NET_STAT_GET(s->ctrl_errors);
 		out->interrupts += NET_STAT_GET(s->interrupts);
+		out->rx_throttled += NET_STAT_GET(s->rx_throttled);
+		out->tx_throttled += NET_STAT_GET(s->tx_throttled);
 		net_engine_get_stats(net->pair[i].engine, &es);
 		out->engine_submits += es.submit_calls;
 		out->engine_sqes += es.sqes;

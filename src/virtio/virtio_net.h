@@ -26,6 +26,7 @@ struct virtio_net_stats {
 	uint64_t ctrl_commands, ctrl_errors;	/* control queue: all, answered ERR */
 	uint64_t engine_submits, engine_sqes, engine_completions;
 	uint64_t interrupts;
+	uint64_t rx_throttled, tx_throttled;	/* waits for the rate limits */
 };
 
 /*
@@ -76,5 +77,9 @@ struct state_writer;
 struct state_reader;
 int virtio_net_save(struct virtio_net *net, struct state_writer *w);
 int virtio_net_load(struct virtio_net *net, struct state_reader *r);
+
+/* PATCH /network-interfaces/{id}: new limits, at once (the buckets start full). */
+void virtio_net_set_rate_limits(struct virtio_net *net, const struct husk_rate_limit *rx,
+				const struct husk_rate_limit *tx);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <linux/virtio_net.h>
 
+#include "core/ratelimit.h"
 #include "net/net_engine.h"
 #include "virtio/virtio_dev.h"
 
@@ -67,6 +68,15 @@ struct net_pair {
 	unsigned npend;
 	int timer_fd;			/* a read that could grow waits this long */
 	bool timer_armed, partial_ok;
+	int rate_fd;			/* the rate limits' wait (timerfd) */
+	bool rate_armed;
+	struct net_tx_held {		/* a TX frame popped, waiting for the rate limit */
+		bool held;
+		uint16_t head;
+		unsigned n;
+		uint32_t len;
+		struct iovec iov[NET_ENGINE_MAX_IOV];
+	} txh;
 	struct virtio_net_stats stats;	/* written by this pair's thread only */
 };
 
@@ -86,6 +96,7 @@ struct virtio_net {
 	unsigned ctrl_q;		/* index of the control queue (set at start) */
 	struct net_pair pair[HUSK_MAX_QUEUES];
 	struct net_hold *hold;		/* replication's output commit (virtio_net_hold.c) */
+	struct rate_limiter rx_rl, tx_rl;	/* rx_rate_limiter, tx_rate_limiter */
 };
 
 static inline unsigned net_rxq(unsigned pair) { return 2 * pair; }
@@ -95,6 +106,8 @@ static inline unsigned net_txq(unsigned pair) { return 2 * pair + 1; }
 void net_pair_run(struct net_pair *p);
 /* The partial-read timer fired (on the pair's thread). */
 void net_pair_timer(struct net_pair *p);
+void net_pair_rate_timer(struct net_pair *p);
+void virtio_net_init_rates(struct virtio_net *net, const struct husk_net_config *cfg);
 void net_pair_drain(struct net_pair *p);
 /* VM pause, the pair's thread parked: finish all I/O, hold no chain. */
 void net_pair_quiesce(struct net_pair *p);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct virtqueue *rx_vq(struct net_pair *p)
@@ -43,13 +44,75 @@ static void broken(struct net_pair *p, unsigned q, int ret)
 	virtio_dev_needs_reset(&p->net->vd);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Come back in @ns (a rate limit's wait); the thread sleeps meanwhile. */
+static void rate_wait(struct net_pair *p, uint64_t ns)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(ns / 1000000000ULL),
+						.tv_nsec = (long)(ns % 1000000000ULL) } };
+
+	timerfd_settime(p->rate_fd, 0, &its, NULL);
+	p->rate_armed = true;
+}
+
+void net_pair_rate_timer(struct net_pair *p)
+{
+	uint64_t n;
+
+	if (read(p->rate_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	p->rate_armed = false;
+	net_pair_run(p);
+}
+
 /* ---- TX ------------------------------------------------------------------------ */
+
+static void tx_send(struct net_pair *p, const struct iovec *iov, unsigned n, uint16_t head,
+		    uint32_t len)
+{
+	int ret;
+
+	if (net_hold_frame(p->net, iov, n)) {
+		/* replication: sent when the checkpoint that covers it is safe */
+		NET_STAT_ADD(p->stats.tx_packets, 1);
+		NET_STAT_ADD(p->stats.tx_bytes, len);
+		virtqueue_push(tx_vq(p), head, 0);
+		return;
+	}
+	ret = net_engine_tx_queue(p->engine, iov, n, head);
+	if (ret) {
+		NET_STAT_ADD(p->stats.tx_errors, 1);
+		virtqueue_push(tx_vq(p), head, 0);
+	}
+}
+
+/* tx_rate_limiter: may a frame of @len go now? Else it waits in p->txh. */
+static bool tx_rate_allows(struct net_pair *p, uint32_t len)
+{
+	uint64_t wait;
+
+	if (!rl_active(&p->net->tx_rl))
+		return true;
+	wait = rl_consume(&p->net->tx_rl, len, 1, mono_ns());
+	if (!wait)
+		return true;
+	rate_wait(p, wait);
+	NET_STAT_ADD(p->stats.tx_throttled, 1);
+	return false;
+}
 
 static void tx_chain(struct net_pair *p)
 {
 	struct vq_chain *c = &p->chain;
 	struct iovec iov[NET_ENGINE_MAX_IOV];
-	int ret;
+	uint32_t len;
 
 	if (c->nsegs != c->nreadable || c->nreadable > NET_ENGINE_MAX_IOV) {
 		NET_STAT_ADD(p->stats.tx_errors, 1);	/* writable segments, or too many */
@@ -63,18 +126,16 @@ static void tx_chain(struct net_pair *p)
 	}
 	for (unsigned i = 0; i < c->nreadable; i++)
 		iov[i] = (struct iovec){ .iov_base = c->segs[i].hva, .iov_len = c->segs[i].len };
-	if (net_hold_frame(p->net, iov, c->nreadable)) {
-		/* replication: sent when the checkpoint that covers it is safe */
-		NET_STAT_ADD(p->stats.tx_packets, 1);
-		NET_STAT_ADD(p->stats.tx_bytes, (unsigned)(c->readable_len - NET_VNET_HDR_LEN));
-		virtqueue_push(tx_vq(p), c->head, 0);
+	len = (uint32_t)(c->readable_len - NET_VNET_HDR_LEN);
+	if (!tx_rate_allows(p, len)) {
+		p->txh.held = true;
+		p->txh.head = c->head;
+		p->txh.n = c->nreadable;
+		p->txh.len = len;
+		memcpy(p->txh.iov, iov, c->nreadable * sizeof(*iov));
 		return;
 	}
-	ret = net_engine_tx_queue(p->engine, iov, c->nreadable, c->head);
-	if (ret) {
-		NET_STAT_ADD(p->stats.tx_errors, 1);
-		virtqueue_push(tx_vq(p), c->head, 0);
-	}
+	tx_send(p, iov, c->nreadable, c->head, len);
 }
 
 static bool tx_engine_full(const struct net_pair *p)
@@ -92,11 +153,18 @@ static void tx_pop_all(struct net_pair *p)
 	struct virtqueue *vq = tx_vq(p);
 	int ret = 0;
 
+	if (p->txh.held) {
+		if (tx_engine_full(p) || !tx_rate_allows(p, p->txh.len))
+			return;		/* notifications stay off: the timer brings us back */
+		p->txh.held = false;
+		tx_send(p, p->txh.iov, p->txh.n, p->txh.head, p->txh.len);
+	}
 	do {
 		virtqueue_set_notify(vq, false);
-		while (!tx_engine_full(p) && (ret = virtqueue_pop(vq, &p->chain)) > 0)
+		while (!tx_engine_full(p) && !p->txh.held &&
+		       (ret = virtqueue_pop(vq, &p->chain)) > 0)
 			tx_chain(p);
-		if (tx_engine_full(p))
+		if (tx_engine_full(p) || p->txh.held)
 			return;
 	} while (ret == 0 && virtqueue_enable_notify(vq));
 	if (ret < 0)
@@ -212,7 +280,28 @@ static int rx_post(struct net_pair *p, unsigned k)
  */
 static bool rx_wants_notify(const struct net_pair *p)
 {
-	return net_engine_rx_inflight(p->engine) == 0 && !p->timer_armed;
+	return net_engine_rx_inflight(p->engine) == 0 && !p->timer_armed && !p->rate_armed;
+}
+
+/*
+ * rx_rate_limiter: a frame's size is known only once read, so it is charged
+ * then (rx_deliver), and no read is posted while the budget is in debt; with
+ * a limit one read at a time is posted, so at most one frame runs ahead.
+ */
+static unsigned rx_reads_allowed(struct net_pair *p)
+{
+	uint64_t wait;
+
+	if (!rl_active(&p->net->rx_rl))
+		return NET_RX_POSTED;
+	if (p->rate_armed)
+		return 0;
+	wait = rl_peek(&p->net->rx_rl, 1, 1, mono_ns());
+	if (!wait)
+		return 1;
+	rate_wait(p, wait);
+	NET_STAT_ADD(p->stats.rx_throttled, 1);
+	return 0;
 }
 
 /*
@@ -284,7 +373,7 @@ static void rx_refill(struct net_pair *p)
 	int ret;
 
 	virtqueue_set_notify(rx_vq(p), false);
-	while (p->read_nfree && net_engine_rx_inflight(p->engine) < NET_RX_POSTED) {
+	while (p->read_nfree && net_engine_rx_inflight(p->engine) < rx_reads_allowed(p)) {
 		k = rx_plan(p, &full);
 		while (!full && !empty && p->rxc_nfree) {
 			ret = rx_pop_one(p);
@@ -342,6 +431,8 @@ static void rx_deliver(struct net_pair *p, struct net_rx_read *r, int bytes)
 	rx_keep_front(p, r->chain + k, r->n - k);
 	NET_STAT_ADD(p->stats.rx_packets, 1);
 	NET_STAT_ADD(p->stats.rx_bytes, (unsigned)bytes - NET_VNET_HDR_LEN);
+	if (rl_active(&p->net->rx_rl))
+		rl_charge(&p->net->rx_rl, (uint64_t)bytes - NET_VNET_HDR_LEN, 1, mono_ns());
 }
 
 static void rx_done(struct net_pair *p, const struct net_completion *c)
@@ -486,6 +577,9 @@ void net_pair_drain(struct net_pair *p)
 	net_pair_reset_slots(p);
 	timer_set(p, false);
 	p->partial_ok = false;
+	p->txh.held = false;	/* a reset: the guest forgets it too */
+	timerfd_settime(p->rate_fd, 0, &(struct itimerspec){ 0 }, NULL);
+	p->rate_armed = false;
 }
 
 /*
@@ -512,9 +606,33 @@ void net_pair_quiesce(struct net_pair *p)
 				net_engine_tx_inflight(p->engine));
 	}
 	rx_vq(p)->st.last_avail_idx = (uint16_t)(rx_vq(p)->st.last_avail_idx - p->npend);
+	if (p->txh.held) {
+		/* the held TX frame was the last one popped: offer it again the same way */
+		tx_vq(p)->st.last_avail_idx = (uint16_t)(tx_vq(p)->st.last_avail_idx - 1);
+		p->txh.held = false;
+	}
 	net_pair_reset_slots(p);
 	timer_set(p, false);
 	p->partial_ok = false;
 	interrupt(p, net_rxq(p->index), old_rx);
 	interrupt(p, net_txq(p->index), old_tx);
+}
+
+/* ---- rate limits (create: before any thread; set: the API thread) ------------- */
+
+void virtio_net_init_rates(struct virtio_net *net, const struct husk_net_config *cfg)
+{
+	rl_init(&net->rx_rl, &cfg->rx_rate, mono_ns());
+	rl_init(&net->tx_rl, &cfg->tx_rate, mono_ns());
+}
+
+void virtio_net_set_rate_limits(struct virtio_net *net, const struct husk_rate_limit *rx,
+				const struct husk_rate_limit *tx)
+{
+	rl_update(&net->rx_rl, rx, mono_ns());
+	rl_update(&net->tx_rl, tx, mono_ns());
+	/* a held frame or a waiting refill asks again now, under the new limits */
+	for (unsigned i = 0; i < net->npairs; i++)
+		if (net->pair[i].started)
+			eventfd_kick(net->vd.kick_fd[net_rxq(i)]);
 }

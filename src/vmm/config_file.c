@@ -458,8 +458,13 @@ static int net_key(struct json_object *v, const char *key, struct husk_net_confi
 		n->mac_set = true;
 		return 0;
 	}
-	if (strcmp(key, "rx_rate_limiter") == 0 || strcmp(key, "tx_rate_limiter") == 0)
-		return null_only(v, path, key, err, errlen);
+	if (strcmp(key, "rx_rate_limiter") == 0 || strcmp(key, "tx_rate_limiter") == 0) {
+		char where[160];
+
+		snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", key);
+		return config_parse_rate_limiter(v, where, key[0] == 'r' ? &n->rx_rate : &n->tx_rate,
+						 err, errlen);
+	}
 	return key_error(err, errlen, path, key, "unknown key");
 }
 

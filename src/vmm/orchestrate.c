@@ -3,6 +3,7 @@
 #include "vmm/vm.h"
 #include "core/log.h"
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -169,5 +170,16 @@ int husk_vm_set_disk_rate(struct husk_vm *vm, unsigned disk, const struct husk_r
 		return -ENODEV;
 	vm->cfg.disks[disk].rate = *rate;
 	virtio_blk_set_rate_limit(vm->disks[disk], rate);
+	return 0;
+}
+
+int husk_vm_set_net_rates(struct husk_vm *vm, unsigned nic, const struct husk_rate_limit *rx,
+			  const struct husk_rate_limit *tx)
+{
+	if (nic >= HUSK_MAX_NETS || !vm->nets[nic])
+		return -ENODEV;
+	vm->cfg.nets[nic].rx_rate = *rx;
+	vm->cfg.nets[nic].tx_rate = *tx;
+	virtio_net_set_rate_limits(vm->nets[nic], rx, tx);
 	return 0;
 }

@@ -57,6 +57,8 @@ static void net_metrics(void *ctx, struct json_object *obj)
 	add_u64(obj, "ctrl_commands", s.ctrl_commands);
 	add_u64(obj, "ctrl_errors", s.ctrl_errors);
 	add_u64(obj, "interrupts", s.interrupts);
+	add_u64(obj, "rx_throttled", s.rx_throttled);
+	add_u64(obj, "tx_throttled", s.tx_throttled);
 	add_u64(obj, "uring_submissions", s.engine_submits);
 	add_u64(obj, "engine_sqes", s.engine_sqes);
 	add_u64(obj, "uring_completions", s.engine_completions);

@@ -13,6 +13,11 @@
 #   patch      500 ops/s, then PATCH /drives/disk0 to 2000 ops/s as the qd1
 #              phase ends: qd1 within 10% of 500, qd32 within 10% of 2000; then
 #              PATCH to no limit: the seq phases run far above both
+#   net        a NIC with tx_rate_limiter and rx_rate_limiter of 100 frames per
+#              20 ms (5000/s) against the guest's net-bench and tg-netpeer in a
+#              namespace: 64- and 1400-byte UDP, both ways, within 10% of 5000
+#              pps; PATCH /network-interfaces/net0 lifts TX after the first
+#              phase: the 1400-byte TX phase runs above 7500 pps
 #   refusals   bad limiters in PATCH and in the config file: 400 / exit 1 with
 #              one line naming the key; PATCH of a drive that is not there,
 #              or of path_on_host: 400
@@ -20,8 +25,10 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=net-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/net-lib.sh"
 
-CASES=(ops bandwidth patch refusals)
+CASES=(ops bandwidth patch net refusals)
 if [[ "${1:-}" = --list ]]; then
 	printf '%s\n' "${CASES[@]}"
 	exit 0
@@ -88,7 +95,7 @@ ops)
 	need_kvm
 	config '{"ops": {"size": 50, "refill_time": 100}}'
 	start
-	for _ in $(seq 100); do [[ -S "$SOCK" ]] && break; sleep 0.05; done
+	for _ in $(seq 300); do [[ -S "$SOCK" ]] && break; sleep 0.05; done
 	expect GET /vm/config "" 200 '"rate_limiter":{"ops":{"size":50,"refill_time":100}}'
 	within randread-4k-qd1 500 "$(bench randread-4k-qd1)"
 	within randread-4k-qd32 500 "$(bench randread-4k-qd32)"
@@ -117,6 +124,41 @@ patch)
 	log "no limit: seqwrite-128k $seq MiB/s"
 	finish
 	;;
+net)
+	need_kvm
+	[[ "$(id -u)" = 0 ]] || skip "needs root (network namespace, tap)"
+	need_file "$NET_PEER" "tg-netpeer"
+	net_setup || fail "could not set up the namespace and tap"
+	net_peer "$WORK/peer.log" || fail "tg-netpeer did not start"
+	limit='{"ops": {"size": 100, "refill_time": 20}}'
+	cat >"$WORK/vm.json" <<EOF
+{
+  "boot-source": { "kernel_image_path": "$TESTGUEST_ELF",
+                   "boot_args": "tests=net-bench bench_ms=2000" },
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 128 },
+  "network-interfaces": [ { "iface_id": "net0", "host_dev_name": "tg0",
+                            "rx_rate_limiter": $limit, "tx_rate_limiter": $limit } ]
+}
+EOF
+	ip netns exec "$NET_NS" "$HUSK" --config "$WORK/vm.json" --api-sock "$SOCK" \
+		--test-devices --no-rng --serial "file:$WORK/con" </dev/null >"$WORK/out" 2>"$WORK/err" &
+	PID=$!
+	on_exit "kill -KILL $PID 2>/dev/null || true"
+	for _ in $(seq 300); do [[ -S "$SOCK" ]] && break; sleep 0.05; done
+	expect GET /vm/config "" 200 '"tx_rate_limiter":{"ops":{"size":100,"refill_time":20}}'
+	expect PATCH /network-interfaces/net0 '{"iface_id":"net0","rx_rate_limiter":{"ops":{"size":1}}}' 400 'refill_time is required'
+	expect PATCH /network-interfaces/net1 '{"iface_id":"net1"}' 400 'no such interface'
+	within net-tx-64-pps 5000 "$(bench net-tx-64-pps)"
+	# TX unlimited from here: the 1400-byte TX phase runs well above the old limit
+	expect PATCH /network-interfaces/net0 '{"iface_id":"net0","tx_rate_limiter":null}' 204
+	expect GET /vm/config "" 200 '"tx_rate_limiter":null'
+	within net-rx-64-pps 5000 "$(bench net-rx-64-pps)"
+	tx=$(bench net-tx-1400-pps)
+	((tx > 7500)) || fail "net-tx-1400-pps $tx with TX unlimited, want > 7500"
+	log "TX lifted: net-tx-1400-pps $tx"
+	within net-rx-1400-pps 5000 "$(bench net-rx-1400-pps)"
+	finish
+	;;
 refusals)
 	# the config file: exit 1, one line naming the key
 	config '{"ops": {"size": 50}}'
@@ -135,7 +177,7 @@ refusals)
 	"$HUSK" --api-sock "$SOCK" </dev/null >"$WORK/out" 2>"$WORK/err" &
 	PID=$!
 	on_exit "kill -KILL $PID 2>/dev/null || true"
-	for _ in $(seq 100); do [[ -S "$SOCK" ]] && break; sleep 0.05; done
+	for _ in $(seq 300); do [[ -S "$SOCK" ]] && break; sleep 0.05; done
 	truncate -s 1M "$WORK/d.img"
 	expect PUT /drives/d '{"drive_id":"d","path_on_host":"'"$WORK"'/d.img","is_root_device":false,"is_read_only":false,"rate_limiter":{"bandwidth":{"size":1000,"refill_time":10}}}' 204
 	expect PATCH /drives/d '{"drive_id":"d","rate_limiter":{"ops":{"size":"x","refill_time":1}}}' 400 'rate_limiter.ops.size: expected an integer'

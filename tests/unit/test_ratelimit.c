@@ -117,6 +117,36 @@ static void test_burst_and_update(void **state)
 	rl_destroy(&rl);
 }
 
+/* Charged afterwards (received frames): peek waits out the debt, the rate holds. */
+static void test_peek_and_charge(void **state)
+{
+	struct husk_rate_limit cfg = { .bandwidth = { .size = 10000, .refill_ms = 10 } };
+	struct rate_limiter rl;
+	uint64_t now = 0, w, bytes = 0;
+
+	(void)state;
+	rl_init(&rl, &cfg, 0);
+	assert_int_equal(rl_peek(&rl, 1, 1, 0), 0);
+	rl_charge(&rl, 30000, 1, 0);		/* 20000 in debt */
+	w = rl_peek(&rl, 1, 1, 0);
+	assert_in_range(w, 20 * MS, 21 * MS);
+	assert_true(rl_peek(&rl, 1, 1, 19 * MS) > 0);
+	assert_int_equal(rl_peek(&rl, 1, 1, 21 * MS), 0);
+	/* a simulated second of 1500-byte frames, each charged once peek says go: 1 MB/s */
+	now = 21 * MS;
+	while (now < 1021 * MS) {
+		w = rl_peek(&rl, 1, 1, now);
+		if (w) {
+			now += w;
+		} else {
+			rl_charge(&rl, 1500, 1, now);
+			bytes += 1500;
+		}
+	}
+	assert_in_range(bytes, 1000000 - 1500, 1000000 + 10000 + 1500);
+	rl_destroy(&rl);
+}
+
 static void test_valid(void **state)
 {
 	struct husk_rate_limit cfg = { .bandwidth = { .size = 1ULL << 40, .refill_ms = 1 } };
@@ -137,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_ops_rate),
 		cmocka_unit_test(test_bandwidth_and_big_requests),
 		cmocka_unit_test(test_burst_and_update),
+		cmocka_unit_test(test_peek_and_charge),
 		cmocka_unit_test(test_valid),
 	};
 
