@@ -114,7 +114,8 @@ static int new_pid_ns(struct jailer *j)
 
 static int drop_and_exec(struct jailer *j)
 {
-	char **argv = calloc((size_t)j->o.exec_argc + 4, sizeof(*argv));
+	char **argv = calloc((size_t)j->o.exec_argc + 6, sizeof(*argv));
+	int k = 3;
 	char *const envp[] = { NULL };
 	char path[300];
 
@@ -126,8 +127,13 @@ static int drop_and_exec(struct jailer *j)
 	argv[0] = (char *)j->o.exec_name;
 	argv[1] = "--id";
 	argv[2] = (char *)j->o.id;
+	if (j->cg.nmounts) {
+		/* husk's own cgroup, under the jailer's limits: PATCH /vm/limits */
+		argv[k++] = "--cgroup-dir";
+		argv[k++] = "/cgroup";
+	}
 	for (int i = 0; i < j->o.exec_argc; i++)
-		argv[3 + i] = j->o.exec_argv[i];
+		argv[k + i] = j->o.exec_argv[i];
 	if (setgroups(0, NULL) < 0 || setresgid(j->o.gid, j->o.gid, j->o.gid) < 0 ||
 	    setresuid(j->o.uid, j->o.uid, j->o.uid) < 0) {
 		snprintf(j->err, sizeof(j->err), "dropping to uid %u gid %u: %s",
@@ -194,7 +200,10 @@ int main(int argc, char **argv)
 			 "group leader?)", strerror(errno));
 		return fail(j);
 	}
-	if (jail_pivot(j->root, j->err, sizeof(j->err)) < 0 ||
+	if (jail_new_mount_ns(j->err, sizeof(j->err)) < 0 ||
+	    (j->cg.nmounts && jail_cgroups_mount(&j->o, &j->cg, j->root, j->err,
+						  sizeof(j->err)) < 0) ||
+	    jail_pivot(j->root, j->err, sizeof(j->err)) < 0 ||
 	    jail_make_devices(&j->o, j->uffd, j->err, sizeof(j->err)) < 0)
 		return fail(j);
 	if (j->o.new_pid_ns && new_pid_ns(j) < 0)

@@ -7,6 +7,7 @@
 #include "api/api_internal.h"
 #include "core/events.h"
 #include "core/metrics.h"
+#include "sandbox/limits.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -354,6 +355,86 @@ out:
 	json_object_put(o);
 }
 
+/* GET /vm/limits: the VM process's own CPU and memory limits (sandbox/limits.h). */
+static void get_limits(struct api_server *s, struct api_reply *r)
+{
+	struct json_object *o;
+	struct husk_limits l;
+	char err[256];
+
+	if (!s->t.orch->cgroup_dir) {
+		api_fault(r, 400, "/vm/limits: husk runs in no cgroup of its own (husk-jailer "
+			  "--cgroup ... gives it one)");
+		return;
+	}
+	if (limits_get(s->t.orch->cgroup_dir, &l, err, sizeof(err))) {
+		api_fault(r, 400, "/vm/limits: %s", err);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "cpu_percent",
+			       l.cpu_percent ? json_object_new_int64(l.cpu_percent) : NULL);
+	json_object_object_add(o, "memory_mib",
+			       l.memory_mib ? json_object_new_int64((int64_t)l.memory_mib) : NULL);
+	ok_json(r, o);
+}
+
+/*
+ * PATCH /vm/limits {"cpu_percent": N|null, "memory_mib": N|null}: a key
+ * given is set (0 or null: no limit of husk's own), one left out stays.
+ */
+static void patch_limits(struct api_server *s, const char *body, size_t len, struct api_reply *r)
+{
+	struct json_object *o = api_parse_body(body, len, r);
+	struct husk_limits l = { 0 };
+	int set[2] = { 0, 0 };
+	char err[256];
+
+	if (!o)
+		return;
+	if (!s->t.orch->cgroup_dir) {
+		api_fault(r, 400, "/vm/limits: husk runs in no cgroup of its own (husk-jailer "
+			  "--cgroup ... gives it one)");
+		goto out;
+	}
+	json_object_object_foreach(o, key, v) {
+		bool cpu = !strcmp(key, "cpu_percent");
+		int64_t n = 0;
+
+		if (!cpu && strcmp(key, "memory_mib")) {
+			api_fault(r, 400, "%s: unknown key", key);
+			goto out;
+		}
+		if (v && !json_object_is_type(v, json_type_int)) {
+			api_fault(r, 400, "%s: expected an integer or null", key);
+			goto out;
+		}
+		n = v ? json_object_get_int64(v) : 0;
+		if (n < 0 || (uint64_t)n > (cpu ? LIMITS_CPU_PCT_MAX : LIMITS_MEM_MIB_MAX)) {
+			api_fault(r, 400, "%s: expected 0 to %u, or null", key,
+				  cpu ? LIMITS_CPU_PCT_MAX : LIMITS_MEM_MIB_MAX);
+			goto out;
+		}
+		if (!cpu && n && (uint64_t)n << 20 < s->t.cfg->memory + (64ULL << 20)) {
+			/* guest RAM is charged to the cgroup: below it the VM is OOM-killed */
+			api_fault(r, 400, "memory_mib: %lld is less than the guest's RAM (%llu MiB) "
+				  "and 64 MiB for husk itself", (long long)n,
+				  (unsigned long long)(s->t.cfg->memory >> 20));
+			goto out;
+		}
+		if (cpu)
+			l.cpu_percent = (uint32_t)n, set[0] = 1;
+		else
+			l.memory_mib = (uint64_t)n, set[1] = 1;
+	}
+	if (limits_set(s->t.orch->cgroup_dir, &l, set[0], set[1], err, sizeof(err)))
+		api_fault(r, 400, "/vm/limits: %s", err);
+	else
+		ok_no_content(r);
+out:
+	json_object_put(o);
+}
+
 static void patch_vm(struct api_server *s, const char *body, size_t len, struct api_reply *r)
 {
 	struct json_object *o = api_parse_body(body, len, r), *v;
@@ -465,6 +546,10 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 		api_migration_cancel(s, url[1] == 'r', r);
 	else if (is(method, url, "PUT", "/snapshot/load"))
 		api_snapshot_load(s, body, len, r);
+	else if (is(method, url, "GET", "/vm/limits"))
+		get_limits(s, r);
+	else if (is(method, url, "PATCH", "/vm/limits"))
+		patch_limits(s, body, len, r);
 	else if (is(method, url, "GET", "/vm/config"))
 		ok_json(r, api_vm_config_json(&s->t));
 	else if (strcmp(method, "PATCH") == 0 && (id = path_id(url, "/drives/")))

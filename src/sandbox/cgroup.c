@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,6 +153,79 @@ static struct jail_cgroup_mount *mount_for(struct jail_cgroup_state *st, const c
 	return &st->m[st->nmounts++];
 }
 
+/*
+ * <leaf>/vm, where husk runs: its limit files belong to the jail's uid, so
+ * husk can set its own CPU and memory limits (PATCH /vm/limits), always
+ * under the jailer's in <leaf>, which stay root's (cgroup delegation).
+ */
+static const char *const delegated[] = {
+	"cpu.cfs_quota_us", "cpu.cfs_period_us", "memory.limit_in_bytes",	/* v1 */
+	"cpu.max", "memory.max", "memory.high",					/* v2 */
+};
+
+static int make_vm_cgroup(struct jail_cgroup_mount *m, const struct jail_opts *o, bool v2)
+{
+	char path[1200];
+
+	size_t n = strlen(m->leaf);
+
+	if (n + 4 > sizeof(m->vm))
+		return -ENAMETOOLONG;
+	memcpy(m->vm, m->leaf, n);
+	memcpy(m->vm + n, "/vm", 4);
+	if (v2) {
+		/* what the jailer was asked to limit, handed on to the level below */
+		for (unsigned i = 0; i < o->ncgroups; i++) {
+			char plus[40];
+
+			snprintf(plus, sizeof(plus), "+%s", o->cgroups[i].controller);
+			write_file(m->leaf, "cgroup.subtree_control", plus);
+		}
+	}
+	if (mkdir(m->vm, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (m->ncreated >= JAIL_MAX_DEPTH)
+		return -ENAMETOOLONG;
+	if (strlen(m->vm) >= sizeof(m->created[0]))
+		return -ENAMETOOLONG;
+	memcpy(m->created[m->ncreated++], m->vm, strlen(m->vm) + 1);
+	if (!v2 && strstr(m->root, "cpuset"))
+		cpuset_inherit(m->vm);
+	if (chown(m->vm, o->uid, o->gid) < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(delegated) / sizeof(delegated[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->vm, delegated[i]);
+		if (chown(path, o->uid, o->gid) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+int jail_cgroups_mount(const struct jail_opts *o, const struct jail_cgroup_state *st,
+		       const char *root, char *err, size_t errlen)
+{
+	char dst[1200];
+
+	for (unsigned i = 0; i < st->nmounts; i++) {
+		const char *name = strrchr(st->m[i].root, '/') + 1;
+
+		snprintf(dst, sizeof(dst), "%s/cgroup", root);
+		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		if (o->cgroup_version == 1) {
+			snprintf(dst, sizeof(dst), "%s/cgroup/%s", root, name);
+			if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+				goto fail;
+		}
+		if (mount(st->m[i].vm, dst, NULL, MS_BIND, NULL) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "jail: cgroup %s at %s: %s", st->m[0].vm, dst, strerror(errno));
+	return -errno;
+}
+
 int jail_cgroups(const struct jail_opts *o, const char *mounts, pid_t pid,
 		 struct jail_cgroup_state *st, char *err, size_t errlen)
 {
@@ -195,10 +269,15 @@ int jail_cgroups(const struct jail_opts *o, const char *mounts, pid_t pid,
 				 c->file, strerror(-ret));
 	}
 	for (unsigned i = 0; i < st->nmounts && !ret; i++) {
-		ret = write_file(st->m[i].leaf, v2 ? "cgroup.procs" : "tasks", pidstr);
+		ret = make_vm_cgroup(&st->m[i], o, v2);
+		if (ret) {
+			snprintf(err, errlen, "cgroup %s/vm: %s", st->m[i].leaf, strerror(-ret));
+			break;
+		}
+		ret = write_file(st->m[i].vm, v2 ? "cgroup.procs" : "tasks", pidstr);
 		if (ret)
 			snprintf(err, errlen, "cgroup %s: cannot move the process in: %s",
-				 st->m[i].leaf, strerror(-ret));
+				 st->m[i].vm, strerror(-ret));
 	}
 	if (ret)
 		jail_cgroups_undo(st, pid);

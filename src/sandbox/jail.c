@@ -308,16 +308,23 @@ fail:
 	return ret;
 }
 
+int jail_new_mount_ns(char *err, size_t errlen)
+{
+	const char *step = "unshare(CLONE_NEWNS)";
+
+	if (unshare(CLONE_NEWNS) == 0) {
+		step = "making / a slave mount";
+		if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) == 0)
+			return 0;
+	}
+	snprintf(err, errlen, "jail: %s: %s", step, strerror(errno));
+	return -errno;
+}
+
 int jail_pivot(const char *root, char *err, size_t errlen)
 {
 	const char *step;
 
-	step = "unshare(CLONE_NEWNS)";
-	if (unshare(CLONE_NEWNS) < 0)
-		goto fail;
-	step = "making / a slave mount";
-	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		goto fail;
 	step = "bind-mounting the jail onto itself";
 	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		goto fail;

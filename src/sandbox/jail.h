@@ -63,7 +63,8 @@ struct jail_cgroup_state {
 	unsigned nmounts;
 	struct jail_cgroup_mount {
 		char root[256];			/* the hierarchy's mount point */
-		char leaf[1024];		/* <root>/<parent>/<id> */
+		char leaf[1024];		/* <root>/<parent>/<id>: the jailer's limits */
+		char vm[1100];			/* <leaf>/vm: husk's own, under them */
 		unsigned ncreated;		/* directories made, outermost first */
 		char created[JAIL_MAX_DEPTH][1024];
 	} m[JAIL_MAX_MOUNTS];
@@ -79,5 +80,12 @@ int jail_cgroups(const struct jail_opts *o, const char *mounts, pid_t pid,
 		 struct jail_cgroup_state *st, char *err, size_t errlen);
 /* Move @pid back to each hierarchy's root and remove what was made. */
 void jail_cgroups_undo(struct jail_cgroup_state *st, pid_t pid);
+/*
+ * In the new mount namespace, before the pivot: each hierarchy's <leaf>/vm
+ * bind-mounted at <root>/cgroup/<hierarchy name> (v1) or <root>/cgroup
+ * (v2), for husk's PATCH /vm/limits. 0 or -errno with @err.
+ */
+int jail_cgroups_mount(const struct jail_opts *o, const struct jail_cgroup_state *st,
+		       const char *root, char *err, size_t errlen);
 
 #endif

@@ -29,7 +29,9 @@ int jail_make_root(const struct jail_opts *o, struct jail_fs *fs, char *err, siz
 void jail_fs_undo(struct jail_fs *fs);
 /* Keep it all, close the fds (before the exec). */
 void jail_fs_forget(struct jail_fs *fs);
-/* A new mount namespace with @root as its /. */
+/* A mount namespace of its own, / a slave of the host's. */
+int jail_new_mount_ns(char *err, size_t errlen);
+/* In it: @root (and what is mounted below it) becomes /. */
 int jail_pivot(const char *root, char *err, size_t errlen);
 /* In the jail: /dev/kvm, /dev/net/tun, /dev/userfaultfd (@uffd 0: none) for uid:gid. */
 int jail_make_devices(const struct jail_opts *o, dev_t uffd, char *err, size_t errlen);

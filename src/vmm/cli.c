@@ -52,6 +52,7 @@ enum {
 	OPT_MIGRATION_SECRET,
 	OPT_SECCOMP,
 	OPT_ID,
+	OPT_CGROUP_DIR,
 	OPT_NO_SECCOMP,
 };
 
@@ -93,6 +94,7 @@ static const struct option long_options[] = {
 	{ "failover-timeout", required_argument, NULL, OPT_FAILOVER_TIMEOUT },
 	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
 	{ "id",        required_argument, NULL, OPT_ID },
+	{ "cgroup-dir", required_argument, NULL, OPT_CGROUP_DIR },
 	{ "no-seccomp", no_argument,      NULL, OPT_NO_SECCOMP },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
@@ -180,6 +182,8 @@ void cli_print_help(FILE *out)
 		"                       (status 148); log: allowed and logged by the kernel; off\n"
 		"  --no-seccomp         no seccomp filters (as --seccomp off)\n"
 		"  --id ID              the instance's name in GET / (default anonymous-instance)\n"
+		"  --cgroup-dir DIR     the cgroup husk may limit itself in (PATCH /vm/limits;\n"
+		"                       husk-jailer passes it)\n"
 		"  --help               this text\n"
 		"  --version            husk's version\n"
 		"\n"
@@ -409,6 +413,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_RESUME:    o->resume = true; return 0;
 	case OPT_CLOCK_REALTIME: o->clock_realtime = true; return 0;
 	case OPT_NO_SECCOMP: o->seccomp = SANDBOX_OFF; return 0;
+	case OPT_CGROUP_DIR: o->orch.cgroup_dir = arg; return 0;
 	case OPT_ID:
 		if (strlen(arg) >= 1 && strlen(arg) <= 64 &&
 		    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==

@@ -37,6 +37,7 @@ struct orch_options {
 	const char *events_path;	/* --events, husk.events */
 	const char *migration_secret;	/* --migration-secret: a migration's shared secret */
 	const char *instance_id;	/* --id (Firecracker's; husk-jailer passes it): GET / */
+	const char *cgroup_dir;		/* --cgroup-dir: its own cgroup, for PATCH /vm/limits */
 	enum log_format log_format;	/* --log-format, husk.log_format */
 	bool show_level;		/* logger.show_level */
 	bool show_origin;		/* logger.show_log_origin (accepted, no effect) */

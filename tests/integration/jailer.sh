@@ -13,6 +13,11 @@
 #   api          --api-sock inside the jail: the socket appears in the jail's
 #                root, GET / names --id, the kernel is linked in afterwards and
 #                InstanceStart boots it (Firecracker's way)
+#   limits       husk's own cgroup (<parent>/<id>/vm, the jail uid's, under the
+#                jailer's root-owned <parent>/<id>): PATCH /vm/limits writes
+#                cpu.cfs_quota_us and memory.limit_in_bytes there, refuses a
+#                memory limit below guest RAM; a spinning guest under 20% gets
+#                at most 30% of a CPU and is throttled; null lifts the limit
 #   cgroup-v2    --cgroup-version 2: the process sits in the cgroup2 hierarchy's
 #                <parent>/<id> with the value written
 #   netns        --netns: husk runs in that network namespace
@@ -26,7 +31,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES=(run api cgroup-v2 netns pid-ns bad-flags cleanup)
+CASES=(run api limits cgroup-v2 netns pid-ns bad-flags cleanup)
 if [[ "${1:-}" = --list ]]; then
 	printf '%s\n' "${CASES[@]}"
 	exit 0
@@ -49,7 +54,7 @@ CGROOT=/sys/fs/cgroup
 
 # cg_dirs: every cgroup directory this test's id has, in any hierarchy
 cg_dirs() { find "$CGROOT" -maxdepth 4 -type d -name "$ID" 2>/dev/null || true; }
-on_exit 'for d in $(cg_dirs); do rmdir "$d" 2>/dev/null || true; done
+on_exit 'for d in $(cg_dirs); do rmdir "$d/vm" "$d" 2>/dev/null || true; done
 	for d in $CGROOT/*/$PARENT $CGROOT/unified/$PARENT; do rmdir "$d" 2>/dev/null || true; done'
 
 # prepare: the jail made beforehand with the test guest in it
@@ -61,7 +66,7 @@ prepare() {
 
 # jailed ARGS...: run the jailer in the background (JPID), husk's args after --
 jailed() {
-	"$JAILER" --id "$ID" --exec-file "$HUSK" --uid $JUID --gid $JUID \
+	"$JAILER" --id "$ID" --exec-file "$HUSK" --uid "$JUID" --gid "$JUID" \
 		--chroot-base-dir "$BASE" "$@" </dev/null >"$WORK/out" 2>"$WORK/err" &
 	JPID=$!
 	on_exit "kill -KILL $JPID 2>/dev/null || true"
@@ -100,15 +105,15 @@ case_run() {
 	grep -qE '^Groups:\s*$' "$status" || fail "supplementary groups kept: $(grep ^Groups: "$status")"
 	[[ "$(cat /proc/$JPID/comm)" = husk ]] || fail "comm $(cat /proc/$JPID/comm)"
 	# its root is the jail: what it sees at / is what the jail holds
-	[[ "$(ls /proc/$JPID/root | tr '\n' ' ')" = "dev husk k.elf lib lib64 " ]] ||
+	[[ "$(ls /proc/$JPID/root | tr '\n' ' ')" = "cgroup dev husk k.elf lib lib64 " ]] ||
 		fail "its / holds: $(ls /proc/$JPID/root | tr '\n' ' ')"
 	[[ ! -e /proc/$JPID/root/etc/passwd ]] || fail "/etc/passwd is reachable from the jail"
 	[[ -c /proc/$JPID/root/dev/kvm && -c /proc/$JPID/root/dev/net/tun ]] ||
 		fail "no /dev/kvm or /dev/net/tun in the jail"
 	[[ "$(stat -c %u:%g /proc/$JPID/root/dev/kvm)" = "$JUID:$JUID" ]] || fail "/dev/kvm's owner"
 	cg=$(cat /proc/$JPID/cgroup)
-	grep -q ":cpu:/$PARENT/$ID\$" <<<"$cg" || fail "not in cpu:/$PARENT/$ID: $cg"
-	grep -q ":pids:/$PARENT/$ID\$" <<<"$cg" || fail "not in pids:/$PARENT/$ID: $cg"
+	grep -q ":cpu:/$PARENT/$ID/vm\$" <<<"$cg" || fail "not in cpu:/$PARENT/$ID/vm: $cg"
+	grep -q ":pids:/$PARENT/$ID/vm\$" <<<"$cg" || fail "not in pids:/$PARENT/$ID/vm: $cg"
 	[[ "$(cat $CGROOT/cpu/$PARENT/$ID/cpu.shares)" = 321 ]] || fail "cpu.shares not written"
 	[[ "$(cat $CGROOT/pids/$PARENT/$ID/pids.max)" = 77 ]] || fail "pids.max not written"
 	grep -qE '^Max open files\s+999\s+999' /proc/$JPID/limits || fail "no-file: $(grep 'open files' /proc/$JPID/limits)"
@@ -147,7 +152,7 @@ case_cgroup_v2() {
 	jailed --cgroup-version 2 --parent-cgroup "$PARENT" --cgroup cgroup.max.descendants=3 \
 		-- --kernel /k.elf --test-devices --no-rng --cmdline "tests=memory hold=2000"
 	wait_running
-	grep -qx "$JPID" "$v2/$PARENT/$ID/cgroup.procs" || fail "not in $v2/$PARENT/$ID"
+	grep -qx "$JPID" "$v2/$PARENT/$ID/vm/cgroup.procs" || fail "not in $v2/$PARENT/$ID/vm"
 	[[ "$(cat "$v2/$PARENT/$ID/cgroup.max.descendants")" = 3 ]] || fail "value not written"
 	wait_pid "$JPID" 60
 	((RC == 0)) || { show_file stderr "$WORK/err"; fail "exit $RC"; }
@@ -173,7 +178,7 @@ case_pid_ns() {
 	local pid
 	prepare
 	RC=0
-	timeout 20 "$JAILER" --id "$ID" --exec-file "$HUSK" --uid $JUID --gid $JUID \
+	timeout 20 "$JAILER" --id "$ID" --exec-file "$HUSK" --uid "$JUID" --gid "$JUID" \
 		--chroot-base-dir "$BASE" --new-pid-ns --daemonize -- --kernel /k.elf \
 		--test-devices --no-rng --serial file:/console --cmdline "tests=memory hold=3000" \
 		</dev/null >"$WORK/out" 2>"$WORK/err" || RC=$?
@@ -187,6 +192,43 @@ case_pid_ns() {
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	grep -q "1 passed, 0 failed" "$ROOT/console" || fail "the guest did not finish: $(cat "$ROOT/console")"
 	log "daemonized in a new PID namespace: pid $pid (1 inside)"
+}
+
+case_limits() {
+	local vm_cpu=$CGROOT/cpu/$PARENT/$ID/vm vm_mem=$CGROOT/memory/$PARENT/$ID/vm t0 t1 c0 c1 pct
+	SOCK=$ROOT/api.sock
+	prepare
+	jailed --parent-cgroup "$PARENT" --cgroup cpu.shares=1024 \
+		--cgroup memory.limit_in_bytes=4294967296 -- --api-sock /api.sock --test-devices --no-rng
+	for _ in $(seq 100); do [[ -S "$SOCK" ]] && break; sleep 0.1; done
+	[[ -S "$SOCK" ]] || { show_file stderr "$WORK/err"; fail "no API socket in the jail"; }
+	grep -q ":cpu:/$PARENT/$ID/vm\$" /proc/$JPID/cgroup || fail "not in $PARENT/$ID/vm: $(cat /proc/$JPID/cgroup)"
+	# the jailer's level stays root's; husk's own level is the jail uid's
+	[[ "$(stat -c %u "$CGROOT/cpu/$PARENT/$ID/cpu.cfs_quota_us")" = 0 ]] || fail "the jailer's limits are not root's"
+	[[ "$(stat -c %u "$vm_cpu/cpu.cfs_quota_us")" = "$JUID" ]] || fail "husk's cpu.cfs_quota_us is not $JUID's"
+	expect GET /vm/limits "" 200 '"cpu_percent":null'
+	expect PATCH /vm/limits '{"memory_mib":100}' 400 "less than the guest's RAM"
+	expect PATCH /vm/limits '{"cpu_percent":-1}' 400 'expected 0 to'
+	expect PATCH /vm/limits '{"cpus":1}' 400 'unknown key'
+	expect PATCH /vm/limits '{"cpu_percent":20,"memory_mib":1024}' 204
+	expect GET /vm/limits "" 200 '"cpu_percent":20,"memory_mib":1024'
+	[[ "$(cat "$vm_cpu/cpu.cfs_quota_us")" = 20000 ]] || fail "cpu.cfs_quota_us $(cat "$vm_cpu/cpu.cfs_quota_us")"
+	[[ "$(cat "$vm_mem/memory.limit_in_bytes")" = "$((1024 << 20))" ]] || fail "memory limit $(cat "$vm_mem/memory.limit_in_bytes")"
+	# a guest that spins for 3 s gets about a fifth of a CPU
+	expect PUT /boot-source '{"kernel_image_path":"/k.elf","boot_args":"tests=memory hold=3000"}' 204
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	for _ in $(seq 200); do grep -q "1 passed" "$WORK/out" && break; sleep 0.05; done
+	t0=$(date +%s%N) c0=$(awk '{print $14 + $15}' /proc/$JPID/stat)
+	sleep 2
+	t1=$(date +%s%N) c1=$(awk '{print $14 + $15}' /proc/$JPID/stat)
+	pct=$(( (c1 - c0) * (1000000000 / $(getconf CLK_TCK)) * 100 / (t1 - t0) ))
+	grep -qE '^nr_throttled [1-9]' "$vm_cpu/cpu.stat" || fail "never throttled: $(cat "$vm_cpu/cpu.stat")"
+	((pct <= 30)) || fail "husk used $pct% of a CPU under a 20% limit"
+	expect PATCH /vm/limits '{"cpu_percent":null}' 204
+	[[ "$(cat "$vm_cpu/cpu.cfs_quota_us")" = -1 ]] || fail "cpu limit not lifted"
+	wait_pid "$JPID" 60
+	((RC == 0)) || { show_file stderr "$WORK/err"; fail "exit $RC"; }
+	log "limits: 20% set, husk used $pct% of a CPU while the guest spun; memory 1024 MiB written"
 }
 
 # bad ARGS... : one line, exit 1, nothing made
@@ -203,7 +245,7 @@ bad() {
 }
 
 case_bad_flags() {
-	local ok=(--id "$ID" --exec-file "$HUSK" --uid $JUID --gid $JUID --chroot-base-dir "$BASE")
+	local ok=(--id "$ID" --exec-file "$HUSK" --uid "$JUID" --gid "$JUID" --chroot-base-dir "$BASE")
 	bad --exec-file "$HUSK" --uid 1 --gid 1 --chroot-base-dir "$BASE"
 	bad --id "$ID" --uid 1 --gid 1 --chroot-base-dir "$BASE"
 	bad --id "$ID" --exec-file "$HUSK" --gid 1 --chroot-base-dir "$BASE"
@@ -231,7 +273,7 @@ case_bad_flags() {
 }
 
 case_cleanup() {
-	local ok=(--id "$ID" --exec-file "$HUSK" --uid $JUID --gid $JUID --chroot-base-dir "$BASE"
+	local ok=(--id "$ID" --exec-file "$HUSK" --uid "$JUID" --gid "$JUID" --chroot-base-dir "$BASE"
 		--parent-cgroup "$PARENT")
 	# the jail is made, then the kernel refuses the value
 	bad "${ok[@]}" --cgroup cpu.shares=321 --cgroup pids.max=lots
@@ -252,6 +294,7 @@ case_cleanup() {
 case "$case" in
 run) need_kvm; case_run ;;
 api) need_kvm; case_api ;;
+limits) need_kvm; case_limits ;;
 cgroup-v2) need_kvm; case_cgroup_v2 ;;
 netns) need_kvm; case_netns ;;
 pid-ns) need_kvm; case_pid_ns ;;
