@@ -67,7 +67,7 @@ if ((!kvm)); then
 	husk_ok=0 husk_why="n/a (no /dev/kvm)"
 elif [[ ! -x "$HUSK" ]]; then
 	husk_ok=0 husk_why="n/a (no $HUSK)"
-elif ! "$HUSK" --help 2>&1 | grep -qF -- --disk; then
+elif ! grep -qF -- --disk <<<"$("$HUSK" --help 2>&1)"; then	# no pipe: grep -q would SIGPIPE husk
 	husk_ok=0 husk_why="n/a (no --disk)"
 fi
 
