@@ -355,6 +355,15 @@ out:
 	json_object_put(o);
 }
 
+static bool have_cgroup(struct api_server *s, struct api_reply *r)
+{
+	if (s->t.orch->cgroup_dir)
+		return true;
+	api_fault(r, 400, "/vm/limits: husk runs in no cgroup of its own (husk-jailer --cgroup ... "
+		  "gives it one)");
+	return false;
+}
+
 /* GET /vm/limits: the VM process's own CPU and memory limits (sandbox/limits.h). */
 static void get_limits(struct api_server *s, struct api_reply *r)
 {
@@ -362,11 +371,8 @@ static void get_limits(struct api_server *s, struct api_reply *r)
 	struct husk_limits l;
 	char err[256];
 
-	if (!s->t.orch->cgroup_dir) {
-		api_fault(r, 400, "/vm/limits: husk runs in no cgroup of its own (husk-jailer "
-			  "--cgroup ... gives it one)");
+	if (!have_cgroup(s, r))
 		return;
-	}
 	if (limits_get(s->t.orch->cgroup_dir, &l, err, sizeof(err))) {
 		api_fault(r, 400, "/vm/limits: %s", err);
 		return;
@@ -392,11 +398,8 @@ static void patch_limits(struct api_server *s, const char *body, size_t len, str
 
 	if (!o)
 		return;
-	if (!s->t.orch->cgroup_dir) {
-		api_fault(r, 400, "/vm/limits: husk runs in no cgroup of its own (husk-jailer "
-			  "--cgroup ... gives it one)");
+	if (!have_cgroup(s, r))
 		goto out;
-	}
 	json_object_object_foreach(o, key, v) {
 		bool cpu = !strcmp(key, "cpu_percent");
 		int64_t n = 0;

@@ -82,38 +82,45 @@ void rl_update(struct rate_limiter *rl, const struct husk_rate_limit *cfg, uint6
 	pthread_mutex_unlock(&rl->lock);
 }
 
-uint64_t rl_consume(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns)
+/* Refill both buckets, then: 0 (taken when @consume), or the ns to wait. Lock held. */
+static uint64_t ask(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns,
+		    bool consume)
 {
 	uint64_t wb, wo;
 
-	pthread_mutex_lock(&rl->lock);
 	refill(&rl->bw, now_ns);
 	refill(&rl->ops, now_ns);
 	wb = wait_for(&rl->bw, bytes);
 	wo = wait_for(&rl->ops, ops);
-	if (!wb && !wo) {
+	if (wb || wo) {
+		rl->throttled++;
+		return wb > wo ? wb : wo;
+	}
+	if (consume) {
 		take(&rl->bw, bytes);
 		take(&rl->ops, ops);
-	} else {
-		rl->throttled++;
 	}
+	return 0;
+}
+
+uint64_t rl_consume(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns)
+{
+	uint64_t wait;
+
+	pthread_mutex_lock(&rl->lock);
+	wait = ask(rl, bytes, ops, now_ns, true);
 	pthread_mutex_unlock(&rl->lock);
-	return wb > wo ? wb : wo;
+	return wait;
 }
 
 uint64_t rl_peek(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns)
 {
-	uint64_t wb, wo;
+	uint64_t wait;
 
 	pthread_mutex_lock(&rl->lock);
-	refill(&rl->bw, now_ns);
-	refill(&rl->ops, now_ns);
-	wb = wait_for(&rl->bw, bytes);
-	wo = wait_for(&rl->ops, ops);
-	if (wb || wo)
-		rl->throttled++;
+	wait = ask(rl, bytes, ops, now_ns, false);
 	pthread_mutex_unlock(&rl->lock);
-	return wb > wo ? wb : wo;
+	return wait;
 }
 
 void rl_charge(struct rate_limiter *rl, uint64_t bytes, uint64_t ops, uint64_t now_ns)

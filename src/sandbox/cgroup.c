@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* husk-jailer's cgroups: v1 (a hierarchy per controller mount) and v2. */
 #include "sandbox/jail.h"
+#include "sandbox/cgfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,44 +11,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int write_file(const char *dir, const char *name, const char *value)
-{
-	char path[1200];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return (int)n;
-	}
-	close(fd);
-	return 0;
-}
-
-static int read_file(const char *dir, const char *name, char *buf, size_t len)
-{
-	char path[1200];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
 
 /* Is @ctrl one of the comma-separated options in @opts? */
 static bool has_option(const char *opts, const char *ctrl)
@@ -90,9 +53,9 @@ static void cpuset_inherit(const char *dir)
 	snprintf(parent, sizeof(parent), "%s", dir);
 	*strrchr(parent, '/') = '\0';
 	for (size_t i = 0; i < 2; i++)
-		if (!read_file(dir, files[i], cur, sizeof(cur)) && (cur[0] == '\n' || !cur[0]) &&
-		    !read_file(parent, files[i], val, sizeof(val)))
-			write_file(dir, files[i], val);
+		if (!cgfile_read(dir, NULL, files[i], cur, sizeof(cur)) && (cur[0] == '\n' || !cur[0]) &&
+		    !cgfile_read(parent, NULL, files[i], val, sizeof(val)))
+			cgfile_write(dir, NULL, files[i], val);
 }
 
 /* mkdir -p <root>/<parent>/<id>, noting each directory made. */
@@ -124,7 +87,7 @@ static int make_dirs(struct jail_cgroup_mount *m, const char *rel, bool v2, bool
 				char plus[40];
 
 				snprintf(plus, sizeof(plus), "+%s", o->cgroups[i].controller);
-				write_file(parent, "cgroup.subtree_control", plus);
+				cgfile_write(parent, NULL, "cgroup.subtree_control", plus);
 			}
 		}
 		if (mkdir(path, 0755) == 0) {
@@ -179,7 +142,7 @@ static int make_vm_cgroup(struct jail_cgroup_mount *m, const struct jail_opts *o
 			char plus[40];
 
 			snprintf(plus, sizeof(plus), "+%s", o->cgroups[i].controller);
-			write_file(m->leaf, "cgroup.subtree_control", plus);
+			cgfile_write(m->leaf, NULL, "cgroup.subtree_control", plus);
 		}
 	}
 	if (mkdir(m->vm, 0755) < 0 && errno != EEXIST)
@@ -263,7 +226,7 @@ int jail_cgroups(const struct jail_opts *o, const char *mounts, pid_t pid,
 				break;
 			}
 		}
-		ret = write_file(m->leaf, c->file, c->value);
+		ret = cgfile_write(m->leaf, NULL, c->file, c->value);
 		if (ret)
 			snprintf(err, errlen, "--cgroup %s=%s: %s/%s: %s", c->file, c->value, m->leaf,
 				 c->file, strerror(-ret));
@@ -274,7 +237,7 @@ int jail_cgroups(const struct jail_opts *o, const char *mounts, pid_t pid,
 			snprintf(err, errlen, "cgroup %s/vm: %s", st->m[i].leaf, strerror(-ret));
 			break;
 		}
-		ret = write_file(st->m[i].vm, v2 ? "cgroup.procs" : "tasks", pidstr);
+		ret = cgfile_write(st->m[i].vm, NULL, v2 ? "cgroup.procs" : "tasks", pidstr);
 		if (ret)
 			snprintf(err, errlen, "cgroup %s: cannot move the process in: %s",
 				 st->m[i].vm, strerror(-ret));
@@ -293,8 +256,8 @@ void jail_cgroups_undo(struct jail_cgroup_state *st, pid_t pid)
 		struct jail_cgroup_mount *m = &st->m[i];
 
 		/* out of the leaf first: a cgroup with a task in it cannot go */
-		if (write_file(m->root, "cgroup.procs", pidstr))
-			write_file(m->root, "tasks", pidstr);
+		if (cgfile_write(m->root, NULL, "cgroup.procs", pidstr))
+			cgfile_write(m->root, NULL, "tasks", pidstr);
 		while (m->ncreated > 0)
 			rmdir(m->created[--m->ncreated]);
 	}
