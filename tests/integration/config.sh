@@ -35,7 +35,7 @@ bad-drives-type    ; drives: expected array                                ; {"d
 bad-drive-path     ; drives[1].path_on_host: expected string               ; {"drives":[{"drive_id":"a","path_on_host":"a"},{"drive_id":"b","path_on_host":7}]}
 bad-drive-key      ; drives[0].size: unknown key                           ; {"drives":[{"drive_id":"a","path_on_host":"a","size":1}]}
 bad-drive-engine   ; drives[0].io_engine: expected "Sync" or "Async"       ; {"drives":[{"drive_id":"a","path_on_host":"a","io_engine":"x"}]}
-bad-rate-limiter   ; drives[0].rate_limiter: not supported yet (only null is accepted) ; {"drives":[{"drive_id":"a","path_on_host":"a","rate_limiter":{}}]}
+bad-rate-limiter   ; drives[0].rate_limiter.ops: refill_time is required ; {"drives":[{"drive_id":"a","path_on_host":"a","rate_limiter":{"ops":{"size":1}}}]}
 bad-net-mac        ; network-interfaces[0].guest_mac: expected a unicast MAC such as "06:00:ac:10:00:02" ; {"network-interfaces":[{"iface_id":"e","host_dev_name":"t","guest_mac":"x"}]}
 bad-logger-level   ; logger.level: expected Error, Warning, Info, Debug, Trace or Off ; {"logger":{"level":"Loud"}}
 bad-metrics-path   ; metrics.metrics_path: expected string                 ; {"metrics":{"metrics_path":false}}
