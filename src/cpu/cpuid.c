@@ -11,6 +11,14 @@
 #define CPUID_80000001_ECX_SVM	(1u << 2)
 #define KVM_CPUID_SIGNATURE_LEAF 0x40000000u
 #define KVM_CPUID_FEATURES_LEAF	0x40000001u
+/*
+ * The hypervisor timing leaf (VMware's layout, which QEMU and Cloud
+ * Hypervisor also give): EAX the TSC rate in kHz, EBX the local APIC timer's
+ * bus rate in kHz (KVM's runs at 1 GHz). A guest reads both instead of
+ * calibrating against the PIT (the test guest spent 50 ms on that).
+ */
+#define HV_TIMING_LEAF		0x40000010u
+#define KVM_APIC_BUS_KHZ	1000000u
 #define CPUID_EXTRA_ENTRIES	16	/* room for leaves husk may add */
 
 /* Index flag: entries whose value depends on ECX (subleaf). */
@@ -142,15 +150,24 @@ static void set_brand(struct kvm_cpuid2 *c)
 		max->eax = 0x80000004u;
 }
 
-static void set_kvm_leaves(struct kvm_cpuid2 *c)
+static void set_kvm_leaves(struct kvm_cpuid2 *c, uint32_t tsc_khz)
 {
 	static const char sig[] = CPUID_KVM_SIGNATURE;
-	struct kvm_cpuid_entry2 *e = cpuid_find(c, KVM_CPUID_SIGNATURE_LEAF, 0);
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, KVM_CPUID_SIGNATURE_LEAF, 0), *t;
 
 	if (!e)
 		e = cpuid_add(c, KVM_CPUID_SIGNATURE_LEAF, 0, 0);
 	if (e->eax < KVM_CPUID_FEATURES_LEAF)
 		e->eax = KVM_CPUID_FEATURES_LEAF;
+	if (tsc_khz) {
+		t = cpuid_find(c, HV_TIMING_LEAF, 0);
+		if (!t)
+			t = cpuid_add(c, HV_TIMING_LEAF, 0, 0);
+		t->eax = tsc_khz;
+		t->ebx = KVM_APIC_BUS_KHZ;
+		t->ecx = t->edx = 0;
+		e->eax = HV_TIMING_LEAF;
+	}
 	memcpy(&e->ebx, &sig[0], 4);
 	memcpy(&e->ecx, &sig[4], 4);
 	memcpy(&e->edx, &sig[8], 4);
@@ -189,7 +206,7 @@ static void normalise(struct kvm_cpuid2 *c, const struct cpuid_topology *t)
 		add_topology_leaves(c, 0xb, t);
 	if (max_basic >= 0x1f)
 		add_topology_leaves(c, 0x1f, t);
-	set_kvm_leaves(c);
+	set_kvm_leaves(c, t->tsc_khz);
 	set_brand(c);
 }
 

@@ -15,6 +15,7 @@ struct cpuid_topology {
 	unsigned cpu_index;	/* this vCPU, = its APIC ID */
 	unsigned ncpus;
 	bool tsc_deadline;	/* KVM emulates the TSC-deadline timer */
+	uint32_t tsc_khz;	/* the guest's TSC rate (KVM_GET_TSC_KHZ); 0: unknown */
 };
 
 #define CPUID_BRAND_DEFAULT "husk virtual CPU"

@@ -76,8 +76,12 @@ static int vcpu_set_cpuid(struct vcpu *v)
 		.ncpus = v->vm->ncpus,
 		.tsc_deadline = v->vm->kvm.tsc_deadline,
 	};
-	struct kvm_cpuid2 *c = cpuid_build(v->vm->kvm.supported, &topo);
-	int ret = 0;
+	struct kvm_cpuid2 *c;
+	int ret = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+
+	topo.tsc_khz = ret > 0 ? (uint32_t)ret : 0;
+	ret = 0;
+	c = cpuid_build(v->vm->kvm.supported, &topo);
 
 	if (!c)
 		return -ENOMEM;

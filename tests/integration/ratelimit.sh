@@ -129,6 +129,8 @@ net)
 	[[ "$(id -u)" = 0 ]] || skip "needs root (network namespace, tap)"
 	need_file "$NET_PEER" "tg-netpeer"
 	net_setup || fail "could not set up the namespace and tap"
+	# lib.sh's exit hooks replace net-lib's trap: the namespace and the peer go with them
+	on_exit net_teardown
 	net_peer "$WORK/peer.log" || fail "tg-netpeer did not start"
 	limit='{"ops": {"size": 100, "refill_time": 20}}'
 	cat >"$WORK/vm.json" <<EOF

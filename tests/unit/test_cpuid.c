@@ -161,6 +161,28 @@ static void test_kvm_signature_added(void **state)
 	free(sup);
 }
 
+/* The TSC and APIC bus rates in the hypervisor timing leaf; none when the rate is unknown. */
+static void test_timing_leaf(void **state)
+{
+	struct kvm_cpuid2 *sup = make_supported(0xd, true, false);
+	struct cpuid_topology t = { .cpu_index = 0, .ncpus = 1, .tsc_khz = 2445430 };
+	struct kvm_cpuid2 *c = cpuid_build(sup, &t), *none;
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, 0x40000010, 0);
+
+	(void)state;
+	assert_non_null(e);
+	assert_int_equal(e->eax, 2445430);
+	assert_int_equal(e->ebx, 1000000);
+	assert_int_equal(cpuid_find(c, 0x40000000, 0)->eax, 0x40000010);
+	t.tsc_khz = 0;
+	none = cpuid_build(sup, &t);
+	assert_null(cpuid_find(none, 0x40000010, 0));
+	assert_int_equal(cpuid_find(none, 0x40000000, 0)->eax, 0x40000001);
+	free(none);
+	free(c);
+	free(sup);
+}
+
 static void test_kvm_features_kept(void **state)
 {
 	struct kvm_cpuid2 *sup = make_supported(0xd, true, true);
@@ -221,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_leaf4_cores),
 		cmocka_unit_test(test_pmu_hidden_svm_cleared),
 		cmocka_unit_test(test_kvm_signature_added),
+		cmocka_unit_test(test_timing_leaf),
 		cmocka_unit_test(test_kvm_features_kept),
 		cmocka_unit_test(test_brand),
 		cmocka_unit_test(test_no_leaf_b_when_max_basic_low),
