@@ -69,21 +69,27 @@ static int check_existing(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The socket appears at @path only once it listens: bound under a temporary
+ * name, then renamed into place. A client that waits for the file and
+ * connects at once (the go-sdk does) is never refused in between.
+ */
 static int bind_socket(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	mode_t old;
-	int fd, ret;
+	int fd, ret, n;
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
+	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s.%d.tmp", path, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(addr.sun_path)) {
+		/* room for the temporary name's ".PID.tmp" too */
 		snprintf(err, errlen, "--api-sock %s: longer than %zu bytes", path,
-			 sizeof(addr.sun_path) - 1);
+			 sizeof(addr.sun_path) - 1 - ((size_t)n - strlen(path)));
 		return -ENAMETOOLONG;
 	}
 	ret = check_existing(path, err, errlen);
 	if (ret)
 		return ret;
-	memcpy(addr.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		goto fail;
@@ -91,7 +97,8 @@ static int bind_socket(const char *path, char *err, size_t errlen)
 	old = umask(0177);
 	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old);
-	if (ret < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0)
+	if (ret < 0 || chmod(addr.sun_path, 0600) < 0 || listen(fd, 16) < 0 ||
+	    rename(addr.sun_path, path) < 0)
 		goto fail;
 	return fd;
 fail:
@@ -99,7 +106,7 @@ fail:
 	snprintf(err, errlen, "--api-sock %s: %s", path, strerror(errno));
 	if (fd >= 0) {
 		close(fd);
-		unlink(path);
+		unlink(addr.sun_path);
 	}
 	return ret;
 }

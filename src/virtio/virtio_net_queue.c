@@ -285,8 +285,12 @@ static bool rx_wants_notify(const struct net_pair *p)
 
 /*
  * rx_rate_limiter: a frame's size is known only once read, so it is charged
- * then (rx_deliver), and no read is posted while the budget is in debt; with
- * a limit one read at a time is posted, so at most one frame runs ahead.
+ * then (rx_deliver), and no read is posted while the budget is in debt. The
+ * reads already posted may take the budget that far below zero (at most
+ * NET_RX_POSTED frames: a burst of a few ms at any useful limit); the debt
+ * is paid before the next read, so the long-run rate holds. One read at a
+ * time would make the rate the read's round trip, which a loaded host
+ * stretches below the limit.
  */
 static unsigned rx_reads_allowed(struct net_pair *p)
 {
@@ -298,7 +302,7 @@ static unsigned rx_reads_allowed(struct net_pair *p)
 		return 0;
 	wait = rl_peek(&p->net->rx_rl, 1, 1, mono_ns());
 	if (!wait)
-		return 1;
+		return NET_RX_POSTED;
 	rate_wait(p, wait);
 	NET_STAT_ADD(p->stats.rx_throttled, 1);
 	return 0;
