@@ -6,6 +6,12 @@
 
 #define RL_MAX_SIZE	(1ULL << 50)	/* tokens: far above any rate, exact in a double */
 #define RL_MAX_REFILL_MS (3600ULL * 1000)
+/*
+ * The longest single wait handed out: a guest's huge request on a slow
+ * bucket can owe years; the thread wakes hourly and asks again instead
+ * (and a double that large would not convert to a uint64_t).
+ */
+#define RL_MAX_WAIT_NS	(3600.0 * 1e9)
 
 static void bucket_set(struct rl_bucket *b, const struct husk_token_bucket *t, uint64_t now)
 {
@@ -32,7 +38,7 @@ static void refill(struct rl_bucket *b, uint64_t now)
 /* 0 when @n can be taken now, else the ns until it can. */
 static uint64_t wait_for(const struct rl_bucket *b, uint64_t n)
 {
-	double need = (double)n - b->burst;
+	double need = (double)n - b->burst, wait;
 
 	if (!b->size || need <= 0)
 		return 0;
@@ -40,7 +46,8 @@ static uint64_t wait_for(const struct rl_bucket *b, uint64_t n)
 		need = (double)b->size;	/* a full bucket lets a big one through */
 	if (b->budget >= need)
 		return 0;
-	return (uint64_t)((need - b->budget) * (double)b->refill_ns / (double)b->size) + 1;
+	wait = (need - b->budget) * (double)b->refill_ns / (double)b->size;
+	return (uint64_t)(wait < RL_MAX_WAIT_NS ? wait : RL_MAX_WAIT_NS) + 1;
 }
 
 static void take(struct rl_bucket *b, uint64_t n)

@@ -147,6 +147,22 @@ static void test_peek_and_charge(void **state)
 	rl_destroy(&rl);
 }
 
+/* A guest's enormous request on the slowest bucket: a capped wait, asked again, no overflow. */
+static void test_huge_debt(void **state)
+{
+	struct husk_rate_limit cfg = { .bandwidth = { .size = 1, .refill_ms = 3600ULL * 1000 } };
+	struct rate_limiter rl;
+	uint64_t w;
+
+	(void)state;
+	rl_init(&rl, &cfg, 0);
+	assert_int_equal(rl_consume(&rl, 1ULL << 45, 1, 0), 0);	/* a full bucket lets it by */
+	w = rl_consume(&rl, 1, 1, 0);
+	assert_in_range(w, 3600ULL * 1000000000ULL, 3600ULL * 1000000000ULL + 1);
+	assert_true(rl_consume(&rl, 1, 1, w) > 0);	/* still in debt an hour later */
+	rl_destroy(&rl);
+}
+
 static void test_valid(void **state)
 {
 	struct husk_rate_limit cfg = { .bandwidth = { .size = 1ULL << 40, .refill_ms = 1 } };
@@ -168,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_bandwidth_and_big_requests),
 		cmocka_unit_test(test_burst_and_update),
 		cmocka_unit_test(test_peek_and_charge),
+		cmocka_unit_test(test_huge_debt),
 		cmocka_unit_test(test_valid),
 	};
 
