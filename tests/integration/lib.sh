@@ -124,13 +124,22 @@ size_bytes() {
 
 # The API socket, as a script drives it with curl (SOCK: its path).
 # api METHOD PATH [BODY]: sets CODE and BODY (API_TIMEOUT seconds, default 30).
+# A request that got no HTTP answer at all (curl's 000: refused or reset) is
+# tried twice more, with a logged line: CI has seen a fresh husk's first
+# request get none (an open bug, docs/testing.md), and a failure there
+# would hide what the test is about. Any HTTP status counts as an answer.
 api() {
-	local out
-	out=$(curl -s -m "${API_TIMEOUT:-30}" --unix-socket "$SOCK" -X "$1" \
-		-H 'Content-Type: application/json' ${3:+--data "$3"} -w '\n%{http_code}' \
-		"http://localhost$2") || true
-	CODE=${out##*$'\n'}
-	BODY=${out%$'\n'*}
+	local out try
+	for try in 1 2 3; do
+		out=$(curl -s -m "${API_TIMEOUT:-30}" --unix-socket "$SOCK" -X "$1" \
+			-H 'Content-Type: application/json' ${3:+--data "$3"} -w '\n%{http_code}' \
+			"http://localhost$2") || true
+		CODE=${out##*$'\n'}
+		BODY=${out%$'\n'*}
+		[[ "$CODE" = 000 && $try -lt 3 ]] || break
+		log "api: $1 $2: no answer from $SOCK (try $try), trying again"
+		sleep 0.2
+	done
 }
 
 # expect METHOD PATH BODY STATUS [SUBSTRING]: one call, its status and body checked.
