@@ -50,6 +50,7 @@ fi
 # start_husk ARGS...: husk in the background with the API socket. Sets PID.
 start_husk() {
 	SOCK=$WORK/api.sock
+	rm -f "$SOCK"	# a stale one would be waited on (lib.sh start_husk)
 	"$HUSK" --test-devices --api-sock "$SOCK" --events "$WORK/events" "$@" \
 		</dev/null >"$WORK/out" 2>"$WORK/err" &
 	PID=$!

@@ -108,6 +108,34 @@ run_husk() {
 	ELAPSED_MS=$(((end - start) / 1000000))
 }
 
+# wait_sock PATH PID: until the socket PATH exists (husk puts it in place only
+# once it listens) or PID exits; 0 if it appeared.
+wait_sock() {
+	for _ in $(seq 200); do
+		[[ -S "$1" ]] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_husk SOCK OUT ERR ARGS...: husk --api-sock SOCK in the background
+# (HUSK_PREFIX before it), killed when the script exits. Sets PID and SOCK.
+# A socket left at SOCK by a husk killed earlier is removed first: waiting
+# for the path while it is stale would send the first request to nobody.
+start_husk() {
+	SOCK=$1
+	local out=$2 err=$3
+	shift 3
+	rm -f "$SOCK"
+	"${HUSK_PREFIX[@]}" "$HUSK" --api-sock "$SOCK" "$@" </dev/null >"$out" 2>"$err" &
+	PID=$!
+	on_exit "kill -KILL $PID 2>/dev/null || true"	# a failed case leaves no husk
+	wait_sock "$SOCK" "$PID" && return 0
+	show_file stderr "$err"
+	fail "the API socket never appeared"
+}
+
 # Convert a husk size (K/M/G/T suffix, or plain bytes) to bytes.
 size_bytes() {
 	local s=$1 n unit
@@ -124,22 +152,13 @@ size_bytes() {
 
 # The API socket, as a script drives it with curl (SOCK: its path).
 # api METHOD PATH [BODY]: sets CODE and BODY (API_TIMEOUT seconds, default 30).
-# A request that got no HTTP answer at all (curl's 000: refused or reset) is
-# tried twice more, with a logged line: CI has seen a fresh husk's first
-# request get none (an open bug, docs/testing.md), and a failure there
-# would hide what the test is about. Any HTTP status counts as an answer.
 api() {
-	local out try
-	for try in 1 2 3; do
-		out=$(curl -s -m "${API_TIMEOUT:-30}" --unix-socket "$SOCK" -X "$1" \
-			-H 'Content-Type: application/json' ${3:+--data "$3"} -w '\n%{http_code}' \
-			"http://localhost$2") || true
-		CODE=${out##*$'\n'}
-		BODY=${out%$'\n'*}
-		[[ "$CODE" = 000 && $try -lt 3 ]] || break
-		log "api: $1 $2: no answer from $SOCK (try $try), trying again"
-		sleep 0.2
-	done
+	local out
+	out=$(curl -s -m "${API_TIMEOUT:-30}" --unix-socket "$SOCK" -X "$1" \
+		-H 'Content-Type: application/json' ${3:+--data "$3"} -w '\n%{http_code}' \
+		"http://localhost$2") || true
+	CODE=${out##*$'\n'}
+	BODY=${out%$'\n'*}
 }
 
 # expect METHOD PATH BODY STATUS [SUBSTRING]: one call, its status and body checked.

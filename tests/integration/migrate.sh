@@ -63,28 +63,12 @@ MEM=256
 PASSES=${MIG_PASSES:-60}
 PEER="$INT_SRC_DIR/mig-peer.py"
 
-# start_husk SOCK OUT ERR ARGS...: husk in the background. Sets PID, SOCK.
-start_husk() {
-	SOCK=$1
-	local out=$2 err=$3
-	shift 3
-	"$HUSK" --api-sock "$SOCK" "$@" </dev/null >"$out" 2>"$err" &
-	PID=$!
-	on_exit "kill -KILL $PID 2>/dev/null || true"
-	for _ in $(seq 100); do
-		[[ -S "$SOCK" ]] && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	show_file stderr "$err"
-	fail "the API socket never appeared"
-}
-
 # start_dest URL NAME [ARGS...]: husk --incoming URL in the background,
 # console $WORK/NAME.con, events $WORK/NAME.ev. Sets DPID.
 start_dest() {
 	local url=$1 name=$2
 	shift 2
+	[[ "$url" != unix:* ]] || rm -f "${url#unix:}"	# never wait on a stale one
 	"$HUSK" --incoming "$url" --test-devices --serial "file:$WORK/$name.con" \
 		--events "$WORK/$name.ev" "$@" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	DPID=$!

@@ -40,25 +40,9 @@ fi
 MEM=256
 PASSES=12
 
-start_husk() {
-	SOCK=$1
-	local out=$2 err=$3
-	shift 3
-	"$HUSK" --api-sock "$SOCK" "$@" </dev/null >"$out" 2>"$err" &
-	PID=$!
-	on_exit "kill -KILL $PID 2>/dev/null || true"
-	for _ in $(seq 100); do
-		[[ -S "$SOCK" ]] && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	show_file stderr "$err"
-	fail "the API socket never appeared"
-}
-
 # start_standby [ARGS...]: husk --incoming unix:$WORK/rep.sock --standby. Sets DPID.
 start_standby() {
-	rm -f "$WORK"/dst.*
+	rm -f "$WORK"/dst.* "$WORK/rep.sock"
 	"$HUSK" --incoming "unix:$WORK/rep.sock" --standby --test-devices \
 		--serial "file:$WORK/dst.con" --events "$WORK/dst.ev" "$@" \
 		</dev/null >"$WORK/dst.out" 2>"$WORK/dst.err" &

@@ -57,23 +57,6 @@ MEM=512
 PASSES=60
 NET_PEER=${NET_PEER:-$BUILD_DIR/firmware/tg-netpeer}
 
-# start_husk SOCK OUT ERR ARGS...: husk in the background. Sets PID, SOCK.
-start_husk() {
-	SOCK=$1
-	local out=$2 err=$3
-	shift 3
-	"${HUSK_PREFIX[@]}" "$HUSK" --api-sock "$SOCK" "$@" </dev/null >"$out" 2>"$err" &
-	PID=$!
-	on_exit "kill -KILL $PID 2>/dev/null || true"	# a failed case leaves no husk
-	for _ in $(seq 100); do
-		[[ -S "$SOCK" ]] && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	show_file stderr "$err"
-	fail "the API socket never appeared"
-}
-
 # console FILE: the guest's console as plain lines. Never fails: a grep -q that
 # stops reading early must not fail the pipeline through tr's SIGPIPE.
 console() { tr -d '\r' <"$1" 2>/dev/null || true; }
