@@ -76,8 +76,20 @@ while [ ! -e /sys/class/net/tg0 ] && [ $i -lt 200 ]; do usleep 100000; i=$((i + 
 ip addr add 10.77.0.1/24 dev tg0
 ip link set tg0 up
 say "SNAP-RESTORED (tg0 after $i polls)"
+# a restored VM that never ends: say what its threads and the guest were doing
+(
+	sleep 150
+	kill -0 $pid 2>/dev/null || exit 0
+	say "SNAP-STALL: the restored husk is alive after 150 s; guest: $(tail -n 3 "$log" | tr '\r\n' '  ')"
+	for t in /proc/$pid/task/*; do
+		say "SNAP-STALL thread $(cat $t/comm): $(cut -d' ' -f3 $t/stat) $(cat $t/wchan 2>/dev/null) $(tr '\n' ' ' <$t/syscall 2>/dev/null | cut -d' ' -f1-3)"
+	done
+	say "SNAP-STALL dmesg: $(dmesg | tail -n 6 | tr '\n' '|')"
+) &
+watcher=$!
 wait $pid
 rc=$?
+kill $watcher 2>/dev/null
 say "SNAP-RESTORED-EXIT $rc"
 # three clones at once, each on its own tap and disk copy; ping each
 pids=
