@@ -87,6 +87,27 @@ struct husk_net_config {
 	struct husk_rate_limit tx_rate;	/* tx_rate_limiter (from the guest) */
 };
 
+/* A virtio-balloon (--balloon, the "balloon" section, PUT /balloon). */
+struct husk_balloon_config {
+	bool enabled;
+	uint32_t amount_mib;		/* target size */
+	bool deflate_on_oom;		/* VIRTIO_BALLOON_F_DEFLATE_ON_OOM offered */
+	uint32_t stats_interval_s;	/* statistics every N s; 0: no statistics queue */
+	bool free_page_reporting;	/* VIRTIO_BALLOON_F_REPORTING offered */
+};
+
+#define HUSK_BALLOON_STATS_MAX_INTERVAL	3600	/* seconds */
+
+/* GET /balloon/statistics: the guest's last report (tags it never sent: has bit clear). */
+#define HUSK_BALLOON_NTAGS	16	/* VIRTIO_BALLOON_S_* 0 .. 15 */
+struct husk_balloon_info {
+	uint32_t target_pages;
+	uint32_t actual_pages;
+	uint32_t stats_interval_s;
+	uint32_t stats_has;		/* bit per tag */
+	uint64_t stats[HUSK_BALLOON_NTAGS];
+};
+
 struct husk_config {
 	const char *kernel;	/* bzImage or ELF, required */
 	const char *initrd;	/* optional */
@@ -104,6 +125,7 @@ struct husk_config {
 	struct husk_disk_config disks[HUSK_MAX_DISKS];
 	unsigned nnets;
 	struct husk_net_config nets[HUSK_MAX_NETS];
+	struct husk_balloon_config balloon;
 	enum husk_watchdog_action watchdog_action;	/* --watchdog-action */
 	const char *metrics_path;	/* --metrics: JSON lines appended on flush; NULL: none */
 	struct husk_events *events;	/* --events sink, not owned; NULL: none */
@@ -161,5 +183,15 @@ int husk_vm_set_disk_rate(struct husk_vm *vm, unsigned disk, const struct husk_r
 /* A running NIC's new rate limits (PATCH /network-interfaces/{id}). */
 int husk_vm_set_net_rates(struct husk_vm *vm, unsigned nic, const struct husk_rate_limit *rx,
 			  const struct husk_rate_limit *tx);
+/*
+ * The balloon of a running VM (-ENODEV: none). set_target: the new size
+ * (PATCH /balloon; more than guest RAM is -EINVAL). set_stats_interval:
+ * PATCH /balloon/statistics, 1 .. HUSK_BALLOON_STATS_MAX_INTERVAL, and only
+ * when statistics were enabled at boot (-EPERM: the queue's existence was
+ * negotiated with the guest). info: target, actual and the statistics.
+ */
+int husk_vm_balloon_set_target(struct husk_vm *vm, uint32_t amount_mib);
+int husk_vm_balloon_set_stats_interval(struct husk_vm *vm, uint32_t seconds);
+int husk_vm_balloon_info(struct husk_vm *vm, struct husk_balloon_info *out);
 
 #endif

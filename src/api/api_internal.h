@@ -56,6 +56,9 @@ void api_migration_cancel(struct api_server *s, bool replicate, struct api_reply
 bool api_migration_busy(struct api_server *s, struct api_reply *r);
 
 /* views.c */
+/* The /balloon endpoints (balloon_routes.c); false: not one of them. */
+bool api_balloon_route(struct api_server *s, const char *method, const char *url,
+		       const char *body, size_t len, struct api_reply *r);
 struct json_object *api_vm_config_json(const struct config_target *t);
 struct json_object *api_instance_info(struct api_server *s);
 

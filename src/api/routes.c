@@ -559,6 +559,8 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 		patch_drive(s, id, body, len, r);
 	else if (strcmp(method, "PATCH") == 0 && (id = path_id(url, "/network-interfaces/")))
 		patch_net(s, id, body, len, r);
+	else if (api_balloon_route(s, method, url, body, len, r))
+		;
 	else
 		api_fault(r, 400, "Invalid request method and/or path: %s %s.", method, url);
 }

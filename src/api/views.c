@@ -99,6 +99,23 @@ static struct json_object *husk_json(const struct husk_config *cfg, const struct
 	return o;
 }
 
+/* The config file's "balloon" section; null when there is none. */
+static struct json_object *balloon_json(const struct husk_balloon_config *bc)
+{
+	struct json_object *o;
+
+	if (!bc->enabled)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "amount_mib", json_object_new_int64(bc->amount_mib));
+	json_object_object_add(o, "deflate_on_oom", json_object_new_boolean(bc->deflate_on_oom));
+	json_object_object_add(o, "stats_polling_interval_s",
+			       json_object_new_int64(bc->stats_interval_s));
+	json_object_object_add(o, "free_page_reporting",
+			       json_object_new_boolean(bc->free_page_reporting));
+	return o;
+}
+
 struct json_object *api_vm_config_json(const struct config_target *t)
 {
 	const struct husk_config *cfg = t->cfg;
@@ -115,6 +132,7 @@ struct json_object *api_vm_config_json(const struct config_target *t)
 	}
 	json_object_object_add(o, "metrics", m);
 	json_object_object_add(o, "husk", husk_json(cfg, t->orch));
+	json_object_object_add(o, "balloon", balloon_json(&cfg->balloon));
 	return o;
 }
 

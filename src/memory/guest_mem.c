@@ -180,6 +180,32 @@ int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return 0;
 }
 
+int64_t guest_mem_discard(const struct guest_mem *m, void *hva, uint64_t len)
+{
+	const uint64_t page = 4096;
+	uint8_t *p = hva;
+	uint64_t off, start, end;
+	int ret;
+
+	if (!m->hva || p < m->hva || (uint64_t)(p - m->hva) > m->size ||
+	    len > m->size - (uint64_t)(p - m->hva))
+		return -EFAULT;
+	off = (uint64_t)(p - m->hva);
+	start = (off + page - 1) & ~(page - 1);
+	end = (off + len) & ~(page - 1);
+	if (end <= start || m->hugepages)
+		return 0;
+	if (m->fd >= 0 && !m->file_private)
+		ret = fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)start, (off_t)(end - start));
+	else
+		ret = madvise(m->hva + start, end - start, MADV_DONTNEED);
+	if (ret < 0)
+		return -errno;
+	guest_mem_mark_dirty(m, m->hva + start, end - start);
+	return (int64_t)(end - start);
+}
+
 void guest_mem_uffd_release(struct guest_mem *m)
 {
 	struct uffdio_range r = { .start = (uintptr_t)m->hva, .len = m->size };

@@ -51,6 +51,17 @@ void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 int guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 /*
+ * Give the whole pages inside [hva, hva + len) back to the host (a balloon
+ * inflating, free page reporting): a hole punched in the memfd, or
+ * MADV_DONTNEED on anonymous RAM and on a restore's private file mapping
+ * (whose pages then read as the snapshot file's again). Nothing is written;
+ * the pages count as changed for dirty tracking. Returns the bytes given
+ * back, 0 when the backing cannot (huge pages) or the range holds no whole
+ * page; -EFAULT when it is not inside guest RAM. Any thread.
+ */
+int64_t guest_mem_discard(const struct guest_mem *m, void *hva, uint64_t len);
+
+/*
  * Dirty tracking of the VMM's own writes into guest RAM (devices filling
  * buffers, used rings): KVM's dirty log sees only the guest's writes.
  * guest_mem_dirty_start() allocates the bitmap (one bit per 4 KiB page of

@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "cpu/vcpu_state.h"
 #include "devices/kvm_chips.h"
+#include "virtio/virtio_balloon.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_rng.h"
@@ -19,6 +20,7 @@ static unsigned ncpus(const struct husk_config *cfg) { return cfg->cpus; }
 static unsigned ndisks(const struct husk_config *cfg) { return cfg->ndisks; }
 static unsigned nnets(const struct husk_config *cfg) { return cfg->nnets; }
 static unsigned has_rng(const struct husk_config *cfg) { return cfg->rng ? 1 : 0; }
+static unsigned has_balloon(const struct husk_config *cfg) { return cfg->balloon.enabled ? 1 : 0; }
 
 /* Adapters from the table's (vm, index) to each device's save/load. */
 #define SNAP_ONE(name, field)								\
@@ -43,6 +45,19 @@ SNAP_ONE(watchdog, watchdog)
 SNAP_ONE(debug_ports, debug)
 SNAP_ONE(pci_bus, pci)
 SNAP_ONE(virtio_rng, rng)
+SNAP_ONE(virtio_balloon, balloon)
+
+static int balloon_tr_save(struct husk_vm *vm, unsigned i, struct state_writer *w)
+{
+	(void)i;
+	return virtio_transport_save(virtio_balloon_transport(vm->balloon), w);
+}
+
+static int balloon_tr_load(struct husk_vm *vm, unsigned i, struct state_reader *r)
+{
+	(void)i;
+	return virtio_transport_load(virtio_balloon_transport(vm->balloon), r);
+}
 
 static int rng_tr_save(struct husk_vm *vm, unsigned i, struct state_writer *w)
 {
@@ -208,6 +223,10 @@ const struct snap_device snap_devices[] = {
 	{ "net%u.tr", VIRTIO_TRANSPORT_STATE_VERSION, "virtio-net's transport", nnets,
 	  net_tr_save, net_tr_load },
 	{ "net%u", VIRTIO_NET_STATE_VERSION, "virtio-net", nnets, net_save, net_load },
+	{ "balloon.tr", VIRTIO_TRANSPORT_STATE_VERSION, "virtio-balloon's transport", has_balloon,
+	  balloon_tr_save, balloon_tr_load },
+	{ "balloon", VIRTIO_BALLOON_STATE_VERSION, "virtio-balloon", has_balloon,
+	  virtio_balloon_snap_save, virtio_balloon_snap_load },
 	{ "vcpu%u", VCPU_STATE_VERSION, "vCPU state", ncpus, vcpu_snap_save, vcpu_snap_load },
 };
 const unsigned snap_ndevices = sizeof(snap_devices) / sizeof(snap_devices[0]);

@@ -119,6 +119,12 @@ int snap_config_save(const struct husk_config *cfg, struct state_writer *w, char
 		put_rate(w, &cfg->nets[i].rx_rate);
 		put_rate(w, &cfg->nets[i].tx_rate);
 	}
+	/* the balloon (version 4) */
+	sw_bool(w, cfg->balloon.enabled);
+	sw_u32(w, cfg->balloon.amount_mib);
+	sw_bool(w, cfg->balloon.deflate_on_oom);
+	sw_u32(w, cfg->balloon.stats_interval_s);
+	sw_bool(w, cfg->balloon.free_page_reporting);
 	if (w->err)
 		snprintf(err, errlen, "config: %s", strerror(-w->err));
 	return w->err;
@@ -230,6 +236,19 @@ int snap_config_load(struct state_reader *r, struct husk_config *cfg, struct str
 	for (unsigned i = 0; i < c.nnets && !r->err; i++)
 		if (get_rate(r, &c.nets[i].rx_rate) || get_rate(r, &c.nets[i].tx_rate))
 			return r->err;
+	c.balloon.enabled = sr_bool(r);
+	c.balloon.amount_mib = sr_u32(r);
+	c.balloon.deflate_on_oom = sr_bool(r);
+	c.balloon.stats_interval_s = sr_u32(r);
+	c.balloon.free_page_reporting = sr_bool(r);
+	if (!r->err && c.balloon.enabled &&
+	    ((uint64_t)c.balloon.amount_mib << 20 > c.memory ||
+	     c.balloon.stats_interval_s > HUSK_BALLOON_STATS_MAX_INTERVAL))
+		return sr_fail(r, "a balloon of %u MiB, statistics every %u s, in %llu MiB of RAM",
+			       c.balloon.amount_mib, c.balloon.stats_interval_s,
+			       (unsigned long long)(c.memory >> 20));
+	if (!c.balloon.enabled)
+		memset(&c.balloon, 0, sizeof(c.balloon));
 	if (sr_done(r))
 		return r->err;
 	*cfg = c;

@@ -26,7 +26,7 @@
 #include "core/statebuf.h"
 #include "vmm/config_file.h"
 
-#define SNAP_CONFIG_VERSION	3	/* 2: track_dirty after hugepages; 3: rate limits */
+#define SNAP_CONFIG_VERSION	4	/* 2: track_dirty after hugepages; 3: rate limits; 4: balloon */
 #define SNAP_HOST_VERSION	1
 #define SNAP_STR_MAX		4096
 

@@ -36,6 +36,7 @@ enum {
 	OPT_METRICS,
 	OPT_EVENTS,
 	OPT_NET,
+	OPT_BALLOON,
 	OPT_TEST_DEVICES,
 	OPT_RESTORE,
 	OPT_RESTORE_MEM,
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "rng",       no_argument,       NULL, OPT_RNG },
+	{ "balloon",   required_argument, NULL, OPT_BALLOON },
 	{ "no-rng",    no_argument,       NULL, OPT_NO_RNG },
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
 	{ "disk",      required_argument, NULL, OPT_DISK },
@@ -130,6 +132,10 @@ void cli_print_help(FILE *out)
 		"                       0 stops at once; SIGINT, SIGHUP or a second SIGTERM never wait)\n"
 		"  --rng, --no-rng      a virtio-rng PCI device feeding the guest from getrandom(),\n"
 		"                       at most 1 MiB/s (default on)\n"
+		"  --balloon amount_mib=N[,deflate_on_oom=on][,stats_polling_interval_s=N]\n"
+		"            [,free_page_reporting=on]\n"
+		"                       a virtio-balloon: the guest gives N MiB back to the host;\n"
+		"                       statistics every N s; free pages reported go back too\n"
 		"  --disk path=FILE[,ro=on][,direct=on][,id=NAME][,serial=STR][,queues=N]\n"
 		"         [,engine=auto|uring|sync][,poll_us=N]\n"
 		"                       a virtio-blk disk on a raw image (repeatable, up to %u);\n"
@@ -332,6 +338,20 @@ static int parse_net(const char *arg, struct cli_options *o, char *err, size_t e
 	return ret;
 }
 
+static int parse_balloon(const char *arg, struct cli_options *o, char *err, size_t errlen)
+{
+	char *copy = strdup(arg);
+	int ret;
+
+	if (!copy) {
+		snprintf(err, errlen, "--balloon %s: %s", arg, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	ret = devargs_parse_balloon("--balloon", copy, &o->cfg.balloon, err, errlen);
+	free(copy);
+	return ret;
+}
+
 /* --restore-net ID=TAP / --restore-disk ID=PATH[,ro=on|off]: split a copy in place. */
 static int parse_override(const char *flag, const char *arg, bool disk, struct cli_options *o,
 			  struct cli_override *ov, char *err, size_t errlen)
@@ -458,6 +478,7 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 	case OPT_MEMORY:    return parse_memory(arg, &o->cfg.memory, err, errlen);
 	case OPT_DISK:      return parse_disk(arg, o, err, errlen);
 	case OPT_NET:       return parse_net(arg, o, err, errlen);
+	case OPT_BALLOON:   return parse_balloon(arg, o, err, errlen);
 	case OPT_VIRTIO_TRANSPORT:
 		if (!strcmp(arg, "pci") || !strcmp(arg, "mmio")) {
 			o->cfg.transport = arg[0] == 'p' ? HUSK_VIRTIO_PCI : HUSK_VIRTIO_MMIO;
@@ -528,6 +549,7 @@ static int check_restore(const struct cli_options *o, char *err, size_t errlen)
 {
 	const char *clash = o->cfg.kernel ? "--kernel" : o->cfg.initrd ? "--initrd" :
 			    o->cfg.ndisks ? "--disk" : o->cfg.nnets ? "--net" :
+			    o->cfg.balloon.enabled ? "--balloon" :
 			    o->config_path ? "--config" : NULL;
 
 	if ((o->standby || o->failover_ms) && !o->incoming) {

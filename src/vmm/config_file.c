@@ -651,9 +651,11 @@ static int apply_other(struct json_object *v, const char *key, struct config_tar
 		       char *err, size_t errlen)
 {
 	static const char *const later[] = {
-		"cpu-config", "balloon", "vsock", "mmds-config", NULL,
+		"cpu-config", "vsock", "mmds-config", NULL,
 	};
 
+	if (strcmp(key, "balloon") == 0)
+		return v ? config_parse_balloon(v, "balloon", &t->cfg->balloon, err, errlen) : 0;
 	if (strcmp(key, "entropy") == 0) {
 		if (!v)
 			return 0;

@@ -82,6 +82,16 @@ int config_apply_logger(struct json_object *o, struct config_target *t, const ch
 			char *err, size_t errlen);
 int config_apply_metrics(struct json_object *o, struct config_target *t, const char *path,
 			 char *err, size_t errlen);
+/*
+ * Balloon: a whole Balloon object (config file "balloon", PUT /balloon;
+ * amount_mib and deflate_on_oom required, free_page_hinting only false), or
+ * a PATCH body holding just the key @want ("amount_mib" or
+ * "stats_polling_interval_s").
+ */
+int config_parse_balloon(struct json_object *o, const char *path, struct husk_balloon_config *bc,
+			 char *err, size_t errlen);
+int config_parse_balloon_patch(struct json_object *o, const char *want, uint32_t *out,
+			       char *err, size_t errlen);
 int config_apply_husk(struct json_object *o, struct config_target *t, const char *path,
 		      char *err, size_t errlen);
 

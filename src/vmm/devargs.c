@@ -10,6 +10,7 @@
 
 #define DISK_KEYS "path, ro (or readonly), direct, id, serial, queues, engine, poll_us"
 #define NET_KEYS "tap, fd, id, mac, queues, mtu, engine"
+#define BALLOON_KEYS "amount_mib, deflate_on_oom, stats_polling_interval_s, free_page_reporting"
 #define NET_MTU_MIN 68
 #define NET_MTU_MAX 65535
 
@@ -246,6 +247,70 @@ int devargs_parse_net(const char *flag, char *arg, struct husk_net_config *nc,
 		ret = net_check(nc, why, sizeof(why));
 	if (ret)
 		bad(err, errlen, flag, orig, why);
+	free(orig);
+	return ret;
+}
+
+static int balloon_key(struct husk_balloon_config *bc, const char *k, const char *v, char *why,
+		       size_t n)
+{
+	unsigned long x;
+
+	if (!strcmp(k, "amount_mib")) {
+		if (parse_range(v, 0, UINT32_MAX >> 8, &x))
+			return snprintf(why, n, "amount_mib=%s: expected a size in MiB", v), -EINVAL;
+		bc->amount_mib = (uint32_t)x;
+	} else if (!strcmp(k, "stats_polling_interval_s")) {
+		if (parse_range(v, 0, HUSK_BALLOON_STATS_MAX_INTERVAL, &x))
+			return snprintf(why, n, "stats_polling_interval_s=%s: expected 0 to %u", v,
+					HUSK_BALLOON_STATS_MAX_INTERVAL), -EINVAL;
+		bc->stats_interval_s = (uint32_t)x;
+	} else if (!strcmp(k, "deflate_on_oom") || !strcmp(k, "free_page_reporting")) {
+		bool *b = k[0] == 'd' ? &bc->deflate_on_oom : &bc->free_page_reporting;
+
+		if (parse_onoff(v, b))
+			return snprintf(why, n, "%s=%s: expected on or off", k, v), -EINVAL;
+	} else {
+		return snprintf(why, n, "unknown key '%s' (keys: %s)", k, BALLOON_KEYS), -EINVAL;
+	}
+	return 0;
+}
+
+int devargs_parse_balloon(const char *flag, char *arg, struct husk_balloon_config *bc,
+			  char *err, size_t errlen)
+{
+	char *orig = strdup(arg), *p = arg, why[160];
+	bool amount = false;
+	int ret = 0;
+
+	if (!orig)
+		return bad(err, errlen, flag, arg, strerror(ENOMEM));
+	memset(bc, 0, sizeof(*bc));
+	while (p && *p && !ret) {
+		char *next = strchr(p, ','), *eq;
+
+		if (next)
+			*next++ = '\0';
+		eq = strchr(p, '=');
+		if (!eq || eq == p) {
+			snprintf(why, sizeof(why), "'%s': expected key=value (keys: %s)", p,
+				 BALLOON_KEYS);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		amount |= !strcmp(p, "amount_mib");
+		ret = balloon_key(bc, p, eq + 1, why, sizeof(why));
+		p = next;
+	}
+	if (!ret && !amount) {
+		snprintf(why, sizeof(why), "amount_mib= is required");
+		ret = -EINVAL;
+	}
+	if (ret)
+		bad(err, errlen, flag, orig, why);
+	else
+		bc->enabled = true;
 	free(orig);
 	return ret;
 }

@@ -20,5 +20,11 @@ int devargs_parse_disk(const char *flag, char *arg, struct husk_disk_config *d,
  */
 int devargs_parse_net(const char *flag, char *arg, struct husk_net_config *nc,
 		      char *err, size_t errlen);
+/*
+ * --balloon amount_mib=N[,deflate_on_oom=on|off][,stats_polling_interval_s=N]
+ * [,free_page_reporting=on|off]: Firecracker's balloon keys.
+ */
+int devargs_parse_balloon(const char *flag, char *arg, struct husk_balloon_config *bc,
+			  char *err, size_t errlen);
 
 #endif

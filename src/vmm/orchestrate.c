@@ -173,6 +173,40 @@ int husk_vm_set_disk_rate(struct husk_vm *vm, unsigned disk, const struct husk_r
 	return 0;
 }
 
+int husk_vm_balloon_set_target(struct husk_vm *vm, uint32_t amount_mib)
+{
+	int ret;
+
+	if (!vm->balloon)
+		return -ENODEV;
+	if (amount_mib > UINT32_MAX >> 8)
+		return -EINVAL;
+	ret = virtio_balloon_set_target(vm->balloon, amount_mib << 8);
+	if (!ret)
+		vm->cfg.balloon.amount_mib = amount_mib;
+	return ret;
+}
+
+int husk_vm_balloon_set_stats_interval(struct husk_vm *vm, uint32_t seconds)
+{
+	int ret;
+
+	if (!vm->balloon)
+		return -ENODEV;
+	ret = virtio_balloon_set_stats_interval(vm->balloon, seconds);
+	if (!ret)
+		vm->cfg.balloon.stats_interval_s = seconds;
+	return ret;
+}
+
+int husk_vm_balloon_info(struct husk_vm *vm, struct husk_balloon_info *out)
+{
+	if (!vm->balloon)
+		return -ENODEV;
+	virtio_balloon_info(vm->balloon, out);
+	return 0;
+}
+
 int husk_vm_set_net_rates(struct husk_vm *vm, unsigned nic, const struct husk_rate_limit *rx,
 			  const struct husk_rate_limit *tx)
 {

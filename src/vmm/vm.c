@@ -165,7 +165,7 @@ static int vm_check_cpus(struct husk_vm *vm, char *err, size_t errlen)
 /* How many virtio devices the config asks for (each takes a transport slot). */
 static unsigned vm_virtio_count(const struct husk_config *cfg)
 {
-	return (cfg->rng ? 1 : 0) + cfg->ndisks + cfg->nnets;
+	return (cfg->rng ? 1 : 0) + (cfg->balloon.enabled ? 1 : 0) + cfg->ndisks + cfg->nnets;
 }
 
 static int vm_load_kernel(struct husk_vm *vm, char *err, size_t errlen)
@@ -300,11 +300,21 @@ static int vm_create_virtio_devices(struct husk_vm *vm, char *err, size_t errlen
 		if (ret)
 			return ret;
 	}
-	if (!vm->cfg.rng)
+	if (vm->cfg.rng) {
+		ret = virtio_rng_create(&vm->venv, &vm->rng);
+		if (ret) {
+			snprintf(err, errlen, "virtio-rng: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	if (!vm->cfg.balloon.enabled)
 		return 0;
-	ret = virtio_rng_create(&vm->venv, &vm->rng);
-	if (ret)
-		snprintf(err, errlen, "virtio-rng: %s", strerror(-ret));
+	ret = virtio_balloon_create(&vm->venv, &vm->cfg.balloon, &vm->balloon);
+	if (ret == -EINVAL)
+		snprintf(err, errlen, "balloon: amount_mib %u is more than the VM's %llu MiB of RAM",
+			 vm->cfg.balloon.amount_mib, (unsigned long long)(vm->cfg.memory >> 20));
+	else if (ret)
+		snprintf(err, errlen, "virtio-balloon: %s", strerror(-ret));
 	return ret;
 }
 
@@ -694,6 +704,7 @@ void husk_vm_destroy(struct husk_vm *vm)
 	free(vm->vcpus);
 	/* PCI devices go before the bus, the bus before the routing table. */
 	virtio_rng_destroy(vm->rng);
+	virtio_balloon_destroy(vm->balloon);
 	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++) {
 		virtio_blk_destroy(vm->disks[i]);
 		if (!vm->disks[i])

@@ -18,6 +18,7 @@
 #include "virtio/virtio_mmio.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
+#include "virtio/virtio_balloon.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_transport.h"
 #include "memory/guest_mem.h"
@@ -73,12 +74,14 @@ struct husk_vm {
 	struct virtio_mmio_bus vmmio;	/* --virtio-transport mmio slots */
 	struct virtio_env venv;		/* where virtio devices attach */
 	struct virtio_rng *rng;		/* --rng (virtio/virtio_rng.h) */
+	struct virtio_balloon *balloon;	/* --balloon (virtio/virtio_balloon.h) */
 	struct blk_image disk_img[HUSK_MAX_DISKS];	/* opened before KVM, then the device's */
 	struct virtio_blk *disks[HUSK_MAX_DISKS];	/* --disk (virtio/virtio_blk.h) */
 	char disk_ids[HUSK_MAX_DISKS][16];		/* default ids: disk0, disk1, ... */
 	struct vm_pause_hook disk_pause[HUSK_MAX_DISKS];
 	struct vm_pause_hook net_pause[HUSK_MAX_NETS];
 	struct vm_pause_hook rng_pause;
+	struct vm_pause_hook balloon_pause;
 	struct tap net_tap[HUSK_MAX_NETS];		/* opened before KVM, then the device's */
 	struct virtio_net *nets[HUSK_MAX_NETS];		/* --net (virtio/virtio_net.h) */
 	char net_ids[HUSK_MAX_NETS][16];		/* default ids: net0, net1, ... */

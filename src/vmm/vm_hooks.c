@@ -97,10 +97,39 @@ static void rng_resume(void *ctx)
 	virtio_rng_resume(ctx);
 }
 
+static void balloon_pause(void *ctx)
+{
+	virtio_balloon_pause(ctx);
+}
+
+static void balloon_resume(void *ctx)
+{
+	virtio_balloon_resume(ctx);
+}
+
+static void balloon_metrics(void *ctx, struct json_object *obj)
+{
+	struct virtio_balloon_counts n;
+	struct husk_balloon_info info;
+
+	virtio_balloon_counts(ctx, &n);
+	virtio_balloon_info(ctx, &info);
+	add_u64(obj, "target_pages", info.target_pages);
+	add_u64(obj, "actual_pages", info.actual_pages);
+	add_u64(obj, "inflated_pages", n.inflated_pages);
+	add_u64(obj, "deflated_pages", n.deflated_pages);
+	add_u64(obj, "discarded_bytes", n.discarded_bytes);
+	add_u64(obj, "reported_bytes", n.reported_bytes);
+	add_u64(obj, "stats_updates", n.stats_updates);
+	add_u64(obj, "bad_pfns", n.bad_pfns);
+}
+
 void vm_resignal_virtio(struct husk_vm *vm)
 {
 	if (vm->rng)
 		virtio_dev_resignal(virtio_rng_dev(vm->rng));
+	if (vm->balloon)
+		virtio_dev_resignal(virtio_balloon_dev(vm->balloon));
 	for (unsigned i = 0; i < HUSK_MAX_DISKS; i++)
 		if (vm->disks[i])
 			virtio_dev_resignal(virtio_blk_dev(vm->disks[i]));
@@ -136,6 +165,14 @@ int vm_register_device_hooks(struct husk_vm *vm)
 			.pause = rng_pause, .resume = rng_resume, .ctx = vm->rng,
 		};
 		ret = vm_add_pause_hook(vm, &vm->rng_pause);
+	}
+	if (!ret && vm->balloon) {
+		vm->balloon_pause = (struct vm_pause_hook){
+			.pause = balloon_pause, .resume = balloon_resume, .ctx = vm->balloon,
+		};
+		ret = vm_add_pause_hook(vm, &vm->balloon_pause);
+		if (!ret)
+			ret = vm_add_metrics_callback(vm, "balloon", balloon_metrics, vm->balloon);
 	}
 	return ret;
 }
