@@ -45,6 +45,7 @@ static const struct check checks[] = {
 	{ "virtio-net", check_virtio_net },
 	{ "virtio-net-mq", check_virtio_net_mq },
 	{ "net-bench", check_net_bench },
+	{ "virtio-balloon", check_virtio_balloon },
 };
 
 static struct jmp_ctx check_ctx;

@@ -13,6 +13,7 @@
 #define VIRTIO_ID_NET		1
 #define VIRTIO_ID_BLK		2
 #define VIRTIO_ID_RNG		4
+#define VIRTIO_ID_BALLOON	5
 
 #define VIRTIO_S_ACK		1
 #define VIRTIO_S_DRIVER		2
@@ -52,6 +53,8 @@ struct virtio_ops {
 	uint64_t (*get_features)(struct virtio_dev *d);
 	void (*set_features)(struct virtio_dev *d, uint64_t f);
 	uint32_t (*config_read)(struct virtio_dev *d, uint32_t off, int width);
+	void (*config_write)(struct virtio_dev *d, uint32_t off, uint32_t v,
+			     int width);
 	int (*num_queues)(struct virtio_dev *d);	/* 0: unknown */
 	/* program queue @q (size in/out); @vec: interrupt vector or -1 */
 	int (*setup_queue)(struct virtio_dev *d, int q, uint16_t *size,
@@ -154,6 +157,7 @@ int check_virtio_rng(char *why);
 int check_virtio_blk(char *why);
 int check_virtio_blk_ro(char *why);
 int check_blk_bench(char *why);
+int check_virtio_balloon(char *why);
 
 static inline void mb(void)
 {

@@ -89,6 +89,17 @@ static uint32_t mmio_config_read(struct virtio_dev *d, uint32_t off, int width)
 	return R32(d->mmio, M_CONFIG + off);
 }
 
+static void mmio_config_write(struct virtio_dev *d, uint32_t off, uint32_t v,
+			      int width)
+{
+	if (width == 1)
+		R8(d->mmio, M_CONFIG + off) = v;
+	else if (width == 2)
+		R16(d->mmio, M_CONFIG + off) = v;
+	else
+		R32(d->mmio, M_CONFIG + off) = v;
+}
+
 static int mmio_num_queues(struct virtio_dev *d)
 {
 	(void)d;
@@ -159,6 +170,7 @@ static const struct virtio_ops mmio_ops = {
 	.get_features = mmio_get_features,
 	.set_features = mmio_set_features,
 	.config_read = mmio_config_read,
+	.config_write = mmio_config_write,
 	.num_queues = mmio_num_queues,
 	.setup_queue = mmio_setup_queue,
 	.notify = mmio_notify,

@@ -71,6 +71,17 @@ static uint32_t pci_config_read(struct virtio_dev *d, uint32_t off, int width)
 	return R32(d->devcfg, off);
 }
 
+static void pci_config_write(struct virtio_dev *d, uint32_t off, uint32_t v,
+			     int width)
+{
+	if (width == 1)
+		R8(d->devcfg, off) = v;
+	else if (width == 2)
+		R16(d->devcfg, off) = v;
+	else
+		R32(d->devcfg, off) = v;
+}
+
 static int pci_num_queues(struct virtio_dev *d)
 {
 	return R16(d->common, C_NUMQ);
@@ -164,6 +175,7 @@ static const struct virtio_ops pci_ops = {
 	.get_features = pci_get_features,
 	.set_features = pci_set_features,
 	.config_read = pci_config_read,
+	.config_write = pci_config_write,
 	.num_queues = pci_num_queues,
 	.setup_queue = pci_setup_queue,
 	.notify = pci_notify,

@@ -17,8 +17,9 @@
  * - statsq: the driver posts one buffer of (le16 tag, le64 value) pairs.
  *   The device reads it and keeps it; every stats interval it returns the
  *   buffer, which asks the driver for a fresh one.
- * - reporting_vq: each device-readable descriptor is a range of free guest
- *   memory; it is given back to the host and the chain returned.
+ * - reporting_vq: each descriptor is a range of free guest memory (Linux
+ *   posts them device-writable, the spec does not say; either is taken);
+ *   it is given back to the host and the chain returned.
  *
  * Config space (le32 each): num_pages (the target, set by the host),
  * actual (written by the driver), free_page_hint_cmd_id and poison_val
@@ -143,7 +144,7 @@ static void deflate_chain(struct virtio_balloon *b, const struct vq_chain *c)
 
 static void report_chain(struct virtio_balloon *b, const struct vq_chain *c)
 {
-	for (uint32_t i = 0; i < c->nreadable; i++) {
+	for (uint32_t i = 0; i < c->nsegs; i++) {
 		int64_t got = guest_mem_discard(b->mem, c->segs[i].hva, c->segs[i].len);
 
 		count(&b->n.reported_bytes, c->segs[i].len);
