@@ -35,7 +35,8 @@ static const struct route routes[] = {
 	{ "PUT", "/drives/" }, { "PUT", "/network-interfaces/" }, { "PUT", "/actions" },
 	{ "PATCH", "/vm" }, { "PATCH", "/drives/" }, { "PUT", "/logger" }, { "PUT", "/metrics" },
 	{ "GET", "/" }, { "GET", "/machine-config" }, { "GET", "/vm/config" }, { "GET", "/metrics" },
-	{ "DELETE", "/" }, { "PUT", "/drives" },
+	{ "DELETE", "/" }, { "PUT", "/drives" }, { "PUT", "/balloon" }, { "PATCH", "/balloon" },
+	{ "PATCH", "/balloon/statistics" }, { "GET", "/balloon" }, { "GET", "/balloon/statistics" },
 };
 
 /* Would this request do more than parse and store, before boot? */

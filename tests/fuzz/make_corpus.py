@@ -171,12 +171,18 @@ def config_seeds():
         "all-sections": b"\x00" + ALL_SECTIONS,
         "bad-type": b"\x00" + b'{"machine-config":{"vcpu_count":"two"}}  ',
         "trailing": b"\x01" + b'{"drives":[]} x',
+        "balloon": b"\x00" + b'{"balloon":{"amount_mib":64,"deflate_on_oom":true,'
+                   b'"stats_polling_interval_s":1,"free_page_reporting":true},'
+                   b'"machine-config":{"vcpu_count":1,"mem_size_mib":128}}',
     }
 
 
 # ---- api: route | 0x80 started, id len, id, body len u16, body
 ROUTES = ["PUT /boot-source", "PUT /machine-config", "PATCH /machine-config", "PUT /drives/",
-          "PUT /network-interfaces/", "PUT /actions", "PATCH /vm", "PATCH /drives/"]
+          "PUT /network-interfaces/", "PUT /actions", "PATCH /vm", "PATCH /drives/",
+          "PUT /logger", "PUT /metrics", "GET /", "GET /machine-config", "GET /vm/config",
+          "GET /metrics", "DELETE /", "PUT /drives", "PUT /balloon", "PATCH /balloon",
+          "PATCH /balloon/statistics", "GET /balloon", "GET /balloon/statistics"]
 
 
 def req(route, body, rid=b"", started=False):
@@ -195,6 +201,12 @@ def api_seeds():
         "bad": req("PUT /drives/", b'{"drive_id":"x","path_on_host":"r.img"}', b"y")
         + req("PUT /machine-config", b'[1,2]') + req("PUT /boot-source", b"") + req("PATCH /vm", b'{"state":"Paused"}')
         + req("PUT /actions", b'{"action_type":"SendCtrlAltDel"}'),
+        "balloon": req("PUT /machine-config", b'{"vcpu_count":1,"mem_size_mib":256}')
+        + req("PUT /balloon", b'{"amount_mib":64,"deflate_on_oom":true,"stats_polling_interval_s":1,"free_page_reporting":true}')
+        + req("PATCH /balloon", b'{"amount_mib":32}') + req("PATCH /balloon/statistics", b'{"stats_polling_interval_s":5}')
+        + req("GET /balloon", b"") + req("GET /balloon/statistics", b"")
+        + req("PUT /balloon", b'{"amount_mib":4096,"deflate_on_oom":false}')
+        + req("PATCH /balloon", b'{"amount_mib":1}', started=True),
         "started": req("PUT /actions", b'{"action_type":"InstanceStart"}', started=True)
         + req("PATCH /vm", b'{"state":"Resumed"}', started=True)
         + req("PUT /boot-source", b'{"kernel_image_path":"k"}', started=True)

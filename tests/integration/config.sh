@@ -39,7 +39,7 @@ bad-rate-limiter   ; drives[0].rate_limiter.ops: refill_time is required ; {"dri
 bad-net-mac        ; network-interfaces[0].guest_mac: expected a unicast MAC such as "06:00:ac:10:00:02" ; {"network-interfaces":[{"iface_id":"e","host_dev_name":"t","guest_mac":"x"}]}
 bad-logger-level   ; logger.level: expected Error, Warning, Info, Debug, Trace or Off ; {"logger":{"level":"Loud"}}
 bad-metrics-path   ; metrics.metrics_path: expected string                 ; {"metrics":{"metrics_path":false}}
-bad-balloon        ; balloon: not supported yet (only null is accepted)    ; {"balloon":{"amount_mib":1}}
+bad-balloon        ; balloon.deflate_on_oom: required                      ; {"balloon":{"amount_mib":1}}
 bad-husk-key       ; husk.turbo: unknown key                               ; {"husk":{"turbo":true}}
 bad-husk-type      ; husk.shutdown_timeout: expected an integer            ; {"husk":{"shutdown_timeout":"10"}}
 EOF
