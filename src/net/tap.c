@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <net/if_arp.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "net/tap.h"
+#include "net/mac.h"
 
 #define TUN_DEV		"/dev/net/tun"
 #define TAP_IFF		(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
@@ -222,9 +224,36 @@ static int tap_validate(const struct husk_net_config *cfg, unsigned queues, cons
 	return 0;
 }
 
+/*
+ * A tap husk created gets a MAC of its own derived from its name, not the
+ * kernel's random one: a VM restored (or migrated) onto a tap husk makes
+ * anew under the same name then finds the host side where its ARP cache
+ * says it is. With a random MAC the guest's frames go to the old address
+ * and are dropped until its neighbour entry expires, which a TCP stream in
+ * exponential backoff can take minutes to get over.
+ */
+static int tap_set_own_mac(int fd, const char *ifname, const char *flag, char *err,
+			   size_t errlen)
+{
+	char seed[IFNAMSIZ + 16];
+	struct ifreq ifr;
+	int e;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(seed, sizeof(seed), "husk-host-%s", ifname);
+	net_default_mac(seed, 0, (uint8_t *)ifr.ifr_hwaddr.sa_data);
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	if (ioctl(fd, SIOCSIFHWADDR, &ifr) < 0) {
+		e = errno;
+		return fail(err, errlen, -e, flag, "setting the new tap's MAC: %s", strerror(e));
+	}
+	return 0;
+}
+
 static int tap_open_fds(const struct husk_net_config *cfg, unsigned queues, struct tap *t,
 			const char *flag, char *err, size_t errlen)
 {
+	bool fresh;
 	int ret;
 
 	if (cfg->fd >= 0) {
@@ -232,6 +261,7 @@ static int tap_open_fds(const struct husk_net_config *cfg, unsigned queues, stru
 		t->nqueues = 1;
 		return tap_check_fd(cfg->fd, cfg->tap, t->ifname, flag, err, errlen);
 	}
+	fresh = if_nametoindex(cfg->tap) == 0;
 	for (unsigned i = 0; i < queues; i++) {
 		/* queues after the first attach to the name the kernel gave the first */
 		ret = tap_open_queue(i ? t->ifname : cfg->tap, queues, t->ifname, flag, err,
@@ -241,7 +271,7 @@ static int tap_open_fds(const struct husk_net_config *cfg, unsigned queues, stru
 		t->fds[i] = ret;
 		t->nqueues = i + 1;
 	}
-	return 0;
+	return fresh ? tap_set_own_mac(t->fds[0], t->ifname, flag, err, errlen) : 0;
 }
 
 int tap_open(const struct husk_net_config *cfg, unsigned queues, struct tap *t,

@@ -702,6 +702,43 @@ static void multi_queue_flows_arrive_once(void **state)
 	tap_close(&t);
 }
 
+/*
+ * A tap husk creates gets the MAC derived from its name, the same each time
+ * (a restored VM's ARP cache stays right); a tap that exists keeps its own.
+ */
+static void created_tap_has_a_stable_mac(void **state)
+{
+	struct husk_net_config cfg = { .tap = "hk-mac0", .fd = -1 };
+	uint8_t want[6], first[6];
+	struct ifreq ifr;
+	struct tap t;
+	char err[256];
+
+	(void)state;
+	if (!netns_ready)
+		skip();
+	assert_int_equal(net_default_mac("husk-host-hk-mac0", 0, want), 0);
+	for (int round = 0; round < 2; round++) {
+		if (tap_open(&cfg, 1, &t, err, sizeof(err)) < 0)
+			fail_msg("tap_open: %s", err);
+		assert_int_equal(if_ioctl("hk-mac0", SIOCGIFHWADDR, &ifr), 0);
+		assert_memory_equal(ifr.ifr_hwaddr.sa_data, want, 6);
+		tap_close(&t);	/* not persistent: the interface goes with its last fd */
+	}
+	/* an existing tap (made and kept by someone else) keeps its MAC */
+	assert_int_equal(sh("ip tuntap add dev hk-mac1 mode tap vnet_hdr && "
+			    "ip link set hk-mac1 address 02:11:22:33:44:55"), 0);
+	assert_int_equal(if_ioctl("hk-mac1", SIOCGIFHWADDR, &ifr), 0);
+	memcpy(first, ifr.ifr_hwaddr.sa_data, 6);
+	cfg.tap = "hk-mac1";
+	if (tap_open(&cfg, 1, &t, err, sizeof(err)) < 0)
+		fail_msg("tap_open: %s", err);
+	assert_int_equal(if_ioctl("hk-mac1", SIOCGIFHWADDR, &ifr), 0);
+	assert_memory_equal(ifr.ifr_hwaddr.sa_data, first, 6);
+	tap_close(&t);
+	assert_int_equal(sh("ip link del hk-mac1"), 0);
+}
+
 #define BOTH(fn)                                                                   \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_uring), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &kind_sync)
@@ -717,6 +754,7 @@ int main(void)
 		BOTH(cancel_then_short_buffer),
 		cmocka_unit_test_prestate(multi_queue_flows_arrive_once, &kind_uring),
 		cmocka_unit_test_prestate(multi_queue_flows_arrive_once, &kind_sync),
+		cmocka_unit_test(created_tap_has_a_stable_mac),
 	};
 
 	return cmocka_run_group_tests(tests, netns_group_setup, NULL);
