@@ -69,7 +69,7 @@ wait $pid
 say "SNAP-KILLED"
 cp "$dir/snap.img" "$dir/snap0.img"	# the disk as the snapshot knows it
 sleep 2
-"$husk" --restore /tmp/snap.snap --restore-mem /tmp/snap.mem --resume &
+"$husk" --restore /tmp/snap.snap --restore-mem /tmp/snap.mem --resume --api-sock /tmp/snap-api2.sock &
 pid=$!
 i=0
 while [ ! -e /sys/class/net/tg0 ] && [ $i -lt 200 ]; do usleep 100000; i=$((i + 1)); done
@@ -85,6 +85,12 @@ say "SNAP-RESTORED (tg0 after $i polls)"
 		say "SNAP-STALL thread $(cat $t/comm): $(cut -d' ' -f3 $t/stat) $(cat $t/wchan 2>/dev/null) $(tr '\n' ' ' <$t/syscall 2>/dev/null | cut -d' ' -f1-3)"
 	done
 	say "SNAP-STALL dmesg: $(dmesg | tail -n 6 | tr '\n' '|')"
+	s=/sys/class/net/tg0/statistics
+	say "SNAP-STALL tap: from the guest $(cat $s/rx_packets), to it $(cat $s/tx_packets) (drops $(cat $s/tx_dropped))"
+	sleep 5
+	say "SNAP-STALL tap 5 s later: from the guest $(cat $s/rx_packets), to it $(cat $s/tx_packets) (drops $(cat $s/tx_dropped))"
+	say "SNAP-STALL arp: $(tr '\n' '|' </proc/net/arp); tcp.out: $(wc -l <tcp.out 2>&1) lines"
+	say "SNAP-STALL metrics: $($dir/api-client /tmp/snap-api2.sock GET /metrics | tr -d '\n' | sed 's/.*"net0"/"net0"/' | cut -c1-700)"
 ) &
 watcher=$!
 wait $pid
