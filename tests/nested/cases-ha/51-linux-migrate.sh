@@ -59,6 +59,10 @@ until grep -q '^GUEST-TICK 6 ' "$log" 2>/dev/null; do
 	i=$((i + 1))
 	[ $i -lt 1500 ] || break
 done
+# the host side keeps its MAC across the move, as a gateway or bridge would:
+# with tg1's own, the guest's ARP cache points at a MAC nobody answers to
+# and its TCP stream stalls until the entry expires (minutes, with backoff)
+mac0=$(cat /sys/class/net/tg0/address)
 "$husk" --incoming unix:/tmp/mig.sock --restore-net net0=tg1 --events /tmp/mig-dst.ev \
 	2>/tmp/mig-dst.err &
 dpid=$!
@@ -69,9 +73,10 @@ wait $pid
 say "MIG-SOURCE-EXIT $?"
 i=0
 while [ ! -e /sys/class/net/tg1 ] && [ $i -lt 200 ]; do usleep 100000; i=$((i + 1)); done
+ip link set tg1 address "$mac0"
 ip addr add 10.77.0.1/24 dev tg1
 ip link set tg1 up
-say "MIG-TG1 (after $i polls)"
+say "MIG-TG1 (after $i polls, $(cat /sys/class/net/tg1/address))"
 wait $dpid
 rc=$?
 say "MIG-DEST-EXIT $rc"

@@ -67,6 +67,7 @@ dpid=$!
 "$@" &
 pid=$!
 wait_tick 3
+mac0=$(cat /sys/class/net/tg0/address)	# tg1 takes it over (see 51-linux-migrate.sh)
 say "REP put: $($C PUT /replication '{"destination_url":"unix:/tmp/rep.sock","interval_ms":100}')"
 wait_tick 7
 say "REP get: $($C GET /replication)"
@@ -75,9 +76,10 @@ wait $pid
 say "REP-PRIMARY-KILLED"
 i=0
 while [ -e /sys/class/net/tg0 ] && [ $i -lt 100 ]; do usleep 50000; i=$((i + 1)); done
+ip link set tg1 address "$mac0"
 ip addr add 10.77.0.1/24 dev tg1
 ip link set tg1 up
-say "REP-TG1 (tg0 gone after $i polls)"
+say "REP-TG1 (tg0 gone after $i polls, $(cat /sys/class/net/tg1/address))"
 wait $dpid
 rc=$?
 say "REP-STANDBY-EXIT $rc"
