@@ -502,19 +502,23 @@ void virtio_balloon_counts(struct virtio_balloon *b, struct virtio_balloon_count
  * the last chain popped from that queue: only one is taken at a time), so
  * the resumed or restored device takes it again.
  */
+static void balloon_quiesce(struct virtio_balloon *b)
+{
+	worker_pause(&b->worker);
+	pthread_mutex_lock(&b->lock);
+	arm_timer(b, 0);
+	pthread_mutex_unlock(&b->lock);
+	eventfd_drain(b->timer_fd);
+	if (b->holding) {
+		b->vd.vq[b->q_stats].st.last_avail_idx--;
+		b->holding = false;
+	}
+}
+
 void virtio_balloon_pause(struct virtio_balloon *b)
 {
-	if (b->vd.started) {
-		worker_pause(&b->worker);
-		pthread_mutex_lock(&b->lock);
-		arm_timer(b, 0);
-		pthread_mutex_unlock(&b->lock);
-		eventfd_drain(b->timer_fd);
-		if (b->holding) {
-			b->vd.vq[b->q_stats].st.last_avail_idx--;
-			b->holding = false;
-		}
-	}
+	if (b->vd.started)
+		balloon_quiesce(b);
 	b->paused = true;
 }
 
@@ -579,11 +583,8 @@ int virtio_balloon_load(struct virtio_balloon *b, struct state_reader *r)
 	memcpy(b->stats, stats, sizeof(stats));
 	pthread_mutex_unlock(&b->lock);
 	virtio_dev_start_loaded(&b->vd, &s);
-	if (b->paused && b->vd.started) {
-		worker_pause(&b->worker);	/* loaded into a paused VM */
-		pthread_mutex_lock(&b->lock);
-		arm_timer(b, 0);
-		pthread_mutex_unlock(&b->lock);
-	}
+	/* loaded into a paused VM: the start may have taken the statistics buffer */
+	if (b->paused && b->vd.started)
+		balloon_quiesce(b);
 	return 0;
 }
