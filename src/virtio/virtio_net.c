@@ -198,20 +198,92 @@ void virtio_net_resume(struct virtio_net *net)
 
 /*
  * Saved state: the virtio core, the pair count, the pairs the driver
- * enabled (VQ_PAIRS_SET) and the MAC the guest was shown. A started device
- * is saved only while paused (virtio_net_pause: no chain held, no read or
- * write in flight). The tap itself is the restoring VM's, opened from its
- * configuration: frames that were in the tap's queue are not saved.
+ * enabled (VQ_PAIRS_SET), the MAC the guest was shown, and per pair the
+ * heads of the receive buffers it held unused (version 2). A started device
+ * is saved only while paused (virtio_net_pause: no read or write in flight).
+ * The tap itself is the restoring VM's, opened from its configuration:
+ * frames that were in the tap's queue are not saved.
  */
 int virtio_net_save(struct virtio_net *net, struct state_writer *w)
 {
+	uint16_t heads[NET_QUEUE_MAX];
+
 	if (net->vd.started && !net->paused)
 		return -EBUSY;
 	virtio_dev_save(&net->vd, w);
 	sw_u32(w, net->npairs);
 	sw_u32(w, atomic_load(&net->active_pairs));
 	sw_bytes(w, net->mac, sizeof(net->mac));
+	for (unsigned i = 0; i < net->npairs; i++) {
+		unsigned n = net->vd.started ? net_pair_pending_heads(&net->pair[i], heads) : 0;
+
+		sw_u32(w, n);
+		for (unsigned k = 0; k < n; k++)
+			sw_u16(w, heads[k]);
+	}
 	return w->err;
+}
+
+/* Is the saved queue's chain at @head a receive buffer a pair can hold? */
+static bool pending_usable(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
+{
+	return !virtqueue_chain_at(vq, head, c) && !c->nreadable &&
+	       c->nsegs <= NET_ENGINE_MAX_IOV && c->writable_len >= NET_VNET_HDR_LEN &&
+	       c->writable_len <= UINT32_MAX;
+}
+
+/*
+ * Read the pending heads of every pair into @heads/@nheads, before anything
+ * changes; refuse counts beyond a queue, heads beyond the queue's size, a
+ * head twice, buffers for a queue the driver did not enable, and chains in
+ * the saved rings that are not receive buffers.
+ */
+static int read_pending(struct virtio_net *net, struct state_reader *r,
+			const struct virtio_dev_saved *s, uint16_t (*heads)[NET_QUEUE_MAX],
+			unsigned *nheads)
+{
+	struct vq_seg *segs = NULL;
+	struct virtqueue vq;
+	struct vq_chain c;
+	int ret = 0;
+
+	for (unsigned i = 0; i < net->npairs && !ret; i++) {
+		const struct virtio_queue_regs *q = &s->st.q[net_rxq(i)];
+		uint8_t seen[NET_QUEUE_MAX / 8] = { 0 };
+
+		nheads[i] = sr_u32(r);
+		if (r->err)
+			return r->err;
+		if (nheads[i] > NET_QUEUE_MAX || (nheads[i] && (!q->enabled || !s->started)) ||
+		    nheads[i] > q->size)
+			return sr_fail(r, "virtio-net %s: pair %u: %u receive buffers held", net->name,
+				       i, nheads[i]);
+		for (unsigned k = 0; k < nheads[i]; k++) {
+			uint16_t h = sr_u16(r);
+
+			if (r->err)
+				return r->err;
+			if (h >= q->size || (seen[h / 8] & (1u << (h % 8))))
+				return sr_fail(r, "virtio-net %s: pair %u: receive buffer %u", net->name,
+					       i, h);
+			seen[h / 8] |= (uint8_t)(1u << (h % 8));
+			heads[i][k] = h;
+		}
+		if (!nheads[i])
+			continue;
+		if (!segs && !(segs = calloc(NET_CHAIN_SEGS, sizeof(*segs))))
+			return sr_fail(r, "virtio-net %s: %s", net->name, strerror(ENOMEM));
+		vq_chain_init(&c, segs, NET_CHAIN_SEGS);
+		virtqueue_init(&vq);
+		if (virtqueue_restore(&vq, net->vd.mem, &s->vq[net_rxq(i)]))
+			ret = sr_fail(r, "virtio-net %s: pair %u: its receive queue", net->name, i);
+		for (unsigned k = 0; k < nheads[i] && !ret; k++)
+			if (!pending_usable(&vq, heads[i][k], &c))
+				ret = sr_fail(r, "virtio-net %s: pair %u: receive buffer %u is not one",
+					      net->name, i, heads[i][k]);
+	}
+	free(segs);
+	return ret;
 }
 
 static void fmt_mac(char *b, size_t n, const uint8_t *m)
@@ -222,20 +294,25 @@ static void fmt_mac(char *b, size_t n, const uint8_t *m)
 int virtio_net_load(struct virtio_net *net, struct state_reader *r)
 {
 	struct virtio_dev_saved s;
+	uint16_t heads[HUSK_MAX_QUEUES][NET_QUEUE_MAX];		/* 8 KiB */
+	unsigned nheads[HUSK_MAX_QUEUES];
 	uint32_t npairs, active;
 	uint8_t mac[6];
 	char a[18], b[18];
+	int ret;
 
 	if (virtio_dev_read(&net->vd, r, &s))
 		return r->err;
 	npairs = sr_u32(r);
 	active = sr_u32(r);
 	sr_bytes(r, mac, sizeof(mac));
-	if (sr_done(r))
+	if (r->err)
 		return r->err;
 	if (npairs != net->npairs)
 		return sr_fail(r, "virtio-net %s: %u queue pairs saved, this NIC has %u", net->name,
 			       npairs, net->npairs);
+	if (read_pending(net, r, &s, heads, nheads) || sr_done(r))
+		return r->err;
 	if (active < 1 || active > npairs ||
 	    (active > 1 && !(s.st.driver_features & (1ull << VIRTIO_NET_F_MQ))))
 		return sr_fail(r, "virtio-net %s: %u active queue pairs", net->name, active);
@@ -246,6 +323,16 @@ int virtio_net_load(struct virtio_net *net, struct state_reader *r)
 			       net->name, a, b);
 	}
 	virtio_dev_apply(&net->vd, &s);
+	/* the buffers the saved pairs held, before their threads pop more */
+	for (unsigned i = 0; i < net->npairs; i++) {
+		for (unsigned k = 0; k < nheads[i]; k++) {
+			/* checked by read_pending: a slot each, a usable chain */
+			ret = net_pair_restore_pending(&net->pair[i], heads[i][k]);
+			if (ret)
+				pr_warn("virtio-net %s: pair %u: receive buffer %u: %s", net->name, i,
+					heads[i][k], strerror(-ret));
+		}
+	}
 	virtio_dev_start_loaded(&net->vd, &s);
 	if (net->vd.started && active > 1)
 		net_set_pairs(net, active);

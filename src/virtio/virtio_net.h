@@ -72,7 +72,7 @@ void virtio_net_pause(struct virtio_net *net);
 void virtio_net_resume(struct virtio_net *net);
 
 /* Saved state (core/statebuf.h): see virtio_net.c. Save: -EBUSY unless paused. */
-#define VIRTIO_NET_STATE_VERSION	1
+#define VIRTIO_NET_STATE_VERSION	2	/* 2: the receive buffers each pair held */
 struct state_writer;
 struct state_reader;
 int virtio_net_save(struct virtio_net *net, struct state_writer *w);

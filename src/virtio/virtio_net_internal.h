@@ -109,7 +109,17 @@ void net_pair_timer(struct net_pair *p);
 void net_pair_rate_timer(struct net_pair *p);
 void virtio_net_init_rates(struct virtio_net *net, const struct husk_net_config *cfg);
 void net_pair_drain(struct net_pair *p);
-/* VM pause, the pair's thread parked: finish all I/O, hold no chain. */
+/*
+ * The heads of the RX chains the pair holds unused (after net_pair_quiesce),
+ * in their order; @heads has room for NET_QUEUE_MAX. Returns how many.
+ */
+unsigned net_pair_pending_heads(const struct net_pair *p, uint16_t *heads);
+/*
+ * A restore: hold the chain at @head again, unused (the device is applied,
+ * not started). -EINVAL when it is not a receive buffer or no slot is left.
+ */
+int net_pair_restore_pending(struct net_pair *p, uint16_t head);
+/* VM pause, the pair's thread parked: finish all I/O; unused RX chains stay held. */
 void net_pair_quiesce(struct net_pair *p);
 void net_pair_reset_slots(struct net_pair *p);
 /* Attach or detach the pair's tap queue (multi-queue taps); not on a running pair's behalf. */

@@ -204,6 +204,15 @@ static uint64_t rx_frame_max(const struct net_pair *p)
 	return rx_gso(p) ? NET_MAX_GSO_FRAME : NET_VNET_HDR_LEN + 18u + p->net->mtu;
 }
 
+/* Can p->chain be a receive buffer (device-writable only, in bounds)? */
+static bool rx_chain_usable(const struct net_pair *p)
+{
+	const struct vq_chain *c = &p->chain;
+
+	return !c->nreadable && c->nsegs - c->nreadable <= NET_ENGINE_MAX_IOV &&
+	       c->writable_len >= NET_VNET_HDR_LEN && c->writable_len <= UINT32_MAX;
+}
+
 /* A popped chain into a slot, or back to the guest with 0 bytes when it is garbage. */
 static void rx_take_chain(struct net_pair *p)
 {
@@ -211,8 +220,7 @@ static void rx_take_chain(struct net_pair *p)
 	struct net_rx_chain *s;
 	unsigned nw = c->nsegs - c->nreadable;
 
-	if (c->nreadable || nw > NET_ENGINE_MAX_IOV || c->writable_len < NET_VNET_HDR_LEN ||
-	    c->writable_len > UINT32_MAX) {
+	if (!rx_chain_usable(p)) {
 		NET_STAT_ADD(p->stats.rx_errors, 1);
 		virtqueue_push(rx_vq(p), c->head, 0);
 		return;
@@ -588,12 +596,14 @@ void net_pair_drain(struct net_pair *p)
 
 /*
  * VM pause, with the pair's thread parked: cancel the reads, let every write
- * finish, complete what came, then give the popped RX chains no read used
- * back to the guest. They are always the last ones popped (chains go into
- * reads from the front of pend, unused ones return to its front), so
- * stepping last_avail_idx back by their number offers them again, untouched.
- * Afterwards the pair holds no chain: a snapshot sees only used or
- * available buffers, and the resumed thread pops them again.
+ * finish, complete what came. The popped RX chains no read used stay the
+ * pair's (pend): they are not in general the last ones popped (reads
+ * complete out of order, and a frame's unused buffers go back to the front
+ * of pend while later reads hold newer chains), so they cannot be offered
+ * again by stepping last_avail_idx back. A snapshot saves their heads
+ * (net_pair_pending_heads) and a restore takes them again
+ * (net_pair_restore_pending). A held TX frame is the last chain popped from
+ * its queue and is offered again that way.
  */
 void net_pair_quiesce(struct net_pair *p)
 {
@@ -609,17 +619,34 @@ void net_pair_quiesce(struct net_pair *p)
 			pr_warn("%s: pair %u: waiting for %u frames", p->net->name, p->index,
 				net_engine_tx_inflight(p->engine));
 	}
-	rx_vq(p)->st.last_avail_idx = (uint16_t)(rx_vq(p)->st.last_avail_idx - p->npend);
 	if (p->txh.held) {
 		/* the held TX frame was the last one popped: offer it again the same way */
 		tx_vq(p)->st.last_avail_idx = (uint16_t)(tx_vq(p)->st.last_avail_idx - 1);
 		p->txh.held = false;
 	}
-	net_pair_reset_slots(p);
 	timer_set(p, false);
 	p->partial_ok = false;
 	interrupt(p, net_rxq(p->index), old_rx);
 	interrupt(p, net_txq(p->index), old_tx);
+}
+
+unsigned net_pair_pending_heads(const struct net_pair *p, uint16_t *heads)
+{
+	for (unsigned i = 0; i < p->npend; i++)
+		heads[i] = p->rxc[p->pend[i]].head;
+	return p->npend;
+}
+
+int net_pair_restore_pending(struct net_pair *p, uint16_t head)
+{
+	int ret = virtqueue_chain_at(rx_vq(p), head, &p->chain);
+
+	if (ret)
+		return ret;
+	if (!rx_chain_usable(p) || !p->rxc_nfree)
+		return -EINVAL;
+	rx_take_chain(p);
+	return 0;
 }
 
 /* ---- rate limits (create: before any thread; set: the API thread) ------------- */

@@ -349,6 +349,16 @@ int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain)
 	return 1;
 }
 
+int virtqueue_chain_at(struct virtqueue *vq, uint16_t head, struct vq_chain *chain)
+{
+	struct walk w = { .vq = vq, .chain = chain };
+
+	if (!vq->st.ready || head >= vq->st.size)
+		return -EINVAL;
+	chain_start(chain, head);
+	return walk_table(&w, vq->desc, vq->st.size, head, false);
+}
+
 /* ---- push -------------------------------------------------------------- */
 
 static void write_used_elem(struct virtqueue *vq, uint16_t slot_idx, uint32_t id, uint32_t len)

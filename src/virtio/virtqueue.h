@@ -183,6 +183,12 @@ int virtqueue_load(struct virtqueue *vq, const struct guest_mem *mem, struct sta
  */
 int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain);
 /*
+ * The chain at @head, walked and checked as virtqueue_pop() does, without
+ * touching the avail ring or the queue's state (a restore re-reads the
+ * chains a saved device held). 0, or -errno (the queue is not marked broken).
+ */
+int virtqueue_chain_at(struct virtqueue *vq, uint16_t head, struct vq_chain *chain);
+/*
  * True when avail->idx is ahead of last_avail_idx (acquire read); never on a
  * broken queue (its garbage index must not keep a polling thread busy).
  */
