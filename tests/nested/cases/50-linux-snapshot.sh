@@ -44,6 +44,7 @@ case_prepare() {
 	local dir=$1 mods f
 	net_stage_peer "$dir"
 	cp "$BUILD_DIR/tests/api-client" "$dir/api-client"
+	cp "$(dirname "${BASH_SOURCE[0]}")/stall-watch.sh.in" "$dir/stall-watch"
 	# shellcheck disable=SC2016 # runs in the outer VM
 	cat >"$dir/snapwrap" <<'WRAP'
 # snapwrap CASEDIR husk ARGS...: husk; after tick 6 snapshot it, SIGKILL it, restore it.
@@ -54,6 +55,7 @@ log=$(ls /tmp/*.log | grep linux-snapshot | head -n 1)
 C="$dir/api-client /tmp/snap-api.sock"
 # progress on the outer console too: a long silence there reads as a TCG stall
 say() { echo "$*"; echo "snapwrap: $*" >/dev/console; }
+. "$dir/stall-watch"
 "$@" &
 pid=$!
 i=0
@@ -76,26 +78,10 @@ while [ ! -e /sys/class/net/tg0 ] && [ $i -lt 200 ]; do usleep 100000; i=$((i + 
 ip addr add 10.77.0.1/24 dev tg0
 ip link set tg0 up
 say "SNAP-RESTORED (tg0 after $i polls)"
-# a restored VM that never ends: say what its threads and the guest were doing
-(
-	sleep 150
-	kill -0 $pid 2>/dev/null || exit 0
-	say "SNAP-STALL: the restored husk is alive after 150 s; guest: $(tail -n 3 "$log" | tr '\r\n' '  ')"
-	for t in /proc/$pid/task/*; do
-		say "SNAP-STALL thread $(cat $t/comm): $(cut -d' ' -f3 $t/stat) $(cat $t/wchan 2>/dev/null) $(tr '\n' ' ' <$t/syscall 2>/dev/null | cut -d' ' -f1-3)"
-	done
-	say "SNAP-STALL dmesg: $(dmesg | tail -n 6 | tr '\n' '|')"
-	s=/sys/class/net/tg0/statistics
-	say "SNAP-STALL tap: from the guest $(cat $s/rx_packets), to it $(cat $s/tx_packets) (drops $(cat $s/tx_dropped))"
-	sleep 5
-	say "SNAP-STALL tap 5 s later: from the guest $(cat $s/rx_packets), to it $(cat $s/tx_packets) (drops $(cat $s/tx_dropped))"
-	say "SNAP-STALL arp: $(tr '\n' '|' </proc/net/arp); tcp.out: $(wc -l <tcp.out 2>&1) lines"
-	say "SNAP-STALL metrics: $($dir/api-client /tmp/snap-api2.sock GET /metrics | tr -d '\n' | sed 's/.*"net0"/"net0"/' | cut -c1-700)"
-) &
-watcher=$!
+stall_watch $pid 150 SNAP "$log" /tmp/snap-api2.sock
 wait $pid
 rc=$?
-kill $watcher 2>/dev/null
+kill $WATCHER 2>/dev/null
 say "SNAP-RESTORED-EXIT $rc"
 # three clones at once, each on its own tap and disk copy; ping each
 pids=
@@ -164,6 +150,19 @@ while [ $i -lt 16 ]; do
 	echo "GUEST-TICK $i $(cut -d' ' -f1 /proc/uptime)"
 	echo "tick $i" >>/mnt/d/ticks
 	sleep 1
+done
+# while the sender finishes: what the guest's NIC has seen (a stall shows here)
+netstat() {
+	s=/sys/class/net/eth0/statistics
+	echo "GUEST-NET $1 rx $(cat $s/rx_packets) tx $(cat $s/tx_packets) irqs" \
+		"$(grep -E 'virtio[0-9]-(input|output)' /proc/interrupts | awk '{ printf "%s:%s ", $NF, $2 }')"
+}
+netstat tick16
+i=0
+while kill -0 $nc 2>/dev/null && [ $i -lt 60 ]; do
+	sleep 5
+	i=$((i + 1))
+	netstat "+$((i * 5))s"
 done
 wait $nc && echo "SNAP-NC-DONE"
 echo "SNAP-TMPFS-AFTER=$(md5sum </mnt/f | cut -d' ' -f1)"

@@ -18,8 +18,8 @@
 # guest powers off cleanly.
 NET_PRE_MORE="sleep 100000 | nc -l -p 7778 >tcp.out 2>nc.log &
 echo \$! >>pids"
-# shellcheck source-path=SCRIPTDIR source=../cases/net.inc
-source "$(dirname "${BASH_SOURCE[0]}")/../cases/net.inc"
+# shellcheck source-path=SCRIPTDIR source=net.inc
+source "$(dirname "${BASH_SOURCE[0]}")/net.inc"
 CASE_DESC="Linux: live migration to a second husk: ticks, tmpfs, ext4 and a TCP stream carry on"
 CASE_TIMEOUT=400
 CASE_INITRD=initrd
@@ -42,6 +42,7 @@ case_prepare() {
 	local dir=$1 mods f
 	net_stage_peer "$dir"
 	cp "$BUILD_DIR/tests/api-client" "$dir/api-client"
+	cp "$(dirname "${BASH_SOURCE[0]}")/stall-watch.sh.in" "$dir/stall-watch"
 	# shellcheck disable=SC2016 # runs in the outer VM
 	cat >"$dir/migwrap" <<'WRAP'
 # migwrap CASEDIR husk ARGS...: husk; after tick 6 migrate it to a second husk.
@@ -51,6 +52,7 @@ husk=$1
 log=$(ls /tmp/*.log | grep linux-migrate | head -n 1)
 C="$dir/api-client /tmp/mig-api.sock"
 say() { echo "$*"; echo "migwrap: $*" >/dev/console; }
+. "$dir/stall-watch"
 "$@" &
 pid=$!
 i=0
@@ -77,8 +79,10 @@ ip link set tg1 address "$mac0"
 ip addr add 10.77.0.1/24 dev tg1
 ip link set tg1 up
 say "MIG-TG1 (after $i polls, $(cat /sys/class/net/tg1/address))"
+stall_watch $dpid 150 MIG "$log"
 wait $dpid
 rc=$?
+kill $WATCHER 2>/dev/null
 say "MIG-DEST-EXIT $rc"
 cat /tmp/mig-dst.err
 grep -h migration-completed /tmp/mig-src.ev /tmp/mig-dst.ev | sed 's/^/MIG-EVENT /'

@@ -19,8 +19,8 @@
 # off cleanly.
 NET_PRE_MORE="sleep 100000 | nc -l -p 7778 >tcp.out 2>nc.log &
 echo \$! >>pids"
-# shellcheck source-path=SCRIPTDIR source=../cases/net.inc
-source "$(dirname "${BASH_SOURCE[0]}")/../cases/net.inc"
+# shellcheck source-path=SCRIPTDIR source=net.inc
+source "$(dirname "${BASH_SOURCE[0]}")/net.inc"
 CASE_DESC="Linux: replication to a standby, primary killed: ticks, tmpfs, ext4 and a TCP stream carry on"
 CASE_TIMEOUT=400
 CASE_INITRD=initrd
@@ -43,6 +43,7 @@ case_prepare() {
 	local dir=$1 mods f
 	net_stage_peer "$dir"
 	cp "$BUILD_DIR/tests/api-client" "$dir/api-client"
+	cp "$(dirname "${BASH_SOURCE[0]}")/stall-watch.sh.in" "$dir/stall-watch"
 	# shellcheck disable=SC2016 # runs in the outer VM
 	cat >"$dir/repwrap" <<'WRAP'
 # repwrap CASEDIR husk ARGS...: husk; replicate it to a standby after tick 3, kill it after tick 7.
@@ -52,6 +53,7 @@ husk=$1
 log=$(ls /tmp/*.log | grep linux-replicate | head -n 1)
 C="$dir/api-client /tmp/rep-api.sock"
 say() { echo "$*"; echo "repwrap: $*" >/dev/console; }
+. "$dir/stall-watch"
 wait_tick() {
 	i=0
 	until grep -q "^GUEST-TICK $1 " "$log" 2>/dev/null; do
@@ -80,8 +82,10 @@ ip link set tg1 address "$mac0"
 ip addr add 10.77.0.1/24 dev tg1
 ip link set tg1 up
 say "REP-TG1 (tg0 gone after $i polls, $(cat /sys/class/net/tg1/address))"
+stall_watch $dpid 150 REP "$log"
 wait $dpid
 rc=$?
+kill $WATCHER 2>/dev/null
 say "REP-STANDBY-EXIT $rc"
 cat /tmp/rep-dst.err
 grep -h failover /tmp/rep-dst.ev | sed 's/^/REP-EVENT /'
