@@ -56,6 +56,8 @@ void api_migration_cancel(struct api_server *s, bool replicate, struct api_reply
 bool api_migration_busy(struct api_server *s, struct api_reply *r);
 
 /* views.c */
+/* Firecracker's Balloon object for @bc (GET /balloon, GET /vm/config); NULL: none. */
+struct json_object *api_balloon_json(const struct husk_balloon_config *bc);
 /* The /balloon endpoints (balloon_routes.c); false: not one of them. */
 bool api_balloon_route(struct api_server *s, const char *method, const char *url,
 		       const char *body, size_t len, struct api_reply *r);

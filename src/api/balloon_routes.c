@@ -106,22 +106,10 @@ out:
 
 static void get_balloon(struct api_server *s, struct api_reply *r)
 {
-	const struct husk_balloon_config *bc = &s->t.cfg->balloon;
-	struct json_object *o;
-
-	if (!bc->enabled) {
+	if (!s->t.cfg->balloon.enabled)
 		api_fault(r, 400, MSG_NO_BALLOON);
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "amount_mib", json_object_new_int64(bc->amount_mib));
-	json_object_object_add(o, "deflate_on_oom", json_object_new_boolean(bc->deflate_on_oom));
-	json_object_object_add(o, "stats_polling_interval_s",
-			       json_object_new_int64(bc->stats_interval_s));
-	json_object_object_add(o, "free_page_reporting",
-			       json_object_new_boolean(bc->free_page_reporting));
-	json_object_object_add(o, "free_page_hinting", json_object_new_boolean(false));
-	reply(r, 200, o);
+	else
+		reply(r, 200, api_balloon_json(&s->t.cfg->balloon));
 }
 
 static void get_stats(struct api_server *s, struct api_reply *r)

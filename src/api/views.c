@@ -99,8 +99,7 @@ static struct json_object *husk_json(const struct husk_config *cfg, const struct
 	return o;
 }
 
-/* The config file's "balloon" section; null when there is none. */
-static struct json_object *balloon_json(const struct husk_balloon_config *bc)
+struct json_object *api_balloon_json(const struct husk_balloon_config *bc)
 {
 	struct json_object *o;
 
@@ -113,6 +112,7 @@ static struct json_object *balloon_json(const struct husk_balloon_config *bc)
 			       json_object_new_int64(bc->stats_interval_s));
 	json_object_object_add(o, "free_page_reporting",
 			       json_object_new_boolean(bc->free_page_reporting));
+	json_object_object_add(o, "free_page_hinting", json_object_new_boolean(false));
 	return o;
 }
 
@@ -132,7 +132,7 @@ struct json_object *api_vm_config_json(const struct config_target *t)
 	}
 	json_object_object_add(o, "metrics", m);
 	json_object_object_add(o, "husk", husk_json(cfg, t->orch));
-	json_object_object_add(o, "balloon", balloon_json(&cfg->balloon));
+	json_object_object_add(o, "balloon", api_balloon_json(&cfg->balloon));
 	return o;
 }
 

@@ -23,6 +23,8 @@ NET_PRE_MORE="sleep 100000 | nc -l -p 7778 >tcp.out 2>nc.log &
 echo \$! >>pids"
 # shellcheck source-path=SCRIPTDIR source=net.inc
 source "$(dirname "${BASH_SOURCE[0]}")/net.inc"
+# shellcheck source-path=SCRIPTDIR source=stream.inc
+source "$(dirname "${BASH_SOURCE[0]}")/stream.inc"
 CASE_DESC="Linux: snapshot, SIGKILL, restore: ticks, tmpfs, ext4 and a TCP stream carry on; 3 clones ping"
 CASE_TIMEOUT=400
 CASE_INITRD=initrd
@@ -41,10 +43,8 @@ e2fsck -fn snap.img >fsck.log 2>&1; echo \"FSCK-RC=\$?\"; tail -n 1 fsck.log
 rm -f snap.img snap0.img clone*.img /tmp/snap.snap /tmp/snap.mem"
 
 case_prepare() {
-	local dir=$1 mods f
-	net_stage_peer "$dir"
-	cp "$BUILD_DIR/tests/api-client" "$dir/api-client"
-	cp "$(dirname "${BASH_SOURCE[0]}")/stall-watch.sh.in" "$dir/stall-watch"
+	local dir=$1
+	stream_stage_wrapper "$dir"
 	# shellcheck disable=SC2016 # runs in the outer VM
 	cat >"$dir/snapwrap" <<'WRAP'
 # snapwrap CASEDIR husk ARGS...: husk; after tick 6 snapshot it, SIGKILL it, restore it.
@@ -53,17 +53,11 @@ shift
 husk=$1
 log=$(ls /tmp/*.log | grep linux-snapshot | head -n 1)
 C="$dir/api-client /tmp/snap-api.sock"
-# progress on the outer console too: a long silence there reads as a TCG stall
-say() { echo "$*"; echo "snapwrap: $*" >/dev/console; }
-. "$dir/stall-watch"
+WRAP=snapwrap
+. "$dir/wrap-lib"
 "$@" &
 pid=$!
-i=0
-until grep -q '^GUEST-TICK 6 ' "$log" 2>/dev/null; do
-	usleep 200000
-	i=$((i + 1))
-	[ $i -lt 1500 ] || break
-done
+wait_tick 6
 say "SNAP pause: $($C PATCH /vm '{"state":"Paused"}')"
 say "SNAP create: $($C PUT /snapshot/create '{"snapshot_type":"Full","snapshot_path":"/tmp/snap.snap","mem_file_path":"/tmp/snap.mem"}')"
 kill -KILL $pid
@@ -113,93 +107,17 @@ done
 kill -KILL $pids 2>/dev/null
 exit $rc
 WRAP
-	rm -f "$dir/snap.img" "$dir/snap.img.gz"
-	truncate -s 32M "$dir/snap.img"
-	mke2fs -q -F -t ext4 -L husk-snap "$dir/snap.img" >/dev/null ||
-		nested_die "mke2fs on $dir/snap.img failed"
-	gzip -1 "$dir/snap.img"
-	mods=$(mktemp -d)
-	: >"$dir/body"
-	while read -r f; do
-		f=$(basename "${f%%.ko*}")
-		nested_ko_cat "$(nested_module_file "$f")" >"$mods/$f.ko"
-		echo "insmod /$f.ko" >>"$dir/body"
-	done < <(nested_resolve_modules virtio_pci virtio_blk virtio_net)
-	cat >>"$dir/body" <<'INIT'
-i=0
-while { [ ! -e /sys/class/net/eth0 ] || [ ! -e /dev/vda ]; } && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-ip link set lo up
-ip addr add 10.77.0.2/24 dev eth0
-ip link set eth0 up
-mkdir -p /mnt
-mount -t tmpfs none /mnt
-dd if=/dev/urandom of=/mnt/f bs=1024 count=256 2>/dev/null
-echo "SNAP-TMPFS-MD5=$(md5sum </mnt/f | cut -d' ' -f1)"
-mkdir -p /mnt/d
-mount -t ext4 /dev/vda /mnt/d && cp /mnt/f /mnt/d/f && sync && echo "SNAP-DISK-WRITTEN"
-ping -c 2 -w 60 10.77.0.1 >/dev/null && echo "SNAP-PING-OK"
-(i=0; while [ $i -lt 200 ]; do i=$((i + 1)); echo "line $i"; sleep 0.1; done) |
-	nc 10.77.0.1 7778 &
-nc=$!
-i=0
-while [ $i -lt 16 ]; do
-	i=$((i + 1))
-	echo "GUEST-TICK $i $(cut -d' ' -f1 /proc/uptime)"
-	echo "tick $i" >>/mnt/d/ticks
-	sleep 1
-done
-# while the sender finishes: what the guest's NIC has seen (a stall shows here)
-netstat() {
-	s=/sys/class/net/eth0/statistics
-	echo "GUEST-NET $1 rx $(cat $s/rx_packets) tx $(cat $s/tx_packets) irqs" \
-		"$(grep -E 'virtio[0-9]-(input|output)' /proc/interrupts | awk '{ printf "%s:%s ", $NF, $2 }')"
-}
-netstat tick16
-i=0
-while kill -0 $nc 2>/dev/null && [ $i -lt 60 ]; do
-	sleep 5
-	i=$((i + 1))
-	netstat "+$((i * 5))s"
-done
-wait $nc && echo "SNAP-NC-DONE"
-echo "SNAP-TMPFS-AFTER=$(md5sum </mnt/f | cut -d' ' -f1)"
-echo "SNAP-DISK-AFTER=$(md5sum </mnt/d/f | cut -d' ' -f1)"
-echo "SNAP-TICK-LINES=$(wc -l </mnt/d/ticks)"
-umount /mnt/d && echo "SNAP-UMOUNT-OK"
-poweroff -f
-INIT
-	nested_inner_initrd "$dir/initrd" "$dir/body"
-	nested_cpio "$mods" "$mods.cpio"
-	cat "$mods.cpio" >>"$dir/initrd"
-	rm -rf "$mods" "$mods.cpio" "$dir/body"
+	stream_guest_prepare "$dir" SNAP snap.img
 }
 
 case_check() {
-	local md5
-	md5=$(guest_value SNAP-TMPFS-MD5)
 	expect_rc 0
-	expect_output '^SNAP-DISK-WRITTEN' "the disk written before the snapshot"
-	expect_output '^SNAP-PING-OK' "the outer VM answering pings"
+	stream_guest_check SNAP
 	expect_output '^SNAP pause: 204' "204 for PATCH /vm Paused"
 	expect_output '^SNAP create: 204' "204 for PUT /snapshot/create"
 	expect_output '^SNAP-KILLED' "the first husk killed"
 	expect_output '^SNAP-RESTORED' "the restored husk's tap"
-	expect_output '^GUEST-TICK 16 ' "the restored guest's last tick"
-	[[ -n "$md5" ]] || check_fail "no SNAP-TMPFS-MD5 line"
-	expect_value SNAP-TMPFS-AFTER "$md5"
-	expect_value SNAP-DISK-AFTER "$md5"
-	expect_value SNAP-TICK-LINES 16
-	expect_output '^SNAP-UMOUNT-OK' "the file system unmounted"
-	expect_post '^FSCK-RC=0' "e2fsck finding the file system clean"
 	for n in 1 2 3; do
 		expect_output "^CLONE-PING tg$n ok" "clone $n answering ping on tg$n"
 	done
-	expect_output '^SNAP-NC-DONE' "the TCP sender done"
-	expect_post '^TCP-LINES 200$' "all 200 lines over the TCP connection"
-	expect_no_output '^TCP-GAP' "a line missing or out of order in the TCP stream" post.log
-	expect_no_output 'soft lockup|rcu_sched self-detected stall|BUG:|Oops' \
-		"a kernel complaint after the restore"
 }

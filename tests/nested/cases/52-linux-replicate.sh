@@ -21,6 +21,8 @@ NET_PRE_MORE="sleep 100000 | nc -l -p 7778 >tcp.out 2>nc.log &
 echo \$! >>pids"
 # shellcheck source-path=SCRIPTDIR source=net.inc
 source "$(dirname "${BASH_SOURCE[0]}")/net.inc"
+# shellcheck source-path=SCRIPTDIR source=stream.inc
+source "$(dirname "${BASH_SOURCE[0]}")/stream.inc"
 CASE_DESC="Linux: replication to a standby, primary killed: ticks, tmpfs, ext4 and a TCP stream carry on"
 CASE_TIMEOUT=400
 CASE_INITRD=initrd
@@ -40,10 +42,8 @@ e2fsck -fn rep-standby.img >fsck.log 2>&1; echo \"FSCK-RC=\$?\"; tail -n 1 fsck.
 rm -f rep.img rep-standby.img"
 
 case_prepare() {
-	local dir=$1 mods f
-	net_stage_peer "$dir"
-	cp "$BUILD_DIR/tests/api-client" "$dir/api-client"
-	cp "$(dirname "${BASH_SOURCE[0]}")/stall-watch.sh.in" "$dir/stall-watch"
+	local dir=$1
+	stream_stage_wrapper "$dir"
 	# shellcheck disable=SC2016 # runs in the outer VM
 	cat >"$dir/repwrap" <<'WRAP'
 # repwrap CASEDIR husk ARGS...: husk; replicate it to a standby after tick 3, kill it after tick 7.
@@ -52,16 +52,8 @@ shift
 husk=$1
 log=$(ls /tmp/*.log | grep linux-replicate | head -n 1)
 C="$dir/api-client /tmp/rep-api.sock"
-say() { echo "$*"; echo "repwrap: $*" >/dev/console; }
-. "$dir/stall-watch"
-wait_tick() {
-	i=0
-	until grep -q "^GUEST-TICK $1 " "$log" 2>/dev/null; do
-		usleep 200000
-		i=$((i + 1))
-		[ $i -lt 1500 ] || break
-	done
-}
+WRAP=repwrap
+. "$dir/wrap-lib"
 "$husk" --incoming unix:/tmp/rep.sock --standby --failover-timeout 1000 \
 	--restore-net net0=tg1 --restore-disk "disk0=$dir/rep-standby.img" \
 	--events /tmp/rep-dst.ev 2>/tmp/rep-dst.err &
@@ -92,65 +84,14 @@ grep -h failover /tmp/rep-dst.ev | sed 's/^/REP-EVENT /'
 exit $rc
 WRAP
 
-	rm -f "$dir/rep.img" "$dir/rep.img.gz"
-	truncate -s 32M "$dir/rep.img"
-	mke2fs -q -F -t ext4 -L husk-rep "$dir/rep.img" >/dev/null ||
-		nested_die "mke2fs on $dir/rep.img failed"
-	gzip -1 "$dir/rep.img"
-	mods=$(mktemp -d)
-	: >"$dir/body"
-	while read -r f; do
-		f=$(basename "${f%%.ko*}")
-		nested_ko_cat "$(nested_module_file "$f")" >"$mods/$f.ko"
-		echo "insmod /$f.ko" >>"$dir/body"
-	done < <(nested_resolve_modules virtio_pci virtio_blk virtio_net)
-	cat >>"$dir/body" <<'INIT'
-i=0
-while { [ ! -e /sys/class/net/eth0 ] || [ ! -e /dev/vda ]; } && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-ip link set lo up
-ip addr add 10.77.0.2/24 dev eth0
-ip link set eth0 up
-mkdir -p /mnt
-mount -t tmpfs none /mnt
-dd if=/dev/urandom of=/mnt/f bs=1024 count=256 2>/dev/null
-echo "REP-TMPFS-MD5=$(md5sum </mnt/f | cut -d' ' -f1)"
-mkdir -p /mnt/d
-mount -t ext4 /dev/vda /mnt/d && cp /mnt/f /mnt/d/f && sync && echo "REP-DISK-WRITTEN"
-ping -c 2 -w 60 10.77.0.1 >/dev/null && echo "REP-PING-OK"
-(i=0; while [ $i -lt 200 ]; do i=$((i + 1)); echo "line $i"; sleep 0.1; done) |
-	nc 10.77.0.1 7778 &
-nc=$!
-i=0
-while [ $i -lt 16 ]; do
-	i=$((i + 1))
-	echo "GUEST-TICK $i $(cut -d' ' -f1 /proc/uptime)"
-	echo "tick $i" >>/mnt/d/ticks
-	sleep 1
-done
-wait $nc && echo "REP-NC-DONE"
-echo "REP-TMPFS-AFTER=$(md5sum </mnt/f | cut -d' ' -f1)"
-echo "REP-DISK-AFTER=$(md5sum </mnt/d/f | cut -d' ' -f1)"
-echo "REP-TICK-LINES=$(wc -l </mnt/d/ticks)"
-umount /mnt/d && echo "REP-UMOUNT-OK"
-poweroff -f
-INIT
-	nested_inner_initrd "$dir/initrd" "$dir/body"
-	nested_cpio "$mods" "$mods.cpio"
-	cat "$mods.cpio" >>"$dir/initrd"
-	rm -rf "$mods" "$mods.cpio" "$dir/body"
+	stream_guest_prepare "$dir" REP rep.img
 }
 
 # The wrapper's lines share the guest's console stream and may land mid-line:
 # they are matched anywhere on a line, the guest's own from its start.
 case_check() {
-	local md5
-	md5=$(guest_value REP-TMPFS-MD5)
 	expect_rc 0
-	expect_output '^REP-DISK-WRITTEN' "the disk written before replication"
-	expect_output '^REP-PING-OK' "the outer VM answering pings"
+	stream_guest_check REP
 	expect_output 'REP put: 204' "204 for PUT /replication"
 	expect_output 'REP get: .*"state":"active"' "replication active before the kill"
 	expect_output 'REP-PRIMARY-KILLED' "the primary killed"
@@ -158,16 +99,4 @@ case_check() {
 		"the standby taking over"
 	expect_output 'REP-EVENT .*"event":"failover","epoch":[0-9]+' "a failover event"
 	expect_output 'REP-TG1' "the standby's tap"
-	expect_output '^GUEST-TICK 16 ' "the guest's last tick, on the standby"
-	[[ -n "$md5" ]] || check_fail "no REP-TMPFS-MD5 line"
-	expect_value REP-TMPFS-AFTER "$md5"
-	expect_value REP-DISK-AFTER "$md5"
-	expect_value REP-TICK-LINES 16
-	expect_output '^REP-UMOUNT-OK' "the file system unmounted"
-	expect_post '^FSCK-RC=0' "e2fsck finding the standby's image clean"
-	expect_output '^REP-NC-DONE' "the TCP sender done"
-	expect_post '^TCP-LINES 200$' "all 200 lines over the TCP connection"
-	expect_no_output '^TCP-GAP' "a line missing or out of order in the TCP stream" post.log
-	expect_no_output 'soft lockup|rcu_sched self-detected stall|BUG:|Oops' \
-		"a kernel complaint after the failover"
 }
