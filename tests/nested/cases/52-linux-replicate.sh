@@ -8,7 +8,7 @@
 # husk (repwrap, in the outer VM) starts a standby husk --incoming
 # unix:/tmp/rep.sock --standby with its own tap (tg1) and its own disk image
 # (rep-standby.img), PUT /replication (every 100 ms) after tick 3, and kills
-# the primary with SIGKILL after tick 7; when tg0 is gone the outer VM gives
+# the primary with SIGKILL after tick 7 and its first checkpoint; when tg0 is gone the outer VM gives
 # tg1 the address.
 # Checks: the standby takes over (failover event) within its timeout and
 # goes on ticking to 16 (uptime carries on), the tmpfs file and the file on
@@ -46,7 +46,7 @@ case_prepare() {
 	stream_stage_wrapper "$dir"
 	# shellcheck disable=SC2016 # runs in the outer VM
 	cat >"$dir/repwrap" <<'WRAP'
-# repwrap CASEDIR husk ARGS...: husk; replicate it to a standby after tick 3, kill it after tick 7.
+# repwrap CASEDIR husk ARGS...: husk; replicate it to a standby after tick 3, kill it after tick 7 and a checkpoint.
 dir=$1
 shift
 husk=$1
@@ -64,6 +64,13 @@ wait_tick 3
 mac0=$(cat /sys/class/net/tg0/address)	# tg1 takes it over (see 51-linux-migrate.sh)
 say "REP put: $($C PUT /replication '{"destination_url":"unix:/tmp/rep.sock","interval_ms":100}')"
 wait_tick 7
+# and a checkpoint past the first sync (under TCG that sync once took over 4 s)
+i=0
+until $C GET /replication | grep -q '"epoch":[1-9]'; do
+	usleep 200000
+	i=$((i + 1))
+	[ $i -lt 300 ] || break
+done
 say "REP get: $($C GET /replication)"
 kill -KILL $pid
 wait $pid
