@@ -12,7 +12,7 @@
 #              MiB/s, and rounds down: a low limit would read 10% low)
 #   patch      500 ops/s, then PATCH /drives/disk0 to 1000 ops/s as the qd1
 #              phase ends: qd1 within 10% of 500, qd32 within 10% of 1000; then
-#              PATCH to no limit: 128 KiB writes run above 200 MiB/s, which
+#              PATCH to no limit: 128 KiB writes run above 150 MiB/s, which
 #              1000 ops/s (125 MiB/s) would not allow
 #   net        a NIC with tx_rate_limiter and rx_rate_limiter of 100 frames per
 #              20 ms (5000/s) against the guest's net-bench and tg-netpeer in a
@@ -121,7 +121,8 @@ patch)
 	expect PATCH /drives/disk0 '{"drive_id":"disk0","rate_limiter":null}' 204
 	expect GET /vm/config "" 200 '"rate_limiter":null'
 	seq=$(bench seqwrite-128k)
-	((seq > 200)) || fail "with the limit gone, seqwrite-128k only $seq MiB/s (1000 ops/s allow 125)"
+	# above what 1000 ops/s allow (125) by a margin a loaded host still clears (178 seen)
+	((seq > 150)) || fail "with the limit gone, seqwrite-128k only $seq MiB/s (1000 ops/s allow 125)"
 	log "no limit: seqwrite-128k $seq MiB/s"
 	finish
 	;;

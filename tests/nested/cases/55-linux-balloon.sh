@@ -50,6 +50,7 @@ rss() { awk '$1 == "RssShmem:" { print $2 }' /proc/$pid/status; }
 until_actual() {
 	i=0
 	until $C GET /balloon/statistics | grep -q "\"actual_pages\":$1,"; do
+		kill -0 $pid 2>/dev/null || { say "BAL-TIMEOUT husk ended waiting for actual_pages $1"; return 1; }
 		usleep 500000
 		i=$((i + 1))
 		[ $i -lt 240 ] || { say "BAL-TIMEOUT waiting for actual_pages $1"; return 1; }
@@ -100,6 +101,7 @@ echo "BAL-GUEST-INFLATED free=$(free_kb) after ${i}s"
 i=0
 while [ "$(free_kb)" -lt $((base - 32768)) ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
 echo "BAL-GUEST-DEFLATED free=$(free_kb) after ${i}s"
+sleep 3	# the wrapper reads actual_pages 0 before the VM is gone
 echo "BAL-DROP-KB=$((base - $(free_kb)))"
 poweroff -f
 INIT
