@@ -324,7 +324,9 @@ int main(int argc, char **argv)
 		cli_print_help(stdout);
 		status = 0;
 	} else if (opts.action == CLI_VERSION) {
-		printf("husk %s\n", HUSK_VERSION);
+		/* Kata reads the second word of the first line as Firecracker's version */
+		printf("Firecracker-API v%s (husk %s)\nhusk %s\n", HUSK_FC_API_VERSION, HUSK_VERSION,
+		       HUSK_VERSION);
 		status = 0;
 	} else if (setup_logging(&opts) == 0 && check_metrics(&opts.cfg, &metrics_created) == 0) {
 		if (opts.orch.events_path &&

@@ -24,6 +24,13 @@
 #define HUSK_EXIT_CONFIG	1	/* usage, configuration or bad input */
 #define HUSK_EXIT_VMM_ERROR	2	/* KVM or VMM failure at run time */
 
+/*
+ * The Firecracker API version whose schema husk's config file, launch flags
+ * and API follow (../shared/reference/firecracker.yaml; what husk leaves out
+ * is listed in docs/firecracker.md). GET /version and --version's first line.
+ */
+#define HUSK_FC_API_VERSION	"1.17.0"
+
 #define HUSK_MAX_DISKS		16
 #define HUSK_MAX_NETS		8
 #define HUSK_MAX_QUEUES		16	/* per device (blk queues, net queue pairs) */
@@ -68,6 +75,8 @@ struct husk_disk_config {
 	unsigned poll_us;		/* idle queue polling, 0: off (with poll_set) */
 	bool poll_set;			/* false: HUSK_DISK_POLL_US_DEFAULT */
 	struct husk_rate_limit rate;	/* rate_limiter; zero: none */
+	bool root;			/* is_root_device: kept first (/dev/vda), and the
+					 * guest gets root=/dev/vda rw|ro */
 };
 
 #define HUSK_DISK_POLL_US_DEFAULT	32

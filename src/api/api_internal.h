@@ -63,5 +63,7 @@ bool api_balloon_route(struct api_server *s, const char *method, const char *url
 		       const char *body, size_t len, struct api_reply *r);
 struct json_object *api_vm_config_json(const struct config_target *t);
 struct json_object *api_instance_info(struct api_server *s);
+/* GET /version: Firecracker's FirecrackerVersion, plus husk's own version. */
+struct json_object *api_version_json(void);
 
 #endif

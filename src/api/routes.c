@@ -514,6 +514,8 @@ void api_route(struct api_server *s, const char *method, const char *url, const 
 
 	if (is(method, url, "GET", "/"))
 		ok_json(r, api_instance_info(s));
+	else if (is(method, url, "GET", "/version"))
+		ok_json(r, api_version_json());
 	else if (is(method, url, "PUT", "/boot-source"))
 		pre_boot_put(s, body, len, NULL, put_boot_source, r);
 	else if (is(method, url, "PUT", "/machine-config"))

@@ -129,11 +129,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *r)
 	return ret;
 }
 
-static void take_body(struct api_request *req, const char *data, size_t n)
+/* The body limit: --http-api-max-payload-size, else API_MAX_BODY. */
+static size_t max_body(const struct api_server *s)
+{
+	return s->t.orch->api_max_body ? s->t.orch->api_max_body : API_MAX_BODY;
+}
+
+static void take_body(struct api_request *req, const char *data, size_t n, size_t max)
 {
 	char *grown;
 
-	if (req->too_large || req->len + n > API_MAX_BODY) {
+	if (req->too_large || req->len + n > max) {
 		req->too_large = true;
 		return;
 	}
@@ -165,14 +171,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return req ? MHD_YES : MHD_NO;
 	}
 	if (*upload_size) {
-		take_body(req, upload, *upload_size);
+		take_body(req, upload, *upload_size, max_body(s));
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	pthread_mutex_lock(&s->lock);
 	s->requests++;
 	if (req->too_large)
-		api_fault(&r, 413, "request body larger than %u bytes", API_MAX_BODY);
+		api_fault(&r, 413, "request body larger than %zu bytes", max_body(s));
 	else
 		api_route(s, method, url, req->body ? req->body : "", req->len, &r);
 	if (r.status >= 400)

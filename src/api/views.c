@@ -32,7 +32,7 @@ static struct json_object *drives_json(const struct husk_config *cfg)
 
 		json_object_object_add(o, "drive_id", str_or_null(config_disk_id(cfg, i, id)));
 		json_object_object_add(o, "path_on_host", str_or_null(d->path));
-		json_object_object_add(o, "is_root_device", json_object_new_boolean(false));
+		json_object_object_add(o, "is_root_device", json_object_new_boolean(d->root));
 		json_object_object_add(o, "is_read_only", json_object_new_boolean(d->readonly));
 		json_object_object_add(o, "cache_type", json_object_new_string("Unsafe"));
 		json_object_object_add(o, "io_engine", json_object_new_string(
@@ -144,6 +144,15 @@ static const char *instance_state(struct api_server *s)
 	if (!s->vm || !husk_vm_is_running(s->vm))
 		return "Stopped";
 	return husk_vm_is_paused(s->vm) ? "Paused" : "Running";
+}
+
+struct json_object *api_version_json(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "firecracker_version", json_object_new_string(HUSK_FC_API_VERSION));
+	json_object_object_add(o, "husk_version", json_object_new_string(HUSK_VERSION));
+	return o;
 }
 
 struct json_object *api_instance_info(struct api_server *s)

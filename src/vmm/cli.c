@@ -55,6 +55,8 @@ enum {
 	OPT_ID,
 	OPT_CGROUP_DIR,
 	OPT_NO_SECCOMP,
+	OPT_FC_FIRST,			/* Firecracker's launch flags: cli_firecracker.c */
+	OPT_FC_LAST = OPT_FC_FIRST + 16,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +100,17 @@ static const struct option long_options[] = {
 	{ "id",        required_argument, NULL, OPT_ID },
 	{ "cgroup-dir", required_argument, NULL, OPT_CGROUP_DIR },
 	{ "no-seccomp", no_argument,      NULL, OPT_NO_SECCOMP },
+	{ "config-file", required_argument, NULL, OPT_CONFIG },	/* Firecracker's --config */
+	{ "log-path",  required_argument, NULL, OPT_LOG_FILE },	/* Firecracker's --log-file */
+	{ "no-api",    no_argument,       NULL, OPT_FC_FIRST + CLI_FC_NO_API },
+	{ "level",     required_argument, NULL, OPT_FC_FIRST + CLI_FC_LEVEL },
+	{ "show-level", no_argument,      NULL, OPT_FC_FIRST + CLI_FC_SHOW_LEVEL },
+	{ "show-log-origin", no_argument, NULL, OPT_FC_FIRST + CLI_FC_SHOW_ORIGIN },
+	{ "boot-timer", no_argument,      NULL, OPT_FC_FIRST + CLI_FC_BOOT_TIMER },
+	{ "metadata",  required_argument, NULL, OPT_FC_FIRST + CLI_FC_METADATA },
+	{ "http-api-max-payload-size", required_argument, NULL,
+	  OPT_FC_FIRST + CLI_FC_MAX_PAYLOAD },
+	{ "seccomp-filter", required_argument, NULL, OPT_FC_FIRST + CLI_FC_SECCOMP_FILTER },
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -494,6 +507,8 @@ static int parse_one(int opt, const char *arg, struct cli_options *o, char *err,
 		snprintf(err, errlen, "--log-level %s: expected error, warn, info or debug", arg);
 		return -EINVAL;
 	}
+	if (opt >= OPT_FC_FIRST && opt <= OPT_FC_LAST)
+		return cli_firecracker_flag(opt - OPT_FC_FIRST, arg, o, err, errlen);
 	return -EINVAL;
 }
 
@@ -521,10 +536,13 @@ static const char *find_config(int argc, char **argv)
 	const char *path = NULL;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "--config-file")) &&
+		    i + 1 < argc)
 			path = argv[++i];
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			path = argv[i] + 9;
+		else if (strncmp(argv[i], "--config-file=", 14) == 0)
+			path = argv[i] + 14;
 	}
 	return path;
 }
@@ -633,6 +651,8 @@ static int parse_args(int argc, char **argv, struct cli_options *o, char *err, s
 		return -EINVAL;
 	}
 	ret = check_restore(o, err, errlen);
+	if (!ret)
+		ret = cli_firecracker_check(o, err, errlen);
 	if (ret)
 		return ret;
 	/* the file was meant to name the kernel: say where it is missing */

@@ -33,6 +33,7 @@ struct cli_options {
 	bool clock_realtime;		/* --clock-realtime */
 	bool reboot_restart;		/* --on-reboot restart */
 	enum sandbox_mode seccomp;	/* --seccomp, --no-seccomp */
+	bool no_api;			/* --no-api (Firecracker's): no API socket */
 	/* --restore-net ID=TAP, --restore-disk ID=PATH[,ro=on|off] */
 	struct cli_override {
 		const char *id;
@@ -41,6 +42,21 @@ struct cli_options {
 	} restore_nets[HUSK_MAX_NETS], restore_disks[HUSK_MAX_DISKS];
 	unsigned nrestore_nets, nrestore_disks;
 };
+
+/*
+ * Firecracker's launch flags that husk has no flag of its own for
+ * (cli_firecracker.c): --no-api, --level, --show-level, --show-log-origin,
+ * --boot-timer, --metadata, --http-api-max-payload-size, --seccomp-filter.
+ * (--config-file and --log-path are aliases of --config and --log-file.)
+ */
+enum cli_fc_flag {
+	CLI_FC_NO_API, CLI_FC_LEVEL, CLI_FC_SHOW_LEVEL, CLI_FC_SHOW_ORIGIN, CLI_FC_BOOT_TIMER,
+	CLI_FC_METADATA, CLI_FC_MAX_PAYLOAD, CLI_FC_SECCOMP_FILTER,
+};
+int cli_firecracker_flag(enum cli_fc_flag flag, const char *arg, struct cli_options *o,
+			 char *err, size_t errlen);
+/* After all flags: what they say together (--no-api needs a config file). */
+int cli_firecracker_check(struct cli_options *o, char *err, size_t errlen);
 
 /*
  * Parse argv into @opts (husk_config defaults first). Returns 0, or

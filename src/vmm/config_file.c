@@ -358,7 +358,6 @@ static int drive_key(struct json_object *v, const char *key, struct husk_disk_co
 {
 	static const char *const cache[] = { "Unsafe", "Writeback", NULL };
 	static const char *const engine[] = { "Sync", "Async", NULL };
-	bool root;
 	int i;
 
 	if (strcmp(key, "drive_id") == 0)
@@ -367,8 +366,8 @@ static int drive_key(struct json_object *v, const char *key, struct husk_disk_co
 		return get_string(v, t, path, key, &d->path, err, errlen);
 	if (strcmp(key, "is_read_only") == 0)
 		return get_bool(v, path, key, &d->readonly, err, errlen);
-	if (strcmp(key, "is_root_device") == 0)	/* husk: drives are in order, no root notion */
-		return get_bool(v, path, key, &root, err, errlen);
+	if (strcmp(key, "is_root_device") == 0)
+		return get_bool(v, path, key, &d->root, err, errlen);
 	if (strcmp(key, "cache_type") == 0)	/* both: buffered I/O, flushes honoured */
 		return get_enum(v, path, key, cache, "\"Unsafe\" or \"Writeback\"", &i, err, errlen);
 	if (strcmp(key, "io_engine") == 0) {
@@ -419,9 +418,19 @@ int config_apply_drive(struct json_object *o, struct config_target *t, const cha
 		;
 	if (i == HUSK_MAX_DISKS)
 		return key_error(err, errlen, path, "drive_id", "at most %d drives", HUSK_MAX_DISKS);
+	for (unsigned k = 0; d.root && k < cfg->ndisks; k++)
+		if (k != i && cfg->disks[k].root)
+			return key_error(err, errlen, path, "is_root_device",
+					 "drive '%s' is the root device already",
+					 config_disk_id(cfg, k, idbuf));
 	cfg->disks[i] = d;
 	if (i == cfg->ndisks)
 		cfg->ndisks++;
+	/* Firecracker's root drive is /dev/vda whatever its order: it goes first */
+	if (d.root && i > 0) {
+		memmove(&cfg->disks[1], &cfg->disks[0], i * sizeof(cfg->disks[0]));
+		cfg->disks[0] = d;
+	}
 	return 0;
 }
 
@@ -505,7 +514,7 @@ int config_apply_net(struct json_object *o, struct config_target *t, const char 
 /* ---- logger, metrics --------------------------------------------------- */
 
 /* Firecracker's names (any case); Trace is debug, Off keeps errors only. */
-static int parse_fc_level(const char *s, enum log_level *out)
+int config_parse_fc_level(const char *s, enum log_level *out)
 {
 	static const struct { const char *name; enum log_level level; } map[] = {
 		{ "error", LOG_ERROR }, { "warning", LOG_WARN }, { "warn", LOG_WARN },
@@ -539,7 +548,7 @@ int config_apply_logger(struct json_object *o, struct config_target *t, const ch
 			ret = get_string(v, t, path, key, &next.log_file, err, errlen);
 		} else if (strcmp(key, "level") == 0) {
 			ret = get_string(v, t, path, key, &s, err, errlen);
-			if (!ret && parse_fc_level(s, &level))
+			if (!ret && config_parse_fc_level(s, &level))
 				ret = key_error(err, errlen, path, key, "expected Error, Warning, "
 						"Info, Debug, Trace or Off");
 		} else if (strcmp(key, "show_level") == 0) {

@@ -38,6 +38,7 @@ struct orch_options {
 	const char *migration_secret;	/* --migration-secret: a migration's shared secret */
 	const char *instance_id;	/* --id (Firecracker's; husk-jailer passes it): GET / */
 	const char *cgroup_dir;		/* --cgroup-dir: its own cgroup, for PATCH /vm/limits */
+	size_t api_max_body;		/* --http-api-max-payload-size; 0: the default */
 	enum log_format log_format;	/* --log-format, husk.log_format */
 	bool show_level;		/* logger.show_level */
 	bool show_origin;		/* logger.show_log_origin (accepted, no effect) */
@@ -92,6 +93,8 @@ int config_parse_balloon(struct json_object *o, const char *path, struct husk_ba
 			 char *err, size_t errlen);
 int config_parse_balloon_patch(struct json_object *o, const char *want, uint32_t *out,
 			       char *err, size_t errlen);
+/* Firecracker's log level names (any case): Error, Warning, Info, Debug, Trace, Off. */
+int config_parse_fc_level(const char *s, enum log_level *out);
 int config_apply_husk(struct json_object *o, struct config_target *t, const char *path,
 		      char *err, size_t errlen);
 

@@ -223,13 +223,15 @@ static int vm_commit_routing(struct husk_vm *vm, char *err, size_t errlen)
 }
 
 /*
- * The kernel command line: the user's, plus (virtio-mmio) one
- * virtio_mmio.device= per device, which is how the guest finds them.
+ * The kernel command line: the user's, then root=/dev/vda rw|ro for a root
+ * drive (Firecracker's is_root_device; the config keeps it first), plus
+ * (virtio-mmio) one virtio_mmio.device= per device, which is how the guest
+ * finds them.
  */
 static int vm_build_cmdline(struct husk_vm *vm, char *err, size_t errlen)
 {
 	const char *user = vm->cfg.cmdline ? vm->cfg.cmdline : "";
-	size_t len = strlen(user) + 1 + VIRTIO_MMIO_MAX_DEVICES * 64;
+	size_t len = strlen(user) + 32 + VIRTIO_MMIO_MAX_DEVICES * 64;
 	unsigned n = vm_virtio_count(&vm->cfg);
 	int ret;
 
@@ -239,6 +241,9 @@ static int vm_build_cmdline(struct husk_vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	snprintf(vm->cmdline, len, "%s", user);
+	if (vm->cfg.ndisks && vm->cfg.disks[0].root)
+		snprintf(vm->cmdline + strlen(vm->cmdline), len - strlen(vm->cmdline), "%sroot=/dev/vda %s",
+			 *user ? " " : "", vm->cfg.disks[0].readonly ? "ro" : "rw");
 	if (vm->cfg.transport != HUSK_VIRTIO_MMIO)
 		return 0;
 	ret = virtio_mmio_cmdline(n, vm->cmdline, len);

@@ -4,6 +4,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "vmm/cli.h"
@@ -301,6 +305,53 @@ static void test_reparse_resets_state(void **state)
 	assert_int_equal(o.cfg.cpus, 1);
 }
 
+/* Firecracker's launch flags (cli_firecracker.c): as Firecracker, or one clear refusal. */
+static void test_firecracker_flags(void **state)
+{
+	char path[] = "/tmp/husk-test-cli-XXXXXX";
+	struct cli_options o;
+	char err[256] = "";
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "{\"boot-source\":{\"kernel_image_path\":\"/vmlinux\"},"
+		   "\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":128}}");
+	fclose(f);
+	assert_int_equal(PARSE(&o, err, "--config-file", path, "--api-sock", "/tmp/x.sock",
+			       "--level", "Debug", "--log-path", "/tmp/l.log", "--show-level",
+			       "--show-log-origin", "--boot-timer", "--http-api-max-payload-size",
+			       "51200", "--id", "vm-1", "--no-seccomp"), 0);
+	assert_string_equal(o.config_path, path);
+	assert_string_equal(o.cfg.kernel, "/vmlinux");
+	assert_int_equal(o.cfg.cpus, 2);
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	assert_string_equal(o.orch.log_file, "/tmp/l.log");
+	assert_true(o.orch.show_level && o.orch.show_origin);
+	assert_int_equal(o.orch.api_max_body, 51200);
+	assert_string_equal(o.orch.api_sock, "/tmp/x.sock");
+	cli_options_free(&o);
+	/* --no-api: the socket is not served (Firecracker ignores --api-sock then) */
+	assert_int_equal(PARSE(&o, err, "--no-api", "--config-file", path, "--api-sock", "/x"), 0);
+	assert_null(o.orch.api_sock);
+	cli_options_free(&o);
+	assert_int_equal(PARSE(&o, err, "--no-api", "--kernel", "k"), -EINVAL);
+	assert_string_equal(err, "--no-api: the VM must come from --config-file (or --config)");
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--level", "Loud"), -EINVAL);
+	assert_string_equal(err, "--level Loud: expected Error, Warning, Info, Debug, Trace or Off");
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--http-api-max-payload-size", "10"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "expected 1024 to"));
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--metadata", "/m.json"), -EINVAL);
+	assert_non_null(strstr(err, "MMDS"));
+	assert_int_equal(PARSE(&o, err, "--kernel", "k", "--seccomp-filter", "/f.bpf"), -EINVAL);
+	assert_non_null(strstr(err, "--no-seccomp"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_strict_numbers),
 		cmocka_unit_test(test_on_reboot),
 		cmocka_unit_test(test_reparse_resets_state),
+		cmocka_unit_test(test_firecracker_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -314,6 +315,39 @@ static int put_json(int (*fn)(struct json_object *, struct config_target *, cons
 	return ret;
 }
 
+/*
+ * is_root_device: the root drive goes first (/dev/vda) whatever order the
+ * client PUTs in (the go-sdk puts it last); a second root is refused.
+ */
+static void test_root_drive_goes_first(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(put_json(config_apply_drive, f, "data",
+				  "{\"drive_id\":\"data\",\"path_on_host\":\"d.img\"}"), 0);
+	assert_int_equal(put_json(config_apply_drive, f, "scratch",
+				  "{\"drive_id\":\"scratch\",\"path_on_host\":\"s.img\"}"), 0);
+	assert_int_equal(put_json(config_apply_drive, f, "rootfs",
+				  "{\"drive_id\":\"rootfs\",\"path_on_host\":\"r.img\","
+				  "\"is_root_device\":true,\"is_read_only\":true}"), 0);
+	assert_int_equal(f->cfg.ndisks, 3);
+	assert_string_equal(f->cfg.disks[0].id, "rootfs");
+	assert_true(f->cfg.disks[0].root && f->cfg.disks[0].readonly);
+	assert_string_equal(f->cfg.disks[1].id, "data");
+	assert_string_equal(f->cfg.disks[2].id, "scratch");
+	assert_int_equal(put_json(config_apply_drive, f, "other",
+				  "{\"drive_id\":\"other\",\"path_on_host\":\"o.img\","
+				  "\"is_root_device\":true}"), -EINVAL);
+	assert_string_equal(f->err, "is_root_device: drive 'rootfs' is the root device already");
+	assert_int_equal(f->cfg.ndisks, 3);
+	/* the root drive PUT again stays the root, and first */
+	assert_int_equal(put_json(config_apply_drive, f, "rootfs",
+				  "{\"drive_id\":\"rootfs\",\"path_on_host\":\"r2.img\","
+				  "\"is_root_device\":true}"), 0);
+	assert_string_equal(f->cfg.disks[0].path, "r2.img");
+	assert_int_equal(f->cfg.ndisks, 3);
+}
+
 /* --disk path=X / --net tap=T without id=: a PUT compares with disk0 / net0, no crash. */
 static void test_put_next_to_cli_devices_without_id(void **state)
 {
@@ -467,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_machine_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_drive_replaces_by_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_drive_goes_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_next_to_cli_devices_without_id, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_machine_put_requires_keys, setup, teardown),
