@@ -237,6 +237,9 @@ int config_apply_boot_source(struct json_object *o, struct config_target *t, con
 
 	if (want_object(o, path, err, errlen) || require(o, "kernel_image_path", path, err, errlen))
 		return -EINVAL;
+	/* the section replaces the previous one: what it leaves out is gone (Firecracker) */
+	cfg->initrd = NULL;
+	cfg->cmdline = "";
 	json_object_object_foreach(o, key, v) {
 		if (!v && strcmp(key, "kernel_image_path") != 0)
 			continue;	/* null: absent */

@@ -348,6 +348,26 @@ static void test_root_drive_goes_first(void **state)
 	assert_int_equal(f->cfg.ndisks, 3);
 }
 
+/* PUT /boot-source replaces the last one: an initrd or boot_args left out is gone. */
+static void test_boot_source_replaces(void **state)
+{
+	struct fixture *f = *state;
+	char why[128];
+	const char *a = "{\"kernel_image_path\":\"k1\",\"initrd_path\":\"i1\",\"boot_args\":\"x=1\"}";
+	const char *b = "{\"kernel_image_path\":\"k2\",\"initrd_path\":null}";
+	struct json_object *oa = config_parse_json(a, strlen(a), why, sizeof(why));
+	struct json_object *ob = config_parse_json(b, strlen(b), why, sizeof(why));
+
+	assert_int_equal(config_apply_boot_source(oa, &f->t, "", f->err, sizeof(f->err)), 0);
+	assert_string_equal(f->cfg.initrd, "i1");
+	assert_int_equal(config_apply_boot_source(ob, &f->t, "", f->err, sizeof(f->err)), 0);
+	assert_string_equal(f->cfg.kernel, "k2");
+	assert_null(f->cfg.initrd);
+	assert_string_equal(f->cfg.cmdline, "");
+	json_object_put(oa);
+	json_object_put(ob);
+}
+
 /* --disk path=X / --net tap=T without id=: a PUT compares with disk0 / net0, no crash. */
 static void test_put_next_to_cli_devices_without_id(void **state)
 {
@@ -502,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_machine_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_drive_replaces_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_drive_goes_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_source_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_next_to_cli_devices_without_id, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_machine_put_requires_keys, setup, teardown),
