@@ -61,7 +61,7 @@ void metrics_append_sources(const struct metrics_registry *r, struct json_object
 	}
 }
 
-static int open_metrics(const char *path)
+int metrics_open(const char *path)
 {
 	struct stat st;
 
@@ -72,7 +72,13 @@ static int open_metrics(const char *path)
 
 int metrics_check_path(const char *path)
 {
-	int fd = open_metrics(path);
+	struct stat st;
+	int fd;
+
+	/* a FIFO is not opened: closing it again would hand its reader an EOF */
+	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		return access(path, W_OK) == 0 ? 0 : -errno;
+	fd = metrics_open(path);
 
 	if (fd < 0)
 		return -errno;
@@ -80,23 +86,29 @@ int metrics_check_path(const char *path)
 	return 0;
 }
 
-int metrics_write_line(const char *path, const char *line)
+int metrics_write_fd(int fd, const char *line)
 {
 	size_t n = strlen(line);
 	char *buf = malloc(n + 1);
-	int fd, ret = 0;
+	int ret = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, line, n);
 	buf[n] = '\n';
-	fd = open_metrics(path);
-	if (fd < 0)
-		ret = -errno;
-	else if (write(fd, buf, n + 1) != (ssize_t)(n + 1))
+	if (write(fd, buf, n + 1) != (ssize_t)(n + 1))
 		ret = -EIO;
-	if (fd >= 0)
-		close(fd);
 	free(buf);
+	return ret;
+}
+
+int metrics_write_line(const char *path, const char *line)
+{
+	int fd = metrics_open(path), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = metrics_write_fd(fd, line);
+	close(fd);
 	return ret;
 }

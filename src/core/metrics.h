@@ -59,7 +59,16 @@ int metrics_add_callback(struct metrics_registry *r, const char *name,
 void metrics_append_sources(const struct metrics_registry *r, struct json_object *obj);
 struct json_object *dev_counters_json(struct dev_counters *c);
 
-/* Append @line and a newline to @path (file or FIFO). 0 or -errno. */
+/*
+ * The metrics sink: a FIFO is opened read-write (never blocks, never
+ * ENXIO), a file appended to (created 0600). A VM keeps its fd open for its
+ * lifetime, so a reader of a FIFO (Firecracker's clients) sees every flush
+ * and no EOF between them. Returns the fd or -1 (errno).
+ */
+int metrics_open(const char *path);
+/* Append @line and a newline to the sink @fd in one write. 0 or -errno. */
+int metrics_write_fd(int fd, const char *line);
+/* Open @path, write @line, close it (a flush before there is a VM). 0 or -errno. */
 int metrics_write_line(const char *path, const char *line);
 /* Check that @path can be written, creating it (mode 0600) if missing. */
 int metrics_check_path(const char *path);

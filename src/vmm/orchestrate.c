@@ -159,7 +159,9 @@ int husk_vm_flush_metrics(struct husk_vm *vm)
 	line = husk_vm_metrics_json(vm);
 	if (!line)
 		return -ENOMEM;
-	ret = metrics_write_line(vm->cfg.metrics_path, line);
+	/* a VM built by vm_alloc holds its sink open; one made otherwise (tests) opens it now */
+	ret = vm->metrics_fd >= 0 ? metrics_write_fd(vm->metrics_fd, line) :
+				    metrics_write_line(vm->cfg.metrics_path, line);
 	free(line);
 	return ret;
 }

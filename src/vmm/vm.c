@@ -126,7 +126,7 @@ static void vm_init_fds(struct husk_vm *vm)
 	for (unsigned i = 0; i < HUSK_MAX_NETS; i++)
 		for (unsigned q = 0; q < HUSK_MAX_QUEUES; q++)
 			vm->net_tap[i].fds[q] = -1;
-	vm->stop_fd = vm->rx_wake_fd = vm->shutdown_fd = -1;
+	vm->stop_fd = vm->rx_wake_fd = vm->shutdown_fd = vm->metrics_fd = -1;
 }
 
 /* NULL when out of memory or eventfds; nothing is left behind then. */
@@ -144,7 +144,11 @@ static struct husk_vm *vm_alloc(const struct husk_config *cfg)
 	vm_orch_init(vm);	/* shutdown_fd stays -1 on failure */
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->rx_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_fd < 0 || vm->rx_wake_fd < 0 || vm->shutdown_fd < 0) {
+	/* the sink stays open while the VM lives (a FIFO reader sees no EOF) */
+	if (cfg->metrics_path)
+		vm->metrics_fd = metrics_open(cfg->metrics_path);
+	if (vm->stop_fd < 0 || vm->rx_wake_fd < 0 || vm->shutdown_fd < 0 ||
+	    (cfg->metrics_path && vm->metrics_fd < 0)) {
 		husk_vm_destroy(vm);
 		return NULL;
 	}
@@ -747,6 +751,8 @@ void husk_vm_destroy(struct husk_vm *vm)
 		close(vm->stop_fd);
 	if (vm->rx_wake_fd >= 0)
 		close(vm->rx_wake_fd);
+	if (vm->metrics_fd >= 0)
+		close(vm->metrics_fd);
 	free(vm->cmdline);
 	vm_orch_destroy(vm);
 	free(vm);

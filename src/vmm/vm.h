@@ -100,6 +100,7 @@ struct husk_vm {
 	atomic_int stop_reason;		/* enum stop_reason; first request wins */
 	int exit_status;
 	int stop_fd;			/* eventfd: wakes the event loop on stop */
+	int metrics_fd;			/* cfg.metrics_path, open while the VM lives; -1: none */
 	int rx_wake_fd;			/* eventfd: the UART has room again */
 	atomic_uint probe_gen;		/* halt-probe generation */
 

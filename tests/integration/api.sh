@@ -42,7 +42,9 @@
 #   GET /version answers firecracker_version, --http-api-max-payload-size
 #   2048 makes a 3000-byte body a 413 naming the limit while a 2000-byte one
 #   is parsed; --no-api with --config-file boots the test guest with no
-#   socket. Runs without /dev/kvm (the boot part needs it).
+#   socket; a metrics FIFO read by one reader (as go-sdk and Kata read it)
+#   gets three FlushMetrics lines with no EOF between them. Runs without
+#   /dev/kvm (the boot parts need it).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -248,6 +250,23 @@ EOF
 	((RC == 0)) && grep -qE "^[0-9]+ passed, 0 failed" "$WORK/out" ||
 		{ show_file console "$WORK/out"; show_file stderr "$WORK/err"; fail "--no-api boot: exit $RC"; }
 	[[ ! -e "$WORK/none.sock" ]] || fail "--no-api served a socket"
+	# a FIFO's reader sees every flush: the sink stays open while the VM lives
+	mkfifo "$WORK/metrics.fifo"
+	cat "$WORK/metrics.fifo" >"$WORK/metrics.out" &
+	local reader=$!
+	on_exit "kill $reader 2>/dev/null || true"
+	start_husk
+	boot_guest_config "expect_mem=128M expect_cpus=2 hold=3000"
+	expect PUT /metrics "{\"metrics_path\":\"$WORK/metrics.fifo\"}" 204
+	expect PUT /actions '{"action_type":"InstanceStart"}' 204
+	for _ in 1 2 3; do
+		expect PUT /actions '{"action_type":"FlushMetrics"}' 204
+		sleep 0.2
+		kill -0 "$reader" 2>/dev/null || fail "the FIFO's reader saw EOF after a flush"
+	done
+	[[ $(grep -c '"vcpu":' "$WORK/metrics.out") -ge 3 ]] ||
+		{ show_file metrics "$WORK/metrics.out"; fail "the FIFO's reader got fewer than 3 lines"; }
+	wait_husk 60
 }
 
 case_pause() {

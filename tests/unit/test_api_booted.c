@@ -66,7 +66,7 @@ static struct husk_vm *fake_vm(struct fixture *f)
 	struct husk_vm *vm = calloc(1, sizeof(*vm));
 
 	vm->cfg = f->cfg;
-	vm->stop_fd = vm->rx_wake_fd = -1;
+	vm->stop_fd = vm->rx_wake_fd = vm->metrics_fd = -1;
 	assert_int_equal(vm_orch_init(vm), 0);
 	vm->ncpus = NCPUS;
 	vm->vcpus = calloc(NCPUS, sizeof(*vm->vcpus));

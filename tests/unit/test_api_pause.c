@@ -102,7 +102,7 @@ static int setup(void **state)
 	if (events_open(f->events_path, &f->events, err, sizeof(err)) < 0)
 		return -1;
 	vm->cfg.events = f->events;
-	vm->stop_fd = vm->rx_wake_fd = -1;
+	vm->stop_fd = vm->rx_wake_fd = vm->metrics_fd = -1;
 	if (vm_orch_init(vm) < 0)
 		return -1;
 	vm->ncpus = NCPUS;

@@ -63,7 +63,7 @@ static void test_start_paused(void **state)
 
 	(void)state;
 	memset(runs, 0, sizeof(runs));
-	vm->stop_fd = vm->rx_wake_fd = -1;
+	vm->stop_fd = vm->rx_wake_fd = vm->metrics_fd = -1;
 	assert_int_equal(vm_orch_init(vm), 0);
 	vm->ncpus = NCPUS;
 	vm->vcpus = calloc(NCPUS, sizeof(*vm->vcpus));
