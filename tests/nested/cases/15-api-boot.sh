@@ -5,8 +5,9 @@
 # initrd, boot_args), PUT /machine-config (2 vCPUs, 256 MiB), PUT
 # /drives/rootfs, then InstanceStart. Checks: every call answered 204, a
 # pre-boot call after the start is 400, GET /vm/config shows the config, the
-# guest sees 2 CPUs and the command line given through the API, powers off,
-# and husk exits 0.
+# guest sees 2 CPUs and the command line given through the API with
+# root=/dev/vda rw after it (the drive is is_root_device, as in Firecracker),
+# powers off, and husk exits 0.
 CASE_DESC="API: boot-source, machine-config, drives, InstanceStart boot Linux; pre-boot call after it is 400"
 CASE_TIMEOUT=120
 CASE_API_BOOT=1
@@ -53,7 +54,7 @@ case_check() {
 	expect_output '^DRIVER after: 400 .*not supported after starting' "400 for a pre-boot call after the start"
 	expect_output '^DRIVER config: 200 \{"boot-source":\{"kernel_image_path":"/nested/vmlinuz"' "GET /vm/config"
 	expect_value CPUS 2
-	expect_value CMDLINE "$CASE_CMDLINE"
+	expect_value CMDLINE "$CASE_CMDLINE root=/dev/vda rw"
 	expect_output '^husk: .*guest powered off' "'guest powered off' from husk"
 	expect_output '"event":"shutdown","reason":"guest powered off","exit_status":0' "the shutdown event"
 }
