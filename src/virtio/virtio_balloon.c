@@ -8,7 +8,8 @@
  * roles are fixed at DRIVER_OK from the negotiated features.
  *
  * - inflateq: device-readable arrays of le32 page frame numbers (4 KiB
- *   pages). Runs of consecutive frames are given back to the host at once
+ *   pages; at most BALLOON_CHAIN_PFNS a chain). Runs of consecutive frames
+ *   are given back to the host at once
  *   (guest_mem_discard: a hole punched in the memfd), so husk's resident
  *   memory drops by what the guest gave. A frame outside guest RAM is
  *   counted and ignored. VIRTIO_BALLOON_F_MUST_TELL_HOST is not offered:
@@ -48,6 +49,12 @@
 #define BALLOON_STAT_LEN	10	/* le16 tag + le64 value */
 #define BALLOON_STATS_READ_MAX	(64 * BALLOON_STAT_LEN)	/* more is ignored */
 #define PAGE_SHIFT_4K		12
+/*
+ * Frame numbers read from one inflate chain; the rest are counted as bad.
+ * Linux sends 256 a chain; a hostile guest's 1 GiB array would keep the
+ * device thread (and a VM pause waiting for it) busy for minutes.
+ */
+#define BALLOON_CHAIN_PFNS	4096
 
 struct virtio_balloon {
 	struct virtio_dev vd;
@@ -115,10 +122,12 @@ static void inflate_chain(struct virtio_balloon *b, const struct vq_chain *c)
 {
 	uint64_t start = 0, n = 0, pages = 0;
 
-	for (uint32_t i = 0; i < c->nreadable; i++) {
+	if (c->readable_len / 4 > BALLOON_CHAIN_PFNS)
+		count(&b->n.bad_pfns, c->readable_len / 4 - BALLOON_CHAIN_PFNS);
+	for (uint32_t i = 0; i < c->nreadable && pages < BALLOON_CHAIN_PFNS; i++) {
 		const struct vq_seg *s = &c->segs[i];
 
-		for (uint32_t off = 0; off + 4 <= s->len; off += 4) {
+		for (uint32_t off = 0; off + 4 <= s->len && pages < BALLOON_CHAIN_PFNS; off += 4) {
 			uint64_t pfn = le_get(s->hva + off, 4);
 
 			pages++;

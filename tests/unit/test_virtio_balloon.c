@@ -200,6 +200,32 @@ static void test_inflate_discards(void **state)
 	rig_free(g);
 }
 
+/*
+ * A hostile inflate chain of 100000 frame numbers (the same frame): the
+ * device reads 4096 of them, counts the rest as bad, and answers at once.
+ */
+static void test_inflate_chain_capped(void **state)
+{
+	struct rig *g = rig_new(&cfg8);
+	struct virtio_balloon_counts n;
+	const uint32_t nr = 100000;
+	uint8_t *pfns = drv_ptr(g->d, PFN_GPA, 4ull * nr);
+	uint32_t pfn = htole32((uint32_t)(FILL_GPA >> 12));
+
+	(void)state;
+	for (uint32_t i = 0; i < nr; i++)
+		memcpy(pfns + 4ull * i, &pfn, 4);
+	rig_up(g, 0, 0);
+	drv_desc(g->d, 0, PFN_GPA, 4 * nr, 0, 0);
+	drv_publish(g->d, 0);
+	wr(g, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(wait_used(g->d, 1), 1);
+	virtio_balloon_counts(g->b, &n);
+	assert_int_equal(n.inflated_pages, 4096);
+	assert_int_equal(n.bad_pfns, nr - 4096);
+	rig_free(g);
+}
+
 static void put_stat(uint8_t *p, uint16_t tag, uint64_t v)
 {
 	tag = htole16(tag);
@@ -312,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_config_space),
 		cmocka_unit_test(test_create_bounds),
 		cmocka_unit_test(test_inflate_discards),
+		cmocka_unit_test(test_inflate_chain_capped),
 		cmocka_unit_test(test_stats_and_state),
 	};
 
